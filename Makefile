@@ -1,0 +1,38 @@
+# Photoshare: two commands on a fresh machine, `make run` and `make test`.
+# Everything installs into .venv from the pinned requirements.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SANDBOX_HOST ?= 127.0.0.1
+SANDBOX_PORT ?= 4566
+
+.PHONY: install test sandbox bench lock clean
+
+install: $(VENV)/.installed
+
+# Re-install only when the pins change; the stamp file records the last install.
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+test: install
+	$(PY) -m pytest
+
+# The local AWS sandbox on its own, in the foreground (Ctrl-C stops it).
+sandbox: install
+	$(PY) -m sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT)
+
+bench: install
+	$(PY) bench/sandbox_overhead.py
+
+# Re-pin the whole dependency tree from requirements.in.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check -r requirements.in
+	.lock-venv/bin/pip freeze --exclude-editable > requirements.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,61 @@
+"""`python -m sandbox`: serve the sandbox in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import sys
+
+from sandbox import server
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Local AWS (cognito-idp, cognito-identity, sts, iam, s3) on one endpoint.",
+    )
+    parser.add_argument("--host", default=server.DEFAULT_HOST, help="address to bind (default: %(default)s, loopback only)")
+    parser.add_argument("--port", type=int, default=server.DEFAULT_PORT, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--credentials-ttl",
+        type=int,
+        default=server.ONE_HOUR,
+        metavar="SECONDS",
+        help="lifetime of identity-pool credentials; sandbox-only, for expiry tests (default: %(default)s, as on AWS)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every refusal with its reason")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback:
+        print(f"warning: {args.host} is not a loopback address; anyone who can reach it can use the admin key", file=sys.stderr)
+    try:
+        httpd = server.make(host=args.host, port=args.port, credentials_ttl=args.credentials_ttl)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    # SIGTERM stops as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    endpoint = f"http://{args.host}:{httpd.server_port}"
+    print(f"Sandbox listening on {endpoint} (region {server.REGION}, account {server.ACCOUNT_ID}, admin key test/test)", flush=True)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+    print("Sandbox stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Errors as each AWS protocol spells them.
+
+One failure (a bad signature, a denied action) looks different depending on
+the service that refuses it: S3 answers REST-XML, IAM and STS answer the Query
+protocol's `ErrorResponse`, Cognito answers JSON with `__type`. SDKs branch on
+those codes, so the sandbox must use the same ones, not a generic 403.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from enum import Enum
+from xml.sax.saxutils import escape
+
+# Botocore's protocol names, per service the sandbox serves.
+PROTOCOLS = {
+    "s3": "rest-xml",
+    "iam": "query",
+    "sts": "query",
+    "cognito-idp": "json",
+    "cognito-identity": "json",
+}
+
+QUERY_NAMESPACES = {
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+}
+
+
+class AwsError(Exception):
+    """A service error with the code, message and status AWS would send."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class Failure(Enum):
+    """Authentication and authorization failures common to every service."""
+
+    MISSING_AUTH = "missing-auth"
+    UNKNOWN_KEY = "unknown-key"
+    BAD_TOKEN = "bad-token"
+    EXPIRED_TOKEN = "expired-token"
+    BAD_SIGNATURE = "bad-signature"
+    SKEWED = "skewed"
+    PRESIGN_EXPIRED = "presign-expired"
+    MALFORMED_AUTH = "malformed-auth"
+    ACCESS_DENIED = "access-denied"
+
+
+_SIG_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+_INVALID_TOKEN = "The security token included in the request is invalid."
+_EXPIRED_TOKEN = "The security token included in the request is expired"
+
+# (code, status, message) per failure and protocol, as the real services send them.
+_TABLE: dict[Failure, dict[str, tuple[str, int, str]]] = {
+    Failure.MISSING_AUTH: {
+        "rest-xml": ("AccessDenied", 403, "Access Denied"),
+        "query": ("MissingAuthenticationToken", 403, "Request is missing Authentication Token"),
+        "json": ("MissingAuthenticationTokenException", 400, "Missing Authentication Token"),
+    },
+    Failure.UNKNOWN_KEY: {
+        "rest-xml": ("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
+        "query": ("InvalidClientTokenId", 403, _INVALID_TOKEN),
+        "json": ("UnrecognizedClientException", 400, _INVALID_TOKEN),
+    },
+    Failure.BAD_TOKEN: {
+        "rest-xml": ("InvalidToken", 400, "The provided token is malformed or otherwise invalid."),
+        "query": ("InvalidClientTokenId", 403, _INVALID_TOKEN),
+        "json": ("UnrecognizedClientException", 400, _INVALID_TOKEN),
+    },
+    Failure.EXPIRED_TOKEN: {
+        "rest-xml": ("ExpiredToken", 400, "The provided token has expired."),
+        "query": ("ExpiredToken", 400, _EXPIRED_TOKEN),
+        "json": ("ExpiredTokenException", 400, _EXPIRED_TOKEN),
+    },
+    Failure.BAD_SIGNATURE: {
+        "rest-xml": ("SignatureDoesNotMatch", 403, _SIG_MESSAGE),
+        "query": ("SignatureDoesNotMatch", 403, _SIG_MESSAGE),
+        "json": ("InvalidSignatureException", 400, _SIG_MESSAGE),
+    },
+    Failure.SKEWED: {
+        "rest-xml": (
+            "RequestTimeTooSkewed",
+            403,
+            "The difference between the request time and the current time is too large.",
+        ),
+        "query": ("SignatureDoesNotMatch", 403, "Signature expired: the request time is too far from now."),
+        "json": ("InvalidSignatureException", 400, "Signature expired: the request time is too far from now."),
+    },
+    Failure.PRESIGN_EXPIRED: {
+        "rest-xml": ("AccessDenied", 403, "Request has expired"),
+        "query": ("AccessDenied", 403, "Request has expired"),
+        "json": ("AccessDeniedException", 400, "Request has expired"),
+    },
+    Failure.MALFORMED_AUTH: {
+        "rest-xml": ("AuthorizationHeaderMalformed", 400, "The authorization header is malformed."),
+        "query": ("IncompleteSignature", 400, "The request signature does not conform to AWS standards."),
+        "json": ("IncompleteSignatureException", 400, "The request signature does not conform to AWS standards."),
+    },
+    Failure.ACCESS_DENIED: {
+        "rest-xml": ("AccessDenied", 403, "Access Denied"),
+        "query": ("AccessDenied", 403, ""),
+        "json": ("AccessDeniedException", 400, ""),
+    },
+}
+
+
+def failure_error(failure: Failure, service: str, *, detail: str = "") -> AwsError:
+    """The AwsError `service` sends for `failure`; `detail` fills empty messages
+    (IAM and Cognito name the principal, action and resource; S3 never does)."""
+    code, status, message = _TABLE[failure][PROTOCOLS.get(service, "rest-xml")]
+    return AwsError(code, message or detail, status)
+
+
+def render(error: AwsError, service: str, *, head: bool = False) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) for `error` in `service`'s protocol."""
+    request_id = str(uuid.uuid4())
+    protocol = PROTOCOLS.get(service, "rest-xml")
+    if protocol == "json":
+        body = json.dumps({"__type": error.code, "message": error.message}).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", error.code),
+            ("x-amzn-RequestId", request_id),
+        ]
+    elif protocol == "query":
+        namespace = QUERY_NAMESPACES.get(service, "")
+        body = (
+            f'<ErrorResponse xmlns="{namespace}"><Error><Type>Sender</Type>'
+            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    else:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+            f"<RequestId>{request_id}</RequestId><HostId>sandbox</HostId></Error>"
+        ).encode()
+        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
+    if head:  # HEAD responses carry the status only, as S3 does
+        body = b""
+    headers.append(("Content-Length", str(len(body))))
+    return error.status, headers, body

@@ -1,0 +1,275 @@
+"""Every place the sandbox touches moto's internals, and nowhere else.
+
+moto is the base we build on (user pools, STS, IAM, S3), but its public surface
+is HTTP; our layer needs a few things HTTP cannot give it: the user pool's
+signing keys and sign-out state, credentials minted through STS for a role,
+the role and user policies to evaluate, a bucket's CORS rules. A moto upgrade
+should only ever touch this file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+# moto reads this when its settings module is imported: without it every
+# backend answers with `Access-Control-Allow-Origin: *`, which would hide a
+# missing bucket CORS rule (the classic "works locally, fails on AWS").
+os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
+
+from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends  # noqa: E402
+from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
+from moto.utilities.utils import load_resource  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.s3.models import s3_backends  # noqa: E402
+from moto.sts.models import sts_backends  # noqa: E402
+
+ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+PARTITION = "aws"
+
+
+def wsgi_app() -> DomainDispatcherApplication:
+    """moto's own server application, which our gateway sits in front of."""
+    return DomainDispatcherApplication(create_backend_app)
+
+
+# moto's handler keeps S3 metadata headers whose names contain underscores.
+RequestHandler = MotoRequestHandler
+
+
+# --- user pools ---------------------------------------------------------------
+
+def _user_pool(region: str, pool_id: str) -> CognitoIdpUserPool | None:
+    return cognitoidp_backends[ACCOUNT_ID][region].user_pools.get(pool_id)
+
+
+def user_pool_jwks(region: str, pool_id: str) -> dict[str, Any] | None:
+    """The public JWKS a user pool signs its tokens with, or None if no such pool."""
+    if _user_pool(region, pool_id) is None:
+        return None
+    return _PUBLIC_JWKS
+
+
+# moto signs every user pool's tokens with the one key pair it ships.
+_PUBLIC_JWKS: dict[str, Any] = load_resource("cognitoidp/resources/jwks-public.json")
+
+
+def user_pool_session_active(region: str, pool_id: str, *, sub: str, client_id: str, origin_jti: str) -> bool:
+    """Whether the sign-in that issued a token (its `origin_jti`) still stands:
+    the user exists and is enabled, and no global sign-out revoked the refresh
+    token of that sign-in. This is what `ServerSideTokenCheck` asks the user pool."""
+    pool = _user_pool(region, pool_id)
+    if pool is None:
+        return False
+    for entry in pool.refresh_tokens.values():  # None once signed out
+        if entry is not None and entry[0] == client_id and entry[2] == origin_jti:
+            user = pool._get_user(entry[1])
+            return user is not None and user.id == sub and user.enabled
+    return False
+
+
+def _role_claims(groups: set[Any]) -> dict[str, Any]:
+    """`cognito:roles` (every group role) and `cognito:preferred_role` (the role of
+    the group with the lowest Precedence; none on a tie), which moto omits."""
+    with_roles = sorted(
+        (g for g in groups if g.role_arn),
+        key=lambda g: (g.precedence if g.precedence is not None else float("inf"), g.group_name),
+    )
+    if not with_roles:
+        return {}
+    claims: dict[str, Any] = {"cognito:roles": [g.role_arn for g in with_roles]}
+    first = with_roles[0]
+    tied = len(with_roles) > 1 and with_roles[1].precedence == first.precedence
+    if not tied:
+        claims["cognito:preferred_role"] = first.role_arn
+    return claims
+
+
+_original_create_jwt = CognitoIdpUserPool.create_jwt
+
+
+def _create_jwt_with_role_claims(
+    self: CognitoIdpUserPool,
+    client_id: str,
+    username: str,
+    token_use: str,
+    expires_in: int = 60 * 60,
+    extra_data: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    if token_use == "id":
+        user = self._get_user(username)
+        extra_data = dict(extra_data or {})
+        if user.groups:
+            ordered = sorted(
+                user.groups,
+                key=lambda g: (g.precedence if g.precedence is not None else float("inf"), g.group_name),
+            )
+            extra_data["cognito:groups"] = [g.group_name for g in ordered]
+        extra_data.update(_role_claims(user.groups))
+    return _original_create_jwt(self, client_id, username, token_use, expires_in, extra_data)
+
+
+def install_token_claims() -> None:
+    """Make every user-pool ID token carry the role claims AWS puts in it."""
+    CognitoIdpUserPool.create_jwt = _create_jwt_with_role_claims  # type: ignore[method-assign]
+
+
+# --- STS ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Minted:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: dt.datetime  # aware, UTC
+    arn: str  # arn:aws:sts::<account>:assumed-role/<Role>/<session>
+    user_id: str  # <role id>:<session>, the value of ${aws:userid}
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def mint_role_session(*, role_arn: str, session_name: str, duration_seconds: int, region: str) -> Minted:
+    """Temporary credentials for `role_arn`, minted by moto's STS so that
+    `GetCallerIdentity` and every moto backend know them."""
+    sts = sts_backends[ACCOUNT_ID][PARTITION]
+    assumed = sts.assume_role_with_web_identity(
+        region_name=region,
+        role_session_name=session_name,
+        role_arn=role_arn,
+        policy=None,
+        duration=duration_seconds,
+        external_id=None,
+    )
+    return Minted(
+        access_key_id=assumed.access_key_id,
+        secret_access_key=assumed.secret_access_key,
+        session_token=assumed.session_token,
+        expiration=_aware(assumed.expiration),
+        arn=assumed.arn,
+        user_id=assumed.user_id,
+    )
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    """An access key moto issued, as the request authorizer needs it."""
+
+    secret_access_key: str
+    session_token: str | None  # None for an IAM user's long-term key
+    expiration: dt.datetime | None
+    principal_arn: str  # the role ARN for a session, the user ARN for a user
+    caller_arn: str
+    user_id: str
+    user_name: str | None
+    active: bool = True
+
+
+def known_key(access_key_id: str) -> KnownKey | None:
+    """An STS session moto minted (e.g. `sts:AssumeRole`) or an IAM user's key."""
+    assumed = sts_backends[ACCOUNT_ID][PARTITION].get_assumed_role_from_access_key(access_key_id)
+    if assumed is not None:
+        return KnownKey(
+            secret_access_key=assumed.secret_access_key,
+            session_token=assumed.session_token,
+            expiration=_aware(assumed.expiration),
+            principal_arn=assumed.role_arn,
+            caller_arn=assumed.arn,
+            user_id=assumed.user_id,
+            user_name=None,
+        )
+    iam = iam_backends[ACCOUNT_ID][PARTITION]
+    user = iam.get_user_from_access_key_id(access_key_id)
+    if user is None:
+        return None
+    key = next(k for k in user.access_keys if k.access_key_id == access_key_id)
+    return KnownKey(
+        secret_access_key=key.secret_access_key,
+        session_token=None,
+        expiration=None,
+        principal_arn=user.arn,
+        caller_arn=user.arn,
+        user_id=user.id,
+        user_name=user.name,
+        active=key.status == "Active",
+    )
+
+
+# --- IAM ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoleView:
+    arn: str
+    name: str
+    role_id: str
+    trust_policy: dict[str, Any]
+    policies: tuple[str, ...]  # inline and attached managed policy documents (JSON text)
+
+
+def _default_document(managed: Any) -> str:
+    return next(v.document for v in managed.versions if v.is_default)
+
+
+def role_by_arn(arn: str) -> RoleView | None:
+    iam = iam_backends[ACCOUNT_ID][PARTITION]
+    try:
+        role = iam.get_role_by_arn(arn)
+    except Exception:  # moto raises its own IAMNotFoundException; absence is all we need
+        return None
+    documents = [*role.policies.values(), *(_default_document(p) for p in role.managed_policies.values())]
+    trust = role.assume_role_policy_document
+    return RoleView(
+        arn=role.arn,
+        name=role.name,
+        role_id=role.id,
+        trust_policy=json.loads(trust) if isinstance(trust, str) else trust,
+        policies=tuple(documents),
+    )
+
+
+def user_policies(user_name: str) -> tuple[str, ...]:
+    """An IAM user's inline, attached, and group policy documents."""
+    iam = iam_backends[ACCOUNT_ID][PARTITION]
+    user = iam.get_user(user_name)
+    documents = [*user.policies.values(), *(_default_document(p) for p in user.managed_policies.values())]
+    for group in iam.get_groups_for_user(user_name):
+        documents += [*group.policies.values(), *(_default_document(p) for p in group.managed_policies.values())]
+    return tuple(documents)
+
+
+# --- S3 -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CorsRule:
+    allowed_origins: tuple[str, ...]
+    allowed_methods: tuple[str, ...]
+    allowed_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age_seconds: int | None
+
+
+def bucket_cors(bucket: str) -> list[CorsRule] | None:
+    """The bucket's CORS rules ([] when it has none), or None if no such bucket."""
+    buckets = s3_backends[ACCOUNT_ID][PARTITION].buckets
+    found = buckets.get(bucket)
+    if found is None:
+        return None
+    return [
+        CorsRule(
+            allowed_origins=tuple(rule.allowed_origins or ()),
+            allowed_methods=tuple(rule.allowed_methods or ()),
+            allowed_headers=tuple(rule.allowed_headers or ()),
+            expose_headers=tuple(rule.exposed_headers or ()),
+            max_age_seconds=int(rule.max_age_seconds) if rule.max_age_seconds else None,
+        )
+        for rule in found.cors
+    ]

@@ -1,0 +1,178 @@
+"""`python -m sandbox` as a developer runs it: it says where it listens, listens
+on loopback only (an emulator that trusts the `test` key must not be reachable
+from the network), answers with the admin key, and stops cleanly when told."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP = 30  # seconds to print the endpoint and accept connections
+SHUTDOWN = 5  # seconds to exit after a signal
+ENDPOINT = re.compile(r"https?://[\w.\-\[\]:]+:\d+")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Sandbox:
+    """A `python -m sandbox` subprocess and the lines it has printed so far."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", *args],
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def endpoint(self, timeout: float = STARTUP) -> str:
+        """The first endpoint printed on stdout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(queue.Empty):
+                found = ENDPOINT.search(self.lines.get(timeout=0.2))
+                if found:
+                    return found.group(0)
+        pytest.fail(f"no endpoint printed within {timeout} s (exit code {self.process.poll()})")
+
+    def wait_ready(self, port: int, timeout: float = STARTUP) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if _accepts("127.0.0.1", port):
+                return
+            time.sleep(0.1)
+        pytest.fail(f"port {port} not accepting within {timeout} s (exit code {self.process.poll()})")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=SHUTDOWN)
+        self.process.stderr.close()
+
+
+@contextlib.contextmanager
+def served(*args: str) -> Iterator[Sandbox]:
+    server = Sandbox(*args)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of sockets listening on `port`."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, hex_port = local.rsplit(":", 1)
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    addresses.add(address)
+    return addresses
+
+
+def _outward_address() -> str | None:
+    """This host's address on its default route, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent for UDP connect
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.parametrize("args", [pytest.param([], id="default-host"), pytest.param(["--host", "127.0.0.1"], id="explicit-host")])
+def test_prints_its_endpoint_and_serves_the_admin(args):
+    """It prints http://127.0.0.1:<port> and answers GetCallerIdentity for the admin key."""
+    port = _free_port()
+    with served(*args, "--port", str(port)) as server:
+        assert server.endpoint() == f"http://127.0.0.1:{port}"
+        server.wait_ready(port)
+        sts = boto3.client(
+            "sts",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        )
+        assert ":123456789012:" in sts.get_caller_identity()["Arn"]
+
+
+def test_listens_on_loopback_only():
+    """By default it is unreachable from the network: bound to 127.0.0.1, not 0.0.0.0 or ::."""
+    port = _free_port()
+    with served("--port", str(port)) as server:
+        server.wait_ready(port)
+        if os.path.exists("/proc/net/tcp"):
+            assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex
+        outward = _outward_address()
+        if outward is None and not os.path.exists("/proc/net/tcp"):
+            pytest.skip("no non-loopback address and no /proc/net/tcp to check the binding")
+        if outward is not None:
+            assert not _accepts(outward, port)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stops_on_signal(signum):
+    """SIGTERM (a supervisor) or SIGINT (Ctrl-C) stops it within a few seconds and frees the port."""
+    port = _free_port()
+    with served("--port", str(port)) as server:
+        server.wait_ready(port)
+        server.process.send_signal(signum)
+        try:
+            server.process.wait(timeout=SHUTDOWN)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running {SHUTDOWN} s after {signal.Signals(signum).name}")
+        assert not _accepts("127.0.0.1", port)
+
+
+def test_help_describes_the_options():
+    """`--help` exits 0 and documents --host and --port."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "--help"],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--host" in result.stdout and "--port" in result.stdout

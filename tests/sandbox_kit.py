@@ -1,0 +1,255 @@
+"""Test-side helpers for driving the sandbox as a client would: boto3 clients
+pointed at its endpoint, and a `Deployment` builder that creates a user pool,
+an identity pool, roles and a bucket through the public APIs only.
+
+Nothing here imports the sandbox's internals except `sandbox.server.running`,
+the documented way to start it in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from sandbox.server import running
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+ADMIN = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+PASSWORD = "Correct-Horse-9"
+
+_CONFIG = Config(
+    retries={"max_attempts": 1, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=30,
+    s3={"addressing_style": "path"},
+)
+
+
+@dataclass
+class SandboxKit:
+    endpoint: str
+
+    def client(self, service: str, credentials: dict[str, str] | None = None, **kwargs: Any):
+        """A boto3 client for `service`; admin keys unless `credentials` (boto3 kwargs) given."""
+        creds = ADMIN if credentials is None else credentials
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=REGION, config=_CONFIG, **creds, **kwargs
+        )
+
+    def unsigned(self, service: str):
+        """A client that signs nothing, as a browser calling a public API would."""
+        from botocore import UNSIGNED
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            config=_CONFIG.merge(Config(signature_version=UNSIGNED)),
+        )
+
+    def deployment(self, **options: Any) -> "Deployment":
+        return Deployment.create(self, **options)
+
+
+@contextlib.contextmanager
+def start_kit(**server_options: Any) -> Iterator[SandboxKit]:
+    with running(**server_options) as server:
+        yield SandboxKit(endpoint=server.endpoint)
+
+
+def as_boto3(credentials: dict[str, Any]) -> dict[str, str]:
+    """GetCredentialsForIdentity's `Credentials` as boto3 client kwargs."""
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials.get("SecretKey") or credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+
+
+def trust_policy(pool_id: str, amr: str) -> str:
+    """The trust policy AWS documents for identity-pool roles."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id},
+                        "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr},
+                    },
+                }
+            ],
+        }
+    )
+
+
+def owner_policy(bucket: str) -> dict[str, Any]:
+    """Signed-in users: own `private/<identity id>/`, read `public/`."""
+    me = "${cognito-identity.amazonaws.com:sub}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/private/{me}/*"],
+            },
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/public/*"},
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringLike": {"s3:prefix": [f"private/{me}/", f"private/{me}/*", "public/*"]}},
+            },
+        ],
+    }
+
+
+def guest_policy(bucket: str) -> dict[str, Any]:
+    """Guests: read `public/` and nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/public/*"},
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}},
+            },
+        ],
+    }
+
+
+@dataclass
+class Deployment:
+    """A fresh, self-contained Photoshare-shaped deployment in the sandbox: a
+    user pool with a public app client, users, an identity pool whose roles use
+    the policies above, and a bucket. Every name is unique, so tests never see
+    each other's leftovers."""
+
+    kit: SandboxKit
+    suffix: str
+    user_pool_id: str
+    client_id: str
+    identity_pool_id: str
+    bucket: str
+    roles: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    users: dict[str, str] = field(default_factory=dict)  # email -> password
+
+    @property
+    def provider(self) -> str:
+        return f"cognito-idp.{REGION}.amazonaws.com/{self.user_pool_id}"
+
+    @classmethod
+    def create(
+        cls,
+        kit: SandboxKit,
+        *,
+        allow_guests: bool = True,
+        classic_flow: bool = False,
+        server_side_token_check: bool = True,
+        users: tuple[str, ...] = ("alice", "bob"),
+    ) -> "Deployment":
+        suffix = uuid.uuid4().hex[:8]
+        idp = kit.client("cognito-idp")
+        pool_id = idp.create_user_pool(PoolName=f"photoshare-{suffix}", UsernameAttributes=["email"])["UserPool"]["Id"]
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName="web",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        identity = kit.client("cognito-identity")
+        identity_pool_id = identity.create_identity_pool(
+            IdentityPoolName=f"photoshare_{suffix}",
+            AllowUnauthenticatedIdentities=allow_guests,
+            AllowClassicFlow=classic_flow,
+            CognitoIdentityProviders=[
+                {
+                    "ProviderName": f"cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+                    "ClientId": client_id,
+                    "ServerSideTokenCheck": server_side_token_check,
+                }
+            ],
+        )["IdentityPoolId"]
+        bucket = f"photos-{suffix}"
+        kit.client("s3").create_bucket(Bucket=bucket)
+        dep = cls(kit, suffix, pool_id, client_id, identity_pool_id, bucket)
+        dep.roles["authenticated"] = dep.create_role("auth", trust_policy(identity_pool_id, "authenticated"), owner_policy(bucket))
+        dep.roles["unauthenticated"] = dep.create_role("guest", trust_policy(identity_pool_id, "unauthenticated"), guest_policy(bucket))
+        identity.set_identity_pool_roles(IdentityPoolId=identity_pool_id, Roles=dict(dep.roles))
+        for name in users:
+            dep.add_user(f"{name}@example.com")
+        return dep
+
+    def create_role(self, name: str, trust: str, policy: dict[str, Any] | None = None) -> str:
+        iam = self.kit.client("iam")
+        role_name = f"{name}-{self.suffix}"
+        arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        if policy is not None:
+            iam.put_role_policy(RoleName=role_name, PolicyName="access", PolicyDocument=json.dumps(policy))
+        return arn
+
+    def add_user(self, email: str, password: str = PASSWORD) -> None:
+        idp = self.kit.client("cognito-idp")
+        idp.admin_create_user(
+            UserPoolId=self.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+            MessageAction="SUPPRESS",
+        )
+        idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
+        self.users[email] = password
+
+    def sign_in(self, name: str) -> dict[str, str]:
+        """USER_PASSWORD_AUTH for `name` ('alice' or an email); returns AuthenticationResult."""
+        email = name if "@" in name else f"{name}@example.com"
+        result = self.kit.unsigned("cognito-idp").initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": self.users[email]},
+        )
+        return result["AuthenticationResult"]
+
+    def id_token(self, name: str) -> str:
+        return self.sign_in(name)["IdToken"]
+
+    def logins(self, id_token: str) -> dict[str, str]:
+        return {self.provider: id_token}
+
+    def identity_id(self, name: str) -> str:
+        """GetId for a signed-in user."""
+        return self.kit.unsigned("cognito-identity").get_id(
+            IdentityPoolId=self.identity_pool_id, Logins=self.logins(self.id_token(name))
+        )["IdentityId"]
+
+    def user_credentials(self, name: str) -> tuple[str, dict[str, str]]:
+        """The enhanced flow for `name`: (identity ID, boto3 credential kwargs)."""
+        token = self.id_token(name)
+        ci = self.kit.unsigned("cognito-identity")
+        identity_id = ci.get_id(IdentityPoolId=self.identity_pool_id, Logins=self.logins(token))["IdentityId"]
+        creds = ci.get_credentials_for_identity(IdentityId=identity_id, Logins=self.logins(token))["Credentials"]
+        return identity_id, as_boto3(creds)
+
+    def guest_credentials(self) -> tuple[str, dict[str, str]]:
+        ci = self.kit.unsigned("cognito-identity")
+        identity_id = ci.get_id(IdentityPoolId=self.identity_pool_id)["IdentityId"]
+        creds = ci.get_credentials_for_identity(IdentityId=identity_id)["Credentials"]
+        return identity_id, as_boto3(creds)
+
+    def s3_as(self, credentials: dict[str, str]):
+        return self.kit.client("s3", credentials)
+
+    def put_admin(self, key: str, body: bytes = b"photo") -> None:
+        """Seed an object with the admin key (as the server would)."""
+        self.kit.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)
