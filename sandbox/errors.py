@@ -78,7 +78,7 @@ _TABLE: dict[Failure, dict[str, tuple[str, int, str]]] = {
     },
     Failure.EXPIRED_TOKEN: {
         "rest-xml": ("ExpiredToken", 400, "The provided token has expired."),
-        "query": ("ExpiredToken", 400, _EXPIRED_TOKEN),
+        "query": ("ExpiredToken", 403, _EXPIRED_TOKEN),
         "json": ("ExpiredTokenException", 400, _EXPIRED_TOKEN),
     },
     Failure.BAD_SIGNATURE: {

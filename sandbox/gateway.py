@@ -39,6 +39,7 @@ log = logging.getLogger("sandbox")
 SERVED = ("s3", "iam", "sts", "cognito-idp", "cognito-identity")
 MAX_BODY = 256 * 1024 * 1024  # bytes; the sandbox holds request bodies in memory
 _TARGETS = {"AWSCognitoIdentityService": "cognito-identity", "AWSCognitoIdentityProviderService": "cognito-idp"}
+_QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts"}  # the API version names the service
 _WELL_KNOWN = re.compile(r"^/[\w-]+/\.well-known/(jwks\.json|openid-configuration)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -136,8 +137,8 @@ def _classify(request: Request, signature: sigv4.Signature | None) -> None:
         request.service = signature.service
     elif target.split(".", 1)[0] in _TARGETS:
         request.service = _TARGETS[target.split(".", 1)[0]]
-    elif form_params.get("Action") in unsigned_operations("sts"):
-        request.service = "sts"
+    elif form_params.get("Version") in _QUERY_VERSIONS:
+        request.service = _QUERY_VERSIONS[form_params["Version"]]
     elif request.method == "GET" and _WELL_KNOWN.match(request.raw_path):
         request.service = "cognito-idp"
     if request.service not in SERVED:
@@ -191,7 +192,7 @@ class Gateway:
         self.admin_access_key_id = admin_access_key_id
         self.admin_secret_access_key = admin_secret_access_key
         self.default_region = default_region
-        self.moto = moto_seams.wsgi_app()
+        self.moto = moto_seams.MotoApps()
         moto_seams.install_token_claims()
 
     # -- WSGI entry point
@@ -203,6 +204,11 @@ class Gateway:
             headers=_headers(environ),
             body=b"",
         )
+        try:
+            request.body = _read_body(environ)
+        except AwsError as error:
+            # The rest of an oversized body is still on the wire: end the connection.
+            return self._send(start_response, request, error, [("Connection", "close")])
         if request.raw_path.startswith("/moto-api"):
             # moto's control plane (reset, seed data) would bypass every check here.
             return self._send(start_response, request, AwsError("NotFound", "Not Found", 404), [])
@@ -219,7 +225,6 @@ class Gateway:
                 )
                 start_response("200 OK", [*headers, ("Content-Length", "0")])
                 return [b""]
-            request.body = _read_body(environ)
             self._check(request, environ)
         except AwsError as error:
             if request.service != "s3":
@@ -230,11 +235,18 @@ class Gateway:
         ours = self._answer_ourselves(request)
         if ours is not None:
             return ours(start_response)
-        return self._forward(environ, start_response, cors_headers)
+        return self._forward(request.service, environ, start_response, cors_headers)
 
     def _check(self, request: Request, environ: Mapping[str, Any]) -> None:
         try:
             signature = sigv4.parse(request.headers, request.query)
+        except sigv4.Version2 as exc:
+            _classify(request, None)
+            raise AwsError(
+                "InvalidRequest",
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+                400,
+            ) from exc
         except sigv4.Malformed as exc:
             log.info("malformed signature: %s", exc)
             _classify(request, None)
@@ -291,11 +303,13 @@ class Gateway:
         if key is None:
             log.info("unknown access key %s", signature.access_key_id)
             raise failure_error(Failure.UNKNOWN_KEY, service)
-        if key.session_token is not None and not hmac.compare_digest(
-            (signature.session_token or "").encode(), key.session_token.encode()
-        ):
-            log.info("wrong or missing session token for %s", signature.access_key_id)
-            raise failure_error(Failure.BAD_TOKEN, service)
+        if key.session_token is not None:
+            if signature.session_token is None:  # a temporary key is unknown without its token
+                log.info("temporary key %s sent without its session token", signature.access_key_id)
+                raise failure_error(Failure.UNKNOWN_KEY, service)
+            if not hmac.compare_digest(signature.session_token.encode(), key.session_token.encode()):
+                log.info("wrong session token for %s", signature.access_key_id)
+                raise failure_error(Failure.BAD_TOKEN, service)
         if key.expiration is not None and key.expiration <= now:
             raise failure_error(Failure.EXPIRED_TOKEN, service)
         if service == "s3" and not signature.presigned and "x-amz-content-sha256" not in request.headers:
@@ -396,12 +410,14 @@ class Gateway:
         start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
         return [body]
 
-    def _forward(self, environ: dict[str, Any], start_response: Callable[..., Any], cors_headers: list[tuple[str, str]]) -> Iterable[bytes]:
+    def _forward(
+        self, service: str, environ: dict[str, Any], start_response: Callable[..., Any], cors_headers: list[tuple[str, str]]
+    ) -> Iterable[bytes]:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
             return start_response(status, kept + cors_headers, exc_info)
 
-        return self.moto(environ, start)
+        return self.moto.app_for(service)(environ, start)
 
     @staticmethod
     def _send(

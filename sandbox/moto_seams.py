@@ -36,9 +36,24 @@ ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 PARTITION = "aws"
 
 
-def wsgi_app() -> DomainDispatcherApplication:
-    """moto's own server application, which our gateway sits in front of."""
-    return DomainDispatcherApplication(create_backend_app)
+# moto's backend module per service the gateway forwards to.
+_BACKENDS = {"s3": "s3", "iam": "iam", "sts": "sts", "cognito-idp": "cognitoidp"}
+
+
+class MotoApps:
+    """moto's per-service Flask apps. The gateway already knows the service,
+    so it skips moto's host-guessing dispatcher (a third of a request's time)."""
+
+    def __init__(self) -> None:
+        self._dispatcher = DomainDispatcherApplication(create_backend_app)
+
+    def app_for(self, service: str) -> Any:
+        backend = _BACKENDS[service]
+        with self._dispatcher.lock:
+            app = self._dispatcher.app_instances.get(backend)
+            if app is None:
+                app = self._dispatcher.app_instances[backend] = create_backend_app(backend)
+            return app
 
 
 # moto's handler keeps S3 metadata headers whose names contain underscores.
@@ -78,7 +93,8 @@ def user_pool_session_active(region: str, pool_id: str, *, sub: str, client_id: 
 
 def _role_claims(groups: set[Any]) -> dict[str, Any]:
     """`cognito:roles` (every group role) and `cognito:preferred_role` (the role of
-    the group with the lowest Precedence; none on a tie), which moto omits."""
+    the group with the lowest Precedence; none when groups tied for it have
+    different roles, as CreateGroup documents), which moto omits."""
     with_roles = sorted(
         (g for g in groups if g.role_arn),
         key=lambda g: (g.precedence if g.precedence is not None else float("inf"), g.group_name),
@@ -87,8 +103,8 @@ def _role_claims(groups: set[Any]) -> dict[str, Any]:
         return {}
     claims: dict[str, Any] = {"cognito:roles": [g.role_arn for g in with_roles]}
     first = with_roles[0]
-    tied = len(with_roles) > 1 and with_roles[1].precedence == first.precedence
-    if not tied:
+    tied = {g.role_arn for g in with_roles if g.precedence == first.precedence}
+    if len(tied) == 1:
         claims["cognito:preferred_role"] = first.role_arn
     return claims
 

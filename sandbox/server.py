@@ -22,6 +22,12 @@ ACCOUNT_ID = moto_seams.ACCOUNT_ID
 ONE_HOUR = 3600  # seconds; enhanced-flow credentials always last one hour on AWS
 
 
+class RequestHandler(moto_seams.RequestHandler):
+    # HTTP/1.1 keeps connections open between requests, as AWS endpoints do;
+    # the gateway always reads the whole request body, so none is left behind.
+    protocol_version = "HTTP/1.1"
+
+
 @dataclass(frozen=True)
 class Sandbox:
     host: str
@@ -48,7 +54,7 @@ def make(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, credentials_ttl:
         admin_secret_access_key=admin_secret_access_key,
         default_region=REGION,
     )
-    return make_server(host, port, app, threaded=True, request_handler=moto_seams.RequestHandler)
+    return make_server(host, port, app, threaded=True, request_handler=RequestHandler)
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:

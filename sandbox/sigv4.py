@@ -32,6 +32,10 @@ class Malformed(ValueError):
     """The request claims to be signed but its signature fields are unusable."""
 
 
+class Version2(ValueError):
+    """A Signature Version 2 request, which S3 no longer accepts for new buckets."""
+
+
 @dataclass(frozen=True)
 class Signature:
     access_key_id: str
@@ -66,6 +70,8 @@ def parse(headers: dict[str, str], query: list[tuple[str, str]]) -> Signature | 
 
     `headers` are lower-cased names; `query` is the decoded query string."""
     authorization = headers.get("authorization")
+    if (authorization or "").startswith("AWS ") or any(k == "AWSAccessKeyId" for k, _ in query):
+        raise Version2("Signature Version 2")
     if authorization:
         match = _AUTH_RE.match(authorization)
         if not match:

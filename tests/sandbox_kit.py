@@ -29,6 +29,7 @@ _CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
     s3={"addressing_style": "path"},
+    signature_version="v4",  # S3 presigns with SigV2 by default, which AWS refuses for new buckets
 )
 
 

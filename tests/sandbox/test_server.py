@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -42,7 +43,7 @@ def _accepts(host: str, port: int) -> bool:
 
 
 class Sandbox:
-    """A `python -m sandbox` subprocess and the lines it has printed so far."""
+    """A `python -m sandbox` subprocess, with what it has printed so far."""
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
@@ -54,11 +55,22 @@ class Sandbox:
             text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.errors: list[str] = []
+        # Drain both pipes, so request logging can never fill one and block the server.
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.process.stdout, self.lines.put), daemon=True),
+            threading.Thread(target=self._read, args=(self.process.stderr, self.errors.append), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
 
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line)
+    @staticmethod
+    def _read(pipe: Any, keep: Any) -> None:
+        for line in pipe:
+            keep(line)
+
+    def _why(self) -> str:
+        return f"exit code {self.process.poll()}, stderr: {''.join(self.errors)[-2000:]}"
 
     def endpoint(self, timeout: float = STARTUP) -> str:
         """The first endpoint printed on stdout."""
@@ -68,7 +80,7 @@ class Sandbox:
                 found = ENDPOINT.search(self.lines.get(timeout=0.2))
                 if found:
                     return found.group(0)
-        pytest.fail(f"no endpoint printed within {timeout} s (exit code {self.process.poll()})")
+        pytest.fail(f"no endpoint printed on stdout within {timeout} s ({self._why()})")
 
     def wait_ready(self, port: int, timeout: float = STARTUP) -> None:
         deadline = time.monotonic() + timeout
@@ -76,12 +88,15 @@ class Sandbox:
             if _accepts("127.0.0.1", port):
                 return
             time.sleep(0.1)
-        pytest.fail(f"port {port} not accepting within {timeout} s (exit code {self.process.poll()})")
+        pytest.fail(f"port {port} not accepting within {timeout} s ({self._why()})")
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=SHUTDOWN)
+        for reader in self._readers:
+            reader.join(timeout=SHUTDOWN)
+        self.process.stdout.close()
         self.process.stderr.close()
 
 

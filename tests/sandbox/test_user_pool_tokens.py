@@ -29,7 +29,8 @@ def create_groups(dep: Deployment, groups: list[tuple[str, str | None, int | Non
     for name, role, precedence in groups:
         options: dict[str, Any] = {}
         if role is not None:
-            roles.setdefault(role, dep.create_role(role, trust_policy(dep.identity_pool_id, "authenticated")))
+            if role not in roles:
+                roles[role] = dep.create_role(role, trust_policy(dep.identity_pool_id, "authenticated"))
             options["RoleArn"] = roles[role]
         if precedence is not None:
             options["Precedence"] = precedence
