@@ -13,3 +13,18 @@ def sandbox() -> SandboxKit:
     """The sandbox every test talks to, started once on 127.0.0.1:<free port>."""
     with start_kit() as kit:
         yield kit
+
+
+@pytest.fixture
+def aws_settings(sandbox, settings, tmp_path):
+    """Django settings pointed at the test sandbox, with a deployment name and
+    IDs file of this test's own, so no test sees another's resources."""
+    import uuid
+
+    name = f"t{uuid.uuid4().hex[:10]}"
+    settings.PHOTOSHARE_AWS = "local"
+    settings.AWS_ENDPOINT_URL = sandbox.endpoint
+    settings.PHOTOSHARE_NAME = name
+    settings.PHOTOSHARE_BUCKET = f"{name}-photos"
+    settings.PHOTOSHARE_DEPLOYMENT_FILE = tmp_path / "deployment.json"
+    return settings

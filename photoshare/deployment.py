@@ -1,0 +1,91 @@
+"""The IDs of the provisioned deployment, as the rest of the app reads them.
+
+`manage.py provision` writes them to `PHOTOSHARE_DEPLOYMENT_FILE` (git-ignored,
+readable by the owner only, since it holds the app client secret). On AWS they
+may come from the environment instead (`COGNITO_USER_POOL_ID`, ...), which
+wins over the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from photoshare.env import env_str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    user_pool_id: str
+    app_client_id: str
+    app_client_secret: str
+    identity_pool_id: str
+    bucket: str
+    authenticated_role_arn: str
+    unauthenticated_role_arn: str
+    moderator_role_arn: str
+
+    @property
+    def provider(self) -> str:
+        """The identity pool's login key for this user pool."""
+        return f"cognito-idp.{settings.AWS_REGION}.amazonaws.com/{self.user_pool_id}"
+
+
+# Field -> environment variable that overrides the file.
+ENVIRONMENT = {
+    "user_pool_id": "COGNITO_USER_POOL_ID",
+    "app_client_id": "COGNITO_APP_CLIENT_ID",
+    "app_client_secret": "COGNITO_APP_CLIENT_SECRET",
+    "identity_pool_id": "COGNITO_IDENTITY_POOL_ID",
+}
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{path} is not valid JSON ({exc}); run `manage.py provision` to rewrite it.") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def deployment_get() -> Deployment:
+    """The current deployment; fails naming the first missing value."""
+    data = _read(Path(settings.PHOTOSHARE_DEPLOYMENT_FILE))
+    for field_name, variable in ENVIRONMENT.items():
+        value = env_str(variable, "")
+        if value:
+            data[field_name] = value
+    values = {}
+    for f in fields(Deployment):
+        value = data.get(f.name)
+        if not isinstance(value, str) or not value:
+            source = ENVIRONMENT.get(f.name)
+            hint = f" or set {source}" if source else ""
+            raise ImproperlyConfigured(
+                f"Deployment value {f.name!r} is missing from {settings.PHOTOSHARE_DEPLOYMENT_FILE}: "
+                f"run `python manage.py provision`{hint}."
+            )
+        values[f.name] = value
+    return Deployment(**values)
+
+
+def deployment_save(deployment: Deployment) -> Path:
+    """Write the IDs atomically, readable by the owner only."""
+    path = Path(settings.PHOTOSHARE_DEPLOYMENT_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(asdict(deployment), handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,114 @@
+"""Settings shared by every environment. Each value comes from the
+environment (see `.env.example` for what each one means)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from photoshare.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env_str("PHOTOSHARE_VAR_DIR", str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "uploads",
+    "infra",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "photoshare.urls"
+WSGI_APPLICATION = "photoshare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("DATABASE_PATH", str(VAR_DIR / "db.sqlite3")),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
+
+# --- AWS -----------------------------------------------------------------------
+# PHOTOSHARE_AWS=local talks to the sandbox (python -m sandbox); aws talks to
+# the real endpoints with credentials from boto3's usual chain.
+PHOTOSHARE_AWS = env_str("PHOTOSHARE_AWS", "local")
+if PHOTOSHARE_AWS not in ("local", "aws"):
+    raise ImproperlyConfigured(f"PHOTOSHARE_AWS must be 'local' or 'aws', not {PHOTOSHARE_AWS!r}.")
+AWS_REGION = env_str("AWS_REGION", "us-east-1")
+SANDBOX_PORT = env_int("SANDBOX_PORT", 4566)
+# Where boto3 sends every call; None means AWS's real endpoints.
+AWS_ENDPOINT_URL: str | None = f"http://127.0.0.1:{SANDBOX_PORT}" if PHOTOSHARE_AWS == "local" else None
+AWS_CONNECT_TIMEOUT = env_int("AWS_CONNECT_TIMEOUT", 5)  # seconds
+AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 10)  # seconds
+AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3)  # total tries per call, first one included
+
+# The deployment: names that `provision` creates, and the file it writes the
+# resulting IDs to (read back by photoshare.deployment).
+PHOTOSHARE_NAME = env_str("PHOTOSHARE_NAME", "photoshare")
+PHOTOSHARE_BUCKET = env_str("PHOTOSHARE_BUCKET", f"{PHOTOSHARE_NAME}-photos" if PHOTOSHARE_AWS == "local" else "")
+PHOTOSHARE_DEPLOYMENT_FILE = Path(
+    env_str("PHOTOSHARE_DEPLOYMENT_FILE", str(VAR_DIR / f"deployment-{PHOTOSHARE_AWS}.json"))
+)
+PORT = env_int("PORT", 8000)
+# The browser origin allowed by the bucket's CORS rule: exactly the app's.
+APP_ORIGINS = env_list("APP_ORIGINS", [f"http://127.0.0.1:{PORT}", f"http://localhost:{PORT}"])
+ALLOW_GUESTS = env_bool("ALLOW_GUESTS", True)
+SELF_SIGN_UP = env_bool("SELF_SIGN_UP", True)
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Photoshare-Demo-1")
