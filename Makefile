@@ -6,8 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SANDBOX_HOST ?= 127.0.0.1
 SANDBOX_PORT ?= 4566
+PORT ?= 8000
+export SANDBOX_PORT PORT
 
-.PHONY: install test sandbox bench lock clean
+.PHONY: install run test sandbox bench lock clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +18,10 @@ $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+# The sandbox, provisioned, with the demo users, and the app on 127.0.0.1:$(PORT).
+run: install
+	$(PY) scripts/run.py
 
 test: install
 	$(PY) -m pytest
