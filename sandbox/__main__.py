@@ -7,8 +7,10 @@ import ipaddress
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from sandbox import server
+from sandbox.persistence import DamagedState
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -25,6 +27,12 @@ def _args(argv: list[str]) -> argparse.Namespace:
         metavar="SECONDS",
         help="lifetime of identity-pool credentials; sandbox-only, for expiry tests (default: %(default)s, as on AWS)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep users, identities, roles, buckets and objects in DIR across restarts (default: memory only)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every refusal with its reason")
     return parser.parse_args(argv)
 
@@ -39,22 +47,36 @@ def main(argv: list[str] | None = None) -> int:
     if not loopback:
         print(f"warning: {args.host} is not a loopback address; anyone who can reach it can use the admin key", file=sys.stderr)
     try:
-        httpd = server.make(host=args.host, port=args.port, credentials_ttl=args.credentials_ttl)
+        sandbox = server.SandboxServer(
+            host=args.host, port=args.port, credentials_ttl=args.credentials_ttl, data_dir=args.data_dir
+        )
+    except DamagedState as exc:
+        print(f"error: {exc}. The sandbox will not start on it: move the directory away to keep it, "
+              "or run `make reset` to start empty.", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    # SIGTERM stops as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    endpoint = f"http://{args.host}:{httpd.server_port}"
-    print(f"Sandbox listening on {endpoint} (region {server.REGION}, account {server.ACCOUNT_ID}, admin key test/test)", flush=True)
+    # SIGTERM stops as cleanly as Ctrl-C does: serve_forever returns, then we save.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    where = f"state in {args.data_dir}" if args.data_dir else "state in memory only"
+    print(
+        f"Sandbox listening on {sandbox.sandbox.endpoint} (region {server.REGION}, account {server.ACCOUNT_ID}, "
+        f"admin key test/test, {where})",
+        flush=True,
+    )
     try:
-        httpd.serve_forever()
+        sandbox.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        httpd.server_close()
-    print("Sandbox stopped.", flush=True)
+        sandbox.close()
+    print("Sandbox stopped." + (" State saved." if args.data_dir else ""), flush=True)
     return 0
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

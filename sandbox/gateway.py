@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +32,7 @@ import botocore.session
 from sandbox import cors, identity_pool, moto_seams, s3_actions, sigv4
 from sandbox.errors import AwsError, Failure, failure_error, render
 from sandbox.iam_policy import Decision, evaluate
+from sandbox.persistence import SharedLock
 from sandbox.sessions import session_get
 from sandbox.web_identity import assume_role_with_web_identity
 
@@ -194,9 +196,31 @@ class Gateway:
         self.default_region = default_region
         self.moto = moto_seams.MotoApps()
         moto_seams.install_token_claims()
+        # Persistence snapshots the state between requests, never during one.
+        self.lock = SharedLock()
+        self._changes = 0
+        self._changes_lock = threading.Lock()
+
+    def change_count(self) -> int:
+        """How many requests that may have changed state have completed."""
+        return self._changes
 
     # -- WSGI entry point
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self.lock.shared():
+            result = self._handle(environ, start_response)
+            try:
+                body = list(result)  # moto's bodies are in memory already
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            if environ["REQUEST_METHOD"] not in ("GET", "HEAD", "OPTIONS"):
+                with self._changes_lock:
+                    self._changes += 1
+        return body
+
+    def _handle(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(
             method=environ["REQUEST_METHOD"],
             raw_path=_raw_path(environ),

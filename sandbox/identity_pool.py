@@ -100,6 +100,16 @@ class _State:
         self.linked: dict[tuple[str, str, str], str] = {}  # (pool, provider, subject) -> identity
 
 
+    def snapshot(self) -> dict[str, Any]:
+        """What persists across restarts: pools, identities and linked logins."""
+        with self.lock:
+            return {"pools": dict(self.pools), "identities": dict(self.identities), "linked": dict(self.linked)}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        with self.lock:
+            self.pools, self.identities, self.linked = dict(saved["pools"]), dict(saved["identities"]), dict(saved["linked"])
+
+
 STATE = _State()
 
 

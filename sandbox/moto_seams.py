@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +32,9 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     MotoRequestHandler,
     create_backend_app,
 )
-from moto.s3.models import s3_backends  # noqa: E402
+from joserfc.jwk import RSAKey  # noqa: E402
+from moto import __version__ as MOTO_VERSION  # noqa: E402
+from moto.s3.models import FakeKey, s3_backends  # noqa: E402
 from moto.sts.models import sts_backends  # noqa: E402
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
@@ -289,3 +294,84 @@ def bucket_cors(bucket: str) -> list[CorsRule] | None:
         )
         for rule in found.cors
     ]
+
+
+# --- persistence ------------------------------------------------------------------
+# The sandbox keeps its state by pickling moto's backends for the services it
+# serves. Two kinds of moto object need help: the user pools' signing key (an
+# RSA key object pickle cannot handle; it is moto's fixed key, so we reload it)
+# and S3 objects, whose bodies are stored as files named by content, so a large
+# photo is written once rather than on every snapshot.
+
+_SNAPSHOT = {"cognito-idp": cognitoidp_backends, "iam": iam_backends, "s3": s3_backends}
+
+
+def backends_snapshot() -> dict[str, Any]:
+    """The moto state to persist (issued STS sessions are left out on purpose)."""
+    state: dict[str, Any] = {name: dict(backends[ACCOUNT_ID]) for name, backends in _SNAPSHOT.items()}
+    state["s3-bucket-accounts"] = dict(s3_backends.bucket_accounts)
+    return state
+
+
+def backends_restore(state: dict[str, Any]) -> None:
+    for name, backends in _SNAPSHOT.items():
+        for region, backend in state[name].items():
+            backends[ACCOUNT_ID][region] = backend
+    s3_backends.bucket_accounts.update(state["s3-bucket-accounts"])
+
+
+def _user_pool_signing_key() -> RSAKey:
+    return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+
+
+@dataclass(frozen=True)
+class _Body:
+    ref: str
+
+
+def _object_with_body(state: dict[str, Any], value: bytes) -> FakeKey:
+    key = FakeKey.__new__(FakeKey)
+    key.__setstate__({**state, "value": value})
+    return key
+
+
+def body_ref(key: FakeKey) -> str:
+    """A file name for an object's body: its MD5 (the ETag of a single PUT) and size."""
+    return f"{key.etag.strip(chr(34))}-{key.size}"
+
+
+class SnapshotPickler(pickle.Pickler):
+    """Pickles moto state, handing each S3 object body to `store_body(ref, read)`."""
+
+    def __init__(self, file: Any, *, store_body: Callable[[str, Callable[[], bytes]], None]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._store_body = store_body
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, RSAKey):
+            return (_user_pool_signing_key, ())
+        if isinstance(obj, FakeKey):
+            ref = body_ref(obj)
+            self._store_body(ref, lambda: obj.value)
+            state = {k: v for k, v in obj.__dict__.items() if k not in ("_value_buffer", "lock")}
+            return (_object_with_body, (state, _Body(ref)))
+        if isinstance(obj, type(threading.Lock())):
+            return (threading.Lock, ())
+        if isinstance(obj, type(threading.RLock())):
+            return (threading.RLock, ())
+        return NotImplemented
+
+    def persistent_id(self, obj: Any) -> Any:
+        return ("body", obj.ref) if isinstance(obj, _Body) else None
+
+
+class SnapshotUnpickler(pickle.Unpickler):
+    def __init__(self, file: Any, *, load_body: Callable[[str], bytes]) -> None:
+        super().__init__(file)
+        self._load_body = load_body
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, ref = pid
+        if kind != "body":
+            raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
+        return self._load_body(ref)

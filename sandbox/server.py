@@ -1,5 +1,5 @@
 """Serving the gateway: in the foreground (`python -m sandbox`) or in a
-background thread for tests (`running()`)."""
+background thread for tests (`running()`), optionally persisting its state."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import moto_seams
 from sandbox.gateway import Gateway
+from sandbox.persistence import Persister, Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -40,21 +42,48 @@ class Sandbox:
         return f"http://{self.host}:{self.port}"
 
 
-def make(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, credentials_ttl: int = ONE_HOUR,
-         admin_access_key_id: str = "test", admin_secret_access_key: str = "test") -> BaseWSGIServer:
-    """A threaded WSGI server for the gateway, bound but not yet serving.
-    `credentials_ttl` (seconds) is a sandbox-only knob for expiry tests."""
-    if credentials_ttl < 1:
-        raise ValueError("credentials_ttl must be at least one second")
-    # werkzeug logs every request at INFO; the gateway logs what matters.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = Gateway(
-        credentials_ttl=credentials_ttl,
-        admin_access_key_id=admin_access_key_id,
-        admin_secret_access_key=admin_secret_access_key,
-        default_region=REGION,
-    )
-    return make_server(host, port, app, threaded=True, request_handler=RequestHandler)
+class SandboxServer:
+    """The HTTP server, the gateway and, with a data directory, its persister."""
+
+    def __init__(
+        self,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        credentials_ttl: int = ONE_HOUR,
+        data_dir: Path | None = None,
+    ) -> None:
+        if credentials_ttl < 1:
+            raise ValueError("credentials_ttl must be at least one second")
+        # werkzeug logs every request at INFO; the gateway logs what matters.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.gateway = Gateway(credentials_ttl=credentials_ttl, default_region=REGION)
+        self.store: Store | None = None
+        self.persister: Persister | None = None
+        if data_dir is not None:
+            self.store = Store(data_dir)
+            self.store.open()  # raises DamagedState when in use
+            try:
+                self.restored = self.store.load()  # raises DamagedState when damaged
+            except Exception:
+                self.store.close()
+                raise
+            self.persister = Persister(self.store, self.gateway.lock, self.gateway.change_count)
+        self.httpd: BaseWSGIServer = make_server(host, port, self.gateway, threaded=True, request_handler=RequestHandler)
+        self.sandbox = Sandbox(host=host, port=self.httpd.server_port)
+
+    def serve_forever(self) -> None:
+        if self.persister is not None:
+            self.persister.start()
+        self.httpd.serve_forever()
+
+    def close(self) -> None:
+        """Stop serving (if serving in another thread), save, release the directory."""
+        self.httpd.server_close()
+        if self.persister is not None:
+            self.persister.stop()
+        if self.store is not None:
+            self.store.close()
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -64,17 +93,19 @@ def free_port(host: str = DEFAULT_HOST) -> int:
 
 
 @contextlib.contextmanager
-def running(*, host: str = DEFAULT_HOST, port: int = 0, credentials_ttl: int = ONE_HOUR) -> Iterator[Sandbox]:
+def running(
+    *, host: str = DEFAULT_HOST, port: int = 0, credentials_ttl: int = ONE_HOUR, data_dir: Path | None = None
+) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread for the duration of the block.
 
     Port 0 picks a free one. moto's backends are process-wide, so every
     sandbox in one process sees the same AWS account."""
-    server = make(host=host, port=port, credentials_ttl=credentials_ttl)
+    server = SandboxServer(host=host, port=port, credentials_ttl=credentials_ttl, data_dir=data_dir)
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()
     try:
-        yield Sandbox(host=host, port=server.server_port)
+        yield server.sandbox
     finally:
-        server.shutdown()
-        server.server_close()
+        server.httpd.shutdown()
         thread.join(timeout=5)
+        server.close()

@@ -1,0 +1,243 @@
+"""Keeping the sandbox's state in a directory across restarts.
+
+A workshop participant closes the laptop and runs `make run` the next day:
+users, identities (with the same identity IDs), roles, buckets and photos
+must all still be there. The directory holds:
+
+- `state.bin`: one snapshot of moto's backends and our identity pools,
+  behind a header with its length and SHA-256, replaced atomically
+  (temporary file, fsync, rename, fsync of the directory);
+- `objects/`: S3 object bodies, one file per distinct content, written once;
+- `lock`: held while a sandbox uses the directory, so two cannot share it.
+
+Snapshots are taken at most one second after a change and on a clean stop,
+so a crash (SIGKILL, power loss) loses at most the last second. A snapshot
+that fails its checks is refused with a message, never half-loaded.
+Issued credentials are not kept: they are short-lived, and a restarted
+sandbox simply does not know them any more (InvalidAccessKeyId).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sandbox import identity_pool, moto_seams
+
+log = logging.getLogger("sandbox.persistence")
+
+MAGIC = b"PHOTOSHARE-SANDBOX-STATE\n"
+FORMAT = 1
+INTERVAL = 1.0  # seconds between a change and the snapshot that keeps it
+
+
+class DamagedState(Exception):
+    """The data directory cannot be loaded as it is."""
+
+
+class SharedLock:
+    """Many requests at once, or one snapshot alone: a snapshot must see
+    moto's state between requests, never in the middle of one."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            while self._writing:
+                self._condition.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._readers -= 1
+                if not self._readers:
+                    self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            while self._writing:
+                self._condition.wait()
+            self._writing = True
+            while self._readers:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writing = False
+                self._condition.notify_all()
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _write_atomically(path: Path, chunks: list[bytes]) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_directory(path.parent)
+
+
+class Store:
+    """One data directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.state_file = self.directory / "state.bin"
+        self.objects = self.directory / "objects"
+        self._lock_handle: Any = None
+        self._known_bodies: set[str] = set()
+
+    # -- the directory lock
+    def open(self) -> None:
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self._lock_handle = open(self.directory / "lock", "w")
+        try:
+            fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_handle.close()
+            raise DamagedState(f"{self.directory} is in use by another sandbox; stop it first.") from None
+        self._known_bodies = {p.name for p in self.objects.iterdir() if not p.name.startswith(".")}
+
+    def close(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    # -- object bodies
+    def _store_body(self, ref: str, read: Callable[[], bytes]) -> None:
+        if ref in self._known_bodies:
+            return
+        _write_atomically(self.objects / ref, [read()])
+        self._known_bodies.add(ref)
+
+    def _load_body(self, ref: str) -> bytes:
+        try:
+            return (self.objects / ref).read_bytes()
+        except FileNotFoundError:
+            raise DamagedState(f"object body {ref} is missing from {self.objects}") from None
+
+    # -- snapshots
+    def save(self) -> None:
+        """Write the current state; the caller holds the gateway's lock exclusively."""
+        referenced: set[str] = set()
+
+        def store(ref: str, read: Callable[[], bytes]) -> None:
+            referenced.add(ref)
+            self._store_body(ref, read)
+
+        buffer = io.BytesIO()
+        moto_seams.SnapshotPickler(buffer, store_body=store).dump(
+            {"moto": moto_seams.backends_snapshot(), "identity_pools": identity_pool.STATE.snapshot()}
+        )
+        payload = buffer.getvalue()
+        header = {
+            "format": FORMAT,
+            "moto": moto_seams.MOTO_VERSION,
+            "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "length": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+            "saved_at": time.time(),
+        }
+        _write_atomically(self.state_file, [MAGIC, json.dumps(header).encode() + b"\n", payload])
+        # Bodies no snapshot refers to any more (deleted objects) can go now.
+        for ref in self._known_bodies - referenced:
+            (self.objects / ref).unlink(missing_ok=True)
+        self._known_bodies &= referenced
+
+    def load(self) -> bool:
+        """Restore the saved state; False when there is none yet."""
+        try:
+            raw = self.state_file.read_bytes()
+        except FileNotFoundError:
+            return False
+        if not raw.startswith(MAGIC):
+            raise DamagedState(f"{self.state_file} is not a sandbox state file (bad header)")
+        header_line, _, payload = raw[len(MAGIC) :].partition(b"\n")
+        try:
+            header = json.loads(header_line)
+        except ValueError:
+            raise DamagedState(f"{self.state_file} has a damaged header") from None
+        if header.get("format") != FORMAT:
+            raise DamagedState(f"{self.state_file} has format {header.get('format')}, this sandbox reads {FORMAT}")
+        if header.get("moto") != moto_seams.MOTO_VERSION:
+            raise DamagedState(
+                f"{self.state_file} was written with moto {header.get('moto')}; this sandbox runs {moto_seams.MOTO_VERSION}"
+            )
+        if len(payload) != header.get("length"):
+            raise DamagedState(f"{self.state_file} is truncated ({len(payload)} of {header.get('length')} bytes)")
+        if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+            raise DamagedState(f"{self.state_file} is corrupted (checksum mismatch)")
+        try:
+            saved = moto_seams.SnapshotUnpickler(io.BytesIO(payload), load_body=self._load_body).load()
+        except DamagedState:
+            raise
+        except Exception as exc:  # any unpickling failure means the same thing: refuse
+            raise DamagedState(f"{self.state_file} could not be read ({type(exc).__name__}: {exc})") from exc
+        moto_seams.backends_restore(saved["moto"])
+        identity_pool.STATE.restore(saved["identity_pools"])
+        return True
+
+
+class Persister:
+    """Saves the store at most INTERVAL seconds after the gateway reports a change."""
+
+    def __init__(self, store: Store, lock: SharedLock, changes: Callable[[], int]) -> None:
+        self.store = store
+        self.lock = lock
+        self.changes = changes
+        self._saved_at_change = changes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox-persister", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def save_if_changed(self) -> None:
+        current = self.changes()
+        if current == self._saved_at_change:
+            return
+        with self.lock.exclusive():
+            current = self.changes()
+            self.store.save()
+        self._saved_at_change = current
+
+    def _run(self) -> None:
+        while not self._stop.wait(INTERVAL):
+            try:
+                self.save_if_changed()
+            except Exception:  # keep serving; the next change retries the save
+                log.exception("saving the sandbox state failed")
+
+    def stop(self) -> None:
+        """Stop the timer and save what is left (a clean stop keeps everything)."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.save_if_changed()
