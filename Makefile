@@ -9,7 +9,7 @@ SANDBOX_PORT ?= 4566
 PORT ?= 8000
 export SANDBOX_PORT PORT
 
-.PHONY: install run test sandbox bench lock clean
+.PHONY: install run test sandbox bench reset lock clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,15 @@ sandbox: install
 
 bench: install
 	$(PY) bench/sandbox_overhead.py
+
+# Wipe the sandbox's data and the local database together (they refer to each other).
+VAR_DIR ?= var
+reset:
+	@printf 'This deletes the sandbox data ($(VAR_DIR)/sandbox), the local database and the deployment IDs. Continue? [y/N] '; \
+	read answer || answer=; \
+	if [ "$$answer" = y ] || [ "$$answer" = Y ]; then \
+		rm -rf $(VAR_DIR)/sandbox $(VAR_DIR)/db.sqlite3 $(VAR_DIR)/deployment-local.json && echo "Reset: the next make run starts empty."; \
+	else echo "Nothing deleted."; fi
 
 # Re-pin the whole dependency tree from requirements.in.
 lock:

@@ -1,7 +1,8 @@
 """`make run`: the sandbox, the deployment and the app, in one terminal.
 
 Starts the sandbox as its own process (so restarting Django loses nothing),
-provisions it, migrates, seeds the demo users and serves the app on
+keeping its state in var/sandbox (so restarting everything loses nothing
+either), provisions it (repairing anything missing), migrates, seeds the demo users and serves the app on
 127.0.0.1. Ctrl-C stops both. Every step's output goes to this terminal.
 """
 
@@ -50,7 +51,11 @@ def main() -> int:
             print(f"Port {value} is already in use (another `make run`?). Stop it or set {name}=<free port>.", file=sys.stderr)
             return 1
     os.environ.setdefault("PHOTOSHARE_AWS", "local")
-    sandbox = subprocess.Popen([PYTHON, "-m", "sandbox", "--host", HOST, "--port", str(sandbox_port)], cwd=ROOT)
+    # The sandbox keeps its state here, so users and photos survive a restart.
+    data_dir = Path(os.environ.get("PHOTOSHARE_VAR_DIR", ROOT / "var")) / "sandbox"
+    sandbox = subprocess.Popen(
+        [PYTHON, "-m", "sandbox", "--host", HOST, "--port", str(sandbox_port), "--data-dir", str(data_dir)], cwd=ROOT
+    )
     try:
         _wait_for(sandbox_port, sandbox)
         _manage("provision")
