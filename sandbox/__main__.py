@@ -28,6 +28,13 @@ def _args(argv: list[str]) -> argparse.Namespace:
         help="lifetime of identity-pool credentials; sandbox-only, for expiry tests (default: %(default)s, as on AWS)",
     )
     parser.add_argument(
+        "--code-ttl",
+        type=int,
+        metavar="SECONDS",
+        help="lifetime of emailed sign-up and password-reset codes; sandbox-only, for expiry tests "
+        "(default: AWS's, 24 h and 1 h)",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="DIR",
@@ -48,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {args.host} is not a loopback address; anyone who can reach it can use the admin key", file=sys.stderr)
     try:
         sandbox = server.SandboxServer(
-            host=args.host, port=args.port, credentials_ttl=args.credentials_ttl, data_dir=args.data_dir
+            host=args.host,
+            port=args.port,
+            credentials_ttl=args.credentials_ttl,
+            code_ttl=args.code_ttl,
+            data_dir=args.data_dir,
         )
     except DamagedState as exc:
         print(f"error: {exc}. The sandbox will not start on it: move the directory away to keep it, "

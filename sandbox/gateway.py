@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote
 
 import botocore.session
 
-from sandbox import cors, identity_pool, moto_seams, s3_actions, sigv4
+from sandbox import cors, identity_pool, moto_seams, s3_actions, sigv4, user_pool_codes
 from sandbox.errors import AwsError, Failure, failure_error, render
 from sandbox.iam_policy import Decision, evaluate
 from sandbox.persistence import SharedLock
@@ -44,6 +44,7 @@ _TARGETS = {"AWSCognitoIdentityService": "cognito-identity", "AWSCognitoIdentity
 _QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts"}  # the API version names the service
 _WELL_KNOWN = re.compile(r"^/[\w-]+/\.well-known/(jwks\.json|openid-configuration)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+OUTBOX_PATH = "/_sandbox/outbox"  # GET: the emails Cognito would have sent (loopback clients only)
 
 
 @lru_cache(maxsize=None)
@@ -186,11 +187,13 @@ class Gateway:
         self,
         *,
         credentials_ttl: int = 3600,
+        code_ttl: int | None = None,
         admin_access_key_id: str = "test",
         admin_secret_access_key: str = "test",
         default_region: str = "us-east-1",
     ) -> None:
         self.credentials_ttl = credentials_ttl
+        self.code_ttl = code_ttl
         self.admin_access_key_id = admin_access_key_id
         self.admin_secret_access_key = admin_secret_access_key
         self.default_region = default_region
@@ -236,6 +239,8 @@ class Gateway:
         if request.raw_path.startswith("/moto-api"):
             # moto's control plane (reset, seed data) would bypass every check here.
             return self._send(start_response, request, AwsError("NotFound", "Not Found", 404), [])
+        if request.raw_path == OUTBOX_PATH:
+            return self._outbox(request, environ, start_response)
         bucket = s3_actions.split_path(request.raw_path)[0]
         origin = request.headers.get("origin")
         cors_headers = cors.response_headers(bucket, origin=origin, method=request.method) if origin else []
@@ -259,7 +264,17 @@ class Gateway:
         ours = self._answer_ourselves(request)
         if ours is not None:
             return ours(start_response)
-        return self._forward(request.service, environ, start_response, cors_headers)
+        if request.service == "cognito-idp" and request.operation in user_pool_codes.CHECKS:
+            try:
+                user_pool_codes.code_check(request.operation, request.params)
+            except AwsError as error:
+                return self._send(start_response, request, error, [])
+        status: list[str] = []
+        body = self._forward(request.service, environ, _recording(start_response, status), cors_headers)
+        coded = user_pool_codes.ISSUES.keys() | user_pool_codes.CHECKS.keys()
+        if request.service == "cognito-idp" and request.operation in coded and status[0].startswith("2"):
+            user_pool_codes.code_after(request.operation, request.params, lifetime=self.code_ttl)
+        return body
 
     def _check(self, request: Request, environ: Mapping[str, Any]) -> None:
         try:
@@ -404,20 +419,33 @@ class Gateway:
             return lambda start: self._identity_pool(request, start)
         if request.service == "sts" and request.operation in unsigned_operations("sts"):
             return lambda start: self._web_identity(request, start)
+        if request.service == "cognito-idp" and request.operation == "ResendConfirmationCode":
+            return lambda start: self._json(
+                request, start, lambda: user_pool_codes.resend_confirmation_code(request.params, lifetime=self.code_ttl)
+            )
         return None
 
     def _identity_pool(self, request: Request, start_response: Callable[..., Any]) -> Iterable[bytes]:
         operation = identity_pool.OPERATIONS.get(request.operation or "")
         region = self._region(request)
-        try:
+
+        def call() -> dict[str, Any]:
             if operation is None:
                 raise AwsError("UnknownOperationException", f"Unknown operation {request.operation}", 400)
             if operation is identity_pool.get_credentials_for_identity:
-                result = operation(request.params, region, credentials_ttl=self.credentials_ttl)
-            else:
-                result = operation(request.params, region)
+                return operation(request.params, region, credentials_ttl=self.credentials_ttl)
+            return operation(request.params, region)
+
+        return self._json(request, start_response, call)
+
+    def _json(
+        self, request: Request, start_response: Callable[..., Any], call: Callable[[], dict[str, Any]]
+    ) -> Iterable[bytes]:
+        """Answer a JSON-protocol operation we implement ourselves."""
+        try:
+            result = call()
         except AwsError as error:
-            log.info("cognito-identity %s refused: %s", request.operation, error)
+            log.info("%s %s refused: %s", request.service, request.operation, error)
             return self._send(start_response, request, error, [])
         body = json.dumps(result).encode()
         start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))])
@@ -444,12 +472,31 @@ class Gateway:
         return self.moto.app_for(service)(environ, start)
 
     @staticmethod
+    def _outbox(request: Request, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The messages Cognito would have emailed, for this machine only."""
+        if request.method != "GET" or not environ.get("REMOTE_ADDR", "").startswith("127."):
+            return Gateway._send(start_response, request, AwsError("AccessDenied", "Access Denied", 403), [])
+        body = json.dumps({"messages": user_pool_codes.outbox(to=request.query_dict.get("to"))}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
     def _send(
         start_response: Callable[..., Any], request: Request, error: AwsError, extra: list[tuple[str, str]]
     ) -> Iterable[bytes]:
         status, headers, body = render(error, request.service, head=request.method == "HEAD")
         start_response(f"{status} {_REASONS.get(status, 'Error')}", headers + extra)
         return [body]
+
+
+def _recording(start_response: Callable[..., Any], status: list[str]) -> Callable[..., Any]:
+    """A start_response that also notes the status line into `status`."""
+
+    def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        status.append(line)
+        return start_response(line, headers, exc_info)
+
+    return start
 
 
 _REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 501: "Not Implemented"}

@@ -96,6 +96,40 @@ def user_pool_session_active(region: str, pool_id: str, *, sub: str, client_id: 
     return False
 
 
+def user_pool_of_client(client_id: str) -> tuple[str, str] | None:
+    """(region, user pool ID) of an app client, or None."""
+    for region, backend in cognitoidp_backends[ACCOUNT_ID].items():
+        for pool in backend.user_pools.values():
+            if client_id in pool.clients:
+                return region, pool.id
+    return None
+
+
+def _user(region: str, pool_id: str, username: str) -> Any:
+    pool = _user_pool(region, pool_id)
+    return pool._get_user(username) if pool is not None else None
+
+
+def user_email(region: str, pool_id: str, username: str) -> str | None:
+    user = _user(region, pool_id, username)
+    if user is None:
+        return None
+    return next((a["Value"] for a in user.attributes if a["Name"] == "email"), None)
+
+
+def user_status(region: str, pool_id: str, username: str) -> str | None:
+    """UNCONFIRMED, CONFIRMED, ...; None if no such user."""
+    user = _user(region, pool_id, username)
+    return None if user is None else str(getattr(user.status, "value", user.status))
+
+
+def user_mark_email_verified(region: str, pool_id: str, username: str) -> None:
+    """Confirming sign-up with an emailed code verifies the address, as on AWS."""
+    user = _user(region, pool_id, username)
+    if user is not None:
+        user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+
+
 def _role_claims(groups: set[Any]) -> dict[str, Any]:
     """`cognito:roles` (every group role) and `cognito:preferred_role` (the role of
     the group with the lowest Precedence; none when groups tied for it have

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sandbox import identity_pool, moto_seams
+from sandbox import identity_pool, moto_seams, user_pool_codes
 
 log = logging.getLogger("sandbox.persistence")
 
@@ -155,7 +155,11 @@ class Store:
 
         buffer = io.BytesIO()
         moto_seams.SnapshotPickler(buffer, store_body=store).dump(
-            {"moto": moto_seams.backends_snapshot(), "identity_pools": identity_pool.STATE.snapshot()}
+            {
+                "moto": moto_seams.backends_snapshot(),
+                "identity_pools": identity_pool.STATE.snapshot(),
+                "user_pool_codes": user_pool_codes.STATE.snapshot(),
+            }
         )
         payload = buffer.getvalue()
         header = {
@@ -203,6 +207,7 @@ class Store:
             raise DamagedState(f"{self.state_file} could not be read ({type(exc).__name__}: {exc})") from exc
         moto_seams.backends_restore(saved["moto"])
         identity_pool.STATE.restore(saved["identity_pools"])
+        user_pool_codes.STATE.restore(saved["user_pool_codes"])
         return True
 
 

@@ -51,13 +51,14 @@ class SandboxServer:
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         credentials_ttl: int = ONE_HOUR,
+        code_ttl: int | None = None,
         data_dir: Path | None = None,
     ) -> None:
         if credentials_ttl < 1:
             raise ValueError("credentials_ttl must be at least one second")
         # werkzeug logs every request at INFO; the gateway logs what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.gateway = Gateway(credentials_ttl=credentials_ttl, default_region=REGION)
+        self.gateway = Gateway(credentials_ttl=credentials_ttl, code_ttl=code_ttl, default_region=REGION)
         self.store: Store | None = None
         self.persister: Persister | None = None
         if data_dir is not None:
@@ -94,13 +95,18 @@ def free_port(host: str = DEFAULT_HOST) -> int:
 
 @contextlib.contextmanager
 def running(
-    *, host: str = DEFAULT_HOST, port: int = 0, credentials_ttl: int = ONE_HOUR, data_dir: Path | None = None
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    credentials_ttl: int = ONE_HOUR,
+    code_ttl: int | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread for the duration of the block.
 
     Port 0 picks a free one. moto's backends are process-wide, so every
     sandbox in one process sees the same AWS account."""
-    server = SandboxServer(host=host, port=port, credentials_ttl=credentials_ttl, data_dir=data_dir)
+    server = SandboxServer(host=host, port=port, credentials_ttl=credentials_ttl, code_ttl=code_ttl, data_dir=data_dir)
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()
     try:
