@@ -41,3 +41,10 @@ def client_kwargs(*, signed: bool = True) -> dict[str, Any]:
 
         kwargs["config"] = config.merge(Config(signature_version=UNSIGNED))
     return kwargs
+
+
+def s3_browser_endpoint() -> str:
+    """The S3 endpoint the browser signs its requests for (path-style locally)."""
+    if settings.AWS_ENDPOINT_URL:
+        return settings.AWS_ENDPOINT_URL
+    return f"https://s3.{settings.AWS_REGION}.amazonaws.com"

@@ -1,8 +1,12 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import TemplateView
+from django.urls import include, path
+
+from accounts.views import api_credentials
+from photoshare.views import home
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("api/credentials", api_credentials, name="api-credentials"),
     path("admin/", admin.site.urls),
 ]

@@ -32,9 +32,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "photoshare.urls"
+AUTH_USER_MODEL = "accounts.User"
+# Cognito for people; Django's own passwords only for `createsuperuser` admins.
+AUTHENTICATION_BACKENDS = ["accounts.backends.CognitoBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:sign-in"
+CSRF_FAILURE_VIEW = "photoshare.views.csrf_failure"
+# Tokens live in the session, so sessions live on the server (the database).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 8 * 3600  # seconds; a working day, well inside the refresh token's 30 days
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Attempt counters for rate limiting (accounts.ratelimit). Per process; a
+# multi-process deployment should point this at a shared cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WSGI_APPLICATION = "photoshare.wsgi.application"
 
 TEMPLATES = [
@@ -47,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "photoshare.context_processors.local_outbox",
             ],
         },
     },
@@ -112,3 +127,24 @@ APP_ORIGINS = env_list("APP_ORIGINS", [f"http://127.0.0.1:{PORT}", f"http://loca
 ALLOW_GUESTS = env_bool("ALLOW_GUESTS", True)
 SELF_SIGN_UP = env_bool("SELF_SIGN_UP", True)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Photoshare-Demo-1")
+
+# --- Content Security Policy (django-csp) ---------------------------------------------
+# No inline script anywhere; the browser may only talk to the app and to S3.
+_S3_ORIGINS = (
+    [AWS_ENDPOINT_URL]
+    if AWS_ENDPOINT_URL
+    else [f"https://s3.{AWS_REGION}.amazonaws.com", f"https://{PHOTOSHARE_BUCKET}.s3.{AWS_REGION}.amazonaws.com"]
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *_S3_ORIGINS],
+        "connect-src": ["'self'", *_S3_ORIGINS],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}

@@ -1,0 +1,50 @@
+"""Who signed in (keyed on the user-pool `sub`) and every credential issued."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A Django user mirrored from the user pool.
+
+    `username` is the user-pool `sub` (stable; the email can change).
+    `identity_id` is the identity pool's ID for this user (`us-east-1:…`),
+    fetched once with `GetId` and reused: it is the
+    `${cognito-identity.amazonaws.com:sub}` that scopes their S3 prefix."""
+
+    identity_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    @property
+    def cognito_sub(self) -> str:
+        return self.username
+
+
+class AuditEvent(models.Model):
+    """One credential issuance or refusal. Cognito's own trail (CloudTrail)
+    shows only `AssumeRoleWithWebIdentity`, not which person asked."""
+
+    class Outcome(models.TextChoices):
+        ISSUED = "issued"
+        REFUSED = "refused"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    sub = models.CharField("user-pool sub", max_length=64, blank=True)
+    identity_id = models.CharField(max_length=64, blank=True)
+    provider = models.CharField(max_length=200, blank=True)
+    authenticated = models.BooleanField()
+    expiration = models.DateTimeField(null=True, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_code = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        who = self.sub or "guest"
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.outcome} {who} {self.identity_id}"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign-in"),
+    path("sign-out/", views.sign_out, name="sign-out"),
+    path("sign-up/", views.sign_up, name="sign-up"),
+    path("confirm/", views.confirm, name="confirm"),
+    path("confirm/resend/", views.confirm_resend, name="confirm-resend"),
+    path("password-reset/", views.password_forgot, name="password-reset"),
+    path("password-reset/confirm/", views.password_reset_confirm, name="password-reset-confirm"),
+    path("outbox/", views.outbox, name="outbox"),
+]

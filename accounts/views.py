@@ -1,0 +1,273 @@
+"""Account pages and the credentials API. Each view validates, calls one
+service, and answers; every Cognito failure becomes a fixed message (the
+detail is logged by accounts.cognito)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import cognito
+from accounts.cognito import CognitoError
+from accounts.forms import ConfirmForm, PasswordForgotForm, PasswordResetForm, ResendForm, SignInForm, SignUpForm
+from accounts.ratelimit import too_many
+from accounts.services import (
+    GuestsDisabled,
+    SessionExpired,
+    SignInFailed,
+    identity_credentials_get,
+    session_sign_in,
+    session_sign_out,
+)
+from photoshare.aws import s3_browser_endpoint
+from photoshare.deployment import deployment_get
+
+log = logging.getLogger(__name__)
+
+# What a person sees for each Cognito error they can cause.
+MESSAGES = {
+    "NotAuthorizedException": "Wrong email or password.",
+    "UserNotFoundException": "Wrong email or password.",
+    "UserNotConfirmedException": "Your account is not confirmed yet: enter the code we emailed you.",
+    "PasswordResetRequiredException": "You need to choose a new password: use 'Forgot your password?'.",
+    "InvalidPasswordException": "That password is too weak: use at least 12 characters with upper- and lower-case "
+    "letters, a number and a symbol.",
+    "UsernameExistsException": "An account with this email already exists. Sign in, or reset your password.",
+    "CodeMismatchException": "That code is not right. Check the email and try again.",
+    "ExpiredCodeException": "That code has expired. Ask for a new one.",
+    "LimitExceededException": "Too many attempts. Wait a few minutes and try again.",
+    "TooManyRequestsException": "Too many attempts. Wait a few minutes and try again.",
+    "TooManyFailedAttemptsException": "Too many attempts. Wait a few minutes and try again.",
+    "InvalidParameterException": "Please check what you entered and try again.",
+}
+FALLBACK = "Something went wrong on our side. Please try again in a moment."
+RATE_LIMITED = MESSAGES["TooManyRequestsException"]
+
+# (attempts, seconds): sign-in tries per account and per client IP.
+SIGN_IN_LIMITS = {"account": (5, 300), "ip": (30, 60)}
+CODE_LIMITS = {"account": (5, 300), "ip": (30, 60)}
+
+
+def message_for(code: str) -> str:
+    return MESSAGES.get(code, FALLBACK)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _limited(request: HttpRequest, scope: str, email: str, limits: dict[str, tuple[int, int]]) -> bool:
+    return too_many(scope=scope, keys={"account": email, "ip": _client_ip(request)}, limits=limits)
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after sign-in: `next=` only if it stays on this site."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("home")
+
+
+def _with_email(name: str, email: str) -> str:
+    return f"{reverse(name)}?{urlencode({'email': email})}"
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if _limited(request, "sign-in", email, SIGN_IN_LIMITS):
+                form.add_error(None, RATE_LIMITED)
+                status = 429
+            else:
+                try:
+                    session_sign_in(request=request, email=email, password=form.cleaned_data["password"])
+                except SignInFailed as exc:
+                    form.add_error(None, message_for(exc.code))
+                    if exc.code == "UserNotConfirmedException":
+                        return redirect(_with_email("accounts:confirm", email))
+                except CognitoError as exc:
+                    form.add_error(None, message_for(exc.code))
+                else:
+                    return redirect(_next_url(request))
+    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    session_sign_out(request=request)
+    return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            try:
+                cognito.user_sign_up(email=email, password=form.cleaned_data["password"])
+            except CognitoError as exc:
+                form.add_error(None, message_for(exc.code))
+            else:
+                messages.info(request, f"We emailed a six-digit code to {email}. Enter it to confirm your account.")
+                return redirect(_with_email("accounts:confirm", email))
+    return render(request, "accounts/sign_up.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest) -> HttpResponse:
+    form = ConfirmForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if _limited(request, "confirm", email, CODE_LIMITS):
+                form.add_error(None, RATE_LIMITED)
+                status = 429
+            else:
+                try:
+                    cognito.user_sign_up_confirm(email=email, code=form.cleaned_data["code"])
+                except CognitoError as exc:
+                    form.add_error(None, message_for(exc.code))
+                else:
+                    messages.success(request, "Your account is confirmed. You can sign in now.")
+                    return redirect("accounts:sign-in")
+    resend = ResendForm(initial={"email": form["email"].value()})
+    return render(request, "accounts/confirm.html", {"form": form, "resend": resend}, status=status)
+
+
+@require_POST
+def confirm_resend(request: HttpRequest) -> HttpResponse:
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please enter the email you signed up with.")
+        return redirect("accounts:confirm")
+    email = form.cleaned_data["email"]
+    if _limited(request, "resend", email, CODE_LIMITS):
+        messages.error(request, RATE_LIMITED)
+    else:
+        try:
+            cognito.user_code_resend(email=email)
+        except CognitoError as exc:
+            messages.error(request, message_for(exc.code))
+        else:
+            messages.info(request, f"We emailed a new code to {email}.")
+    return redirect(_with_email("accounts:confirm", email))
+
+
+@require_http_methods(["GET", "POST"])
+def password_forgot(request: HttpRequest) -> HttpResponse:
+    form = PasswordForgotForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if _limited(request, "forgot", email, CODE_LIMITS):
+                form.add_error(None, RATE_LIMITED)
+                status = 429
+            else:
+                try:
+                    cognito.user_password_forgot(email=email)
+                except CognitoError as exc:
+                    if exc.code not in ("UserNotFoundException", "NotAuthorizedException"):
+                        form.add_error(None, message_for(exc.code))
+                # The same answer whether or not the account exists: no user enumeration.
+                if not form.errors:
+                    messages.info(request, f"If {email} has an account, we emailed it a code.")
+                    return redirect(_with_email("accounts:password-reset-confirm", email))
+    return render(request, "accounts/password_forgot.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            email = form.cleaned_data["email"]
+            if _limited(request, "reset", email, CODE_LIMITS):
+                form.add_error(None, RATE_LIMITED)
+                status = 429
+            else:
+                try:
+                    cognito.user_password_reset(email=email, code=form.cleaned_data["code"], password=form.cleaned_data["password"])
+                except CognitoError as exc:
+                    form.add_error(None, message_for(exc.code))
+                else:
+                    messages.success(request, "Your password is changed. Sign in with the new one.")
+                    return redirect("accounts:sign-in")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=status)
+
+
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Development only: the emails the user pool would have sent."""
+    if not (settings.DEBUG and settings.PHOTOSHARE_AWS == "local"):
+        raise Http404
+    try:
+        found = cognito.outbox_messages(to=request.GET.get("to") or None)
+        error = ""
+    except CognitoError:
+        found, error = [], "The sandbox is not answering. Is `make run` still running?"
+    return render(request, "accounts/outbox.html", {"messages_sent": found, "error": error})
+
+
+# --- the credentials API --------------------------------------------------------------
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def api_credentials(request: HttpRequest) -> JsonResponse:
+    """POST /api/credentials: scoped, expiring AWS credentials for the browser."""
+    if request.method != "POST":
+        response = _json_error("Use POST.", 405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        issued = identity_credentials_get(request=request)
+    except GuestsDisabled:
+        return _json_error("Sign in to get access: this site gives guests no credentials.", 403)
+    except SessionExpired:
+        return _json_error("Your session has ended. Please sign in again.", 401)
+    except CognitoError as exc:
+        if exc.code == "NotAuthorizedException":
+            return _json_error("Access was refused. Please sign in again.", 403)
+        return _json_error("Could not get credentials right now. Please try again.", 503)
+    c = issued.credentials
+    response = JsonResponse(
+        {
+            "identityId": c.identity_id,
+            "accessKeyId": c.access_key_id,
+            "secretAccessKey": c.secret_access_key,
+            "sessionToken": c.session_token,
+            "expiration": c.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": settings.AWS_REGION,
+            "bucket": deployment_get().bucket,
+            "endpoint": s3_browser_endpoint(),
+            "authenticated": issued.authenticated,
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
