@@ -11,6 +11,7 @@ of its own, made at start-up, so no token outlives the process.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -61,8 +62,6 @@ def trust_allows(role: moto_seams.RoleView, context: Mapping[str, Any]) -> bool:
 
 
 def _as_json(document: Any) -> str:
-    import json
-
     return document if isinstance(document, str) else json.dumps(document)
 
 
