@@ -1,0 +1,100 @@
+"""The policy files a reviewer reads: well-formed, with placeholders that IAM
+cannot mistake for policy variables, and none of the classic widenings."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra.provision import POLICIES_DIR, policy_render
+
+FILES = sorted(path.stem for path in POLICIES_DIR.glob("*.json"))
+PERMISSIONS = [name for name in FILES if not name.startswith("trust-")]
+SUB = "${cognito-identity.amazonaws.com:sub}"
+
+
+def _statements(name: str) -> list[dict[str, Any]]:
+    return json.loads((POLICIES_DIR / f"{name}.json").read_text())["Statement"]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement.get("Action", [])
+    return [action] if isinstance(action, str) else action
+
+
+def test_every_expected_file_is_there():
+    """The six policies the issue names exist, and no others."""
+    assert FILES == [
+        "authenticated",
+        "moderator",
+        "server",
+        "trust-authenticated",
+        "trust-unauthenticated",
+        "unauthenticated",
+    ]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_only_the_identity_id_is_a_policy_variable(name):
+    """${...} appears only as the identity ID; our placeholders are __NAME__ and all known."""
+    text = (POLICIES_DIR / f"{name}.json").read_text()
+    assert set(re.findall(r"\$\{[^}]*\}", text)) <= {SUB}
+    assert set(re.findall(r"__[A-Z_]+__", text)) <= {"__BUCKET__", "__IDENTITY_POOL_ID__"}
+
+
+@pytest.mark.parametrize("name", PERMISSIONS)
+def test_no_unconditioned_list_bucket(name):
+    """Every statement that can allow s3:ListBucket is conditioned on s3:prefix."""
+    for statement in _statements(name):
+        if any(re.fullmatch(a.replace("*", ".*"), "s3:ListBucket", re.IGNORECASE) for a in _actions(statement)):
+            conditions = statement.get("Condition", {})
+            keys = {key for block in conditions.values() for key in block}
+            assert "s3:prefix" in keys, statement
+
+
+@pytest.mark.parametrize("name", PERMISSIONS)
+def test_no_wildcard_actions_or_resources(name):
+    """Actions are named one by one, and every resource is in the bucket."""
+    for statement in _statements(name):
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in action for action in _actions(statement)), statement
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all(r == "arn:aws:s3:::__BUCKET__" or r.startswith("arn:aws:s3:::__BUCKET__/") for r in resources)
+
+
+@pytest.mark.parametrize(
+    "name, amr",
+    [("trust-authenticated", "authenticated"), ("trust-unauthenticated", "unauthenticated")],
+)
+def test_trust_policy_names_the_pool_and_amr(name, amr):
+    """Trust is web identity from Cognito, for this pool's aud and the right amr only."""
+    [statement] = _statements(name)
+    assert statement["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {"cognito-identity.amazonaws.com:aud": "__IDENTITY_POOL_ID__"},
+        "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr},
+    }
+
+
+def test_server_policy_is_read_delete_and_list_only():
+    """The server may verify, delete and reconcile uploads, and nothing else."""
+    actions = {action for statement in _statements("server") for action in _actions(statement)}
+    assert actions == {"s3:GetObject", "s3:DeleteObject", "s3:ListBucket"}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_rendering_fills_every_placeholder(name):
+    """A rendered policy has the bucket and pool in it and no placeholder left."""
+    rendered = json.dumps(policy_render(name=name, bucket="b-photos", identity_pool_id="us-east-1:pool"))
+    assert "__" not in rendered
+    assert "b-photos" in rendered or "us-east-1:pool" in rendered
+
+
+def test_rendering_refuses_a_missing_value():
+    """A placeholder without a value is an error, not an empty string in a policy."""
+    with pytest.raises(ValueError, match="__IDENTITY_POOL_ID__"):
+        policy_render(name="trust-authenticated", bucket="b-photos")
