@@ -198,7 +198,7 @@ class Gateway:
         self.admin_secret_access_key = admin_secret_access_key
         self.default_region = default_region
         self.moto = moto_seams.MotoApps()
-        moto_seams.install_token_claims()
+        moto_seams.install_user_pool_fixes()
         # Persistence snapshots the state between requests, never during one.
         self.lock = SharedLock()
         self._changes = 0

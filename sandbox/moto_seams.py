@@ -172,9 +172,23 @@ def _create_jwt_with_role_claims(
     return _original_create_jwt(self, client_id, username, token_use, expires_in, extra_data)
 
 
-def install_token_claims() -> None:
-    """Make every user-pool ID token carry the role claims AWS puts in it."""
+# Settings AWS fixes when a user pool is created; UpdateUserPool cannot change them.
+_IMMUTABLE_POOL_SETTINGS = ("UsernameAttributes", "UsernameConfiguration", "AliasAttributes")
+_original_update_extended_config = CognitoIdpUserPool.update_extended_config
+
+
+def _update_keeping_immutable(self: CognitoIdpUserPool, extended_config: dict[str, Any]) -> None:
+    """moto's UpdateUserPool replaces the whole configuration, which would
+    turn an email-sign-in pool into a username pool and lock users out."""
+    kept = {k: self.extended_config[k] for k in _IMMUTABLE_POOL_SETTINGS if k in getattr(self, "extended_config", {})}
+    _original_update_extended_config(self, {**(extended_config or {}), **kept})
+
+
+def install_user_pool_fixes() -> None:
+    """Make moto's user pools behave as AWS's do where Photoshare depends on
+    it: ID tokens carry the role claims, and updates keep immutable settings."""
     CognitoIdpUserPool.create_jwt = _create_jwt_with_role_claims  # type: ignore[method-assign]
+    CognitoIdpUserPool.update_extended_config = _update_keeping_immutable  # type: ignore[method-assign]
 
 
 # --- STS ------------------------------------------------------------------------

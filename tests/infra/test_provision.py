@@ -326,11 +326,6 @@ def test_guests_turned_off_are_refused(sandbox, provisioned, settings):
     assert code == "NotAuthorizedException"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sandbox bug: moto's UpdateUserPool resets the pool's whole configuration, UsernameAttributes "
-    "included (which AWS cannot change after creation), so users can no longer sign in by email",
-)
 def test_user_pool_update_keeps_email_sign_in(sandbox, provisioned, settings):
     """After provision repairs the user pool, existing users still sign in with their email."""
     seeded = sandbox.client("cognito-idp")
