@@ -43,7 +43,16 @@ def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"The sandbox did not start listening on {HOST}:{port} within {READY_TIMEOUT} s.")
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and SIGTERM both end in the `finally` below, which stops the sandbox
+    # cleanly (it saves its state); set explicitly, since a shell may start us
+    # with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     port = int(os.environ.get("PORT", "8000"))
     sandbox_port = int(os.environ.get("SANDBOX_PORT", "4566"))
     for name, value in (("SANDBOX_PORT", sandbox_port), ("PORT", port)):
