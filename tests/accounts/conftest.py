@@ -1,11 +1,63 @@
-"""A provisioned deployment with the demo users, for the account tests."""
+"""A provisioned deployment with the demo users, for the account tests.
+
+`site` provisions a deployment of the test's own (about two seconds each).
+Most account tests use `shared_site` instead: one deployment for the whole
+run, with the Django settings of a test pointed at it. Tests that change a
+user (password, sign-out everywhere, sign-up) make their own with `make_user`
+or sign up a fresh email, so no test depends on another's leftovers."""
 
 from __future__ import annotations
 
-import pytest
+import collections
+import functools
+import gzip
+import importlib.resources
+import json
+import os
+import runpy
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import jwt
+import pytest
+import requests
+from django.core.cache import cache
+from django.test import Client, override_settings
+
+import photoshare.settings.base as base
+from accounts import cognito
 from infra.demo_users import demo_users_seed
+from infra.provision import deployment_deprovision, deployment_provision
+from photoshare.deployment import Deployment
 from tests.infra.conftest import deployment_cleanup, provisioned  # noqa: F401  (fixtures shared with infra tests)
+from tests.sandbox_kit import SandboxKit, start_kit
+
+STRONG_PASSWORD = "Fresh-Password-42!"  # meets the pool's policy (12+, upper, lower, digit, symbol)
+SHORT_CODE_TTL = 1  # seconds a code lasts in the short-lived sandbox
+SHORT_CREDENTIALS_TTL = 240  # seconds: less than the five minutes before expiry when the app stops reusing
+
+
+def _ignore(line: str) -> None:
+    pass
+
+
+def _settings_for(endpoint: str) -> dict[str, Any]:
+    """The AWS endpoint and CSP as photoshare.settings.base computes them for a
+    sandbox on this port (SANDBOX_PORT), so pages carry the CSP a real
+    `make run` against this sandbox would send."""
+    port = endpoint.rsplit(":", 1)[1]
+    saved = os.environ.get("SANDBOX_PORT")
+    os.environ["SANDBOX_PORT"] = port
+    try:
+        computed = runpy.run_path(base.__file__)
+    finally:
+        if saved is None:
+            del os.environ["SANDBOX_PORT"]
+        else:
+            os.environ["SANDBOX_PORT"] = saved
+    assert computed["AWS_ENDPOINT_URL"] == endpoint
+    return {"AWS_ENDPOINT_URL": endpoint, "CONTENT_SECURITY_POLICY": computed["CONTENT_SECURITY_POLICY"]}
 
 
 @pytest.fixture
@@ -13,3 +65,169 @@ def site(provisioned, db):
     """The deployment (user pool, identity pool, bucket) with alice, bob and carol."""
     demo_users_seed(report=lambda line: None)
     return provisioned
+
+
+@pytest.fixture(scope="session")
+def _shared_deployment(sandbox: SandboxKit, tmp_path_factory) -> Iterator[tuple[dict[str, Any], Deployment]]:
+    name = f"a{uuid.uuid4().hex[:10]}"
+    values = {
+        "PHOTOSHARE_AWS": "local",
+        "PHOTOSHARE_NAME": name,
+        "PHOTOSHARE_BUCKET": f"{name}-photos",
+        "PHOTOSHARE_DEPLOYMENT_FILE": tmp_path_factory.mktemp("shared-site") / "deployment.json",
+        **_settings_for(sandbox.endpoint),
+    }
+    with override_settings(**values):
+        deployment = deployment_provision(report=_ignore)
+        demo_users_seed(report=_ignore)
+    yield values, deployment
+    with override_settings(**values):
+        deployment_deprovision(report=_ignore)
+
+
+@pytest.fixture
+def shared_site(_shared_deployment, settings, db) -> Deployment:
+    """One deployment (with alice, bob and carol) for every account test, and
+    this test's settings pointed at it."""
+    values, deployment = _shared_deployment
+    for name, value in values.items():
+        setattr(settings, name, value)
+    return deployment
+
+
+@pytest.fixture(autouse=True)
+def _fresh_attempt_counters() -> None:
+    """Rate-limit counters live in the process's cache; each test starts at zero
+    (every test client comes from 127.0.0.1, so the per-IP limit is shared)."""
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def short_lived_sandbox() -> Iterator[SandboxKit]:
+    """A second sandbox whose codes expire after a second and whose
+    credentials last four minutes. moto's backends are process-wide, so it
+    serves the same pools as `sandbox`."""
+    with start_kit(code_ttl=SHORT_CODE_TTL, credentials_ttl=SHORT_CREDENTIALS_TTL) as kit:
+        yield kit
+
+
+@pytest.fixture
+def make_user(shared_site: Deployment, sandbox: SandboxKit) -> Callable[..., str]:
+    """Create a confirmed user of the shared pool that no other test has
+    touched, as an administrator would; returns the email (password
+    STRONG_PASSWORD unless given)."""
+    idp = sandbox.client("cognito-idp")
+
+    def make(password: str = STRONG_PASSWORD) -> str:
+        email = f"u{uuid.uuid4().hex[:10]}@example.com"
+        idp.admin_create_user(
+            UserPoolId=shared_site.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+            MessageAction="SUPPRESS",
+        )
+        idp.admin_set_user_password(UserPoolId=shared_site.user_pool_id, Username=email, Password=password, Permanent=True)
+        return email
+
+    return make
+
+
+@pytest.fixture
+def sign_in(shared_site: Deployment) -> Callable[..., Client]:
+    """Sign `email` in through the sign-in page; returns the test client."""
+
+    def signed_in(email: str, password: str = STRONG_PASSWORD, client: Client | None = None) -> Client:
+        client = client or Client()
+        response = client.post("/accounts/sign-in/", {"email": email, "password": password})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return client
+
+    return signed_in
+
+
+@pytest.fixture
+def outbox(sandbox: SandboxKit) -> Callable[..., list[str]]:
+    """The codes the sandbox 'emailed' to an address, newest first, of one kind
+    ('sign-up' or 'password-reset')."""
+
+    def codes(email: str, kind: str) -> list[str]:
+        response = requests.get(f"{sandbox.endpoint}/_sandbox/outbox", params={"to": email}, timeout=5)
+        response.raise_for_status()
+        return [m["code"] for m in response.json()["messages"] if m["kind"] == kind]
+
+    return codes
+
+
+@pytest.fixture
+def email() -> str:
+    """An address no account uses yet."""
+    return f"n{uuid.uuid4().hex[:10]}@example.com"
+
+
+@pytest.fixture
+def identity_calls(shared_site: Deployment) -> Iterator[collections.Counter]:
+    """How often the app called each cognito-identity operation during the
+    test. A botocore event hook on the app's own client counts them; every
+    call still goes to the sandbox."""
+    calls: collections.Counter = collections.Counter()
+
+    def count(model: Any, **kwargs: Any) -> None:
+        calls[model.name] += 1
+
+    client = cognito._client("cognito-identity")
+    client.meta.events.register("before-call.cognito-identity", count)
+    yield calls
+    client.meta.events.unregister("before-call.cognito-identity", count)
+
+
+def pool_identities(kit: SandboxKit, identity_pool_id: str) -> list[dict[str, Any]]:
+    """Every identity of the pool, as ListIdentities pages them."""
+    client, found, token = kit.client("cognito-identity"), [], None
+    while True:
+        page = client.list_identities(IdentityPoolId=identity_pool_id, MaxResults=60, **({"NextToken": token} if token else {}))
+        found += page["Identities"]
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+# --- forging tokens ------------------------------------------------------------------
+
+@functools.cache
+def _pool_signing_key() -> Any:
+    """The sandbox signs every user pool's tokens with moto's published RSA key
+    (kid 'dummy'). Re-signing a real token's claims with it gives a token the
+    pool could have issued, differing in exactly the claim a test changes."""
+    data = (importlib.resources.files("moto.cognitoidp") / "resources" / "jwks-private.json.gz").read_bytes()
+    return jwt.PyJWK(json.loads(gzip.decompress(data))).key
+
+
+class Forge:
+    """Real tokens of alice from the shared pool, and ways to forge others."""
+
+    POOL_KID = "dummy"
+
+    def __init__(self, tokens: Any) -> None:
+        self.tokens = tokens
+        self.pool_key = _pool_signing_key()
+
+    def claims(self, token: str | None = None) -> dict[str, Any]:
+        return jwt.decode(token or self.tokens.id_token, options={"verify_signature": False})
+
+    def sign(self, claims: dict[str, Any], *, key: Any = None, kid: str = POOL_KID, algorithm: str = "RS256") -> str:
+        return jwt.encode(claims, self.pool_key if key is None else key, algorithm=algorithm, headers={"kid": kid})
+
+    def resigned(self, **changes: Any) -> str:
+        """Alice's ID token claims with `changes` (None removes a claim), signed by the pool's key."""
+        claims = self.claims()
+        for name, value in changes.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        return self.sign(claims)
+
+
+@pytest.fixture
+def forge(shared_site: Deployment, settings) -> Forge:
+    return Forge(cognito.user_sign_in(email="alice@example.com", password=settings.DEMO_PASSWORD))
