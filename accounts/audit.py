@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -19,13 +20,17 @@ def audit_record(
     *,
     request: HttpRequest,
     outcome: str,
+    user: Any = None,
     authenticated: bool,
     identity_id: str = "",
     provider: str = "",
     expiration: dt.datetime | None = None,
     error_code: str = "",
 ) -> AuditEvent:
-    user = request.user if request.user.is_authenticated else None
+    """`user` names who asked when the request no longer does (a failed
+    refresh signs the user out before the refusal is recorded)."""
+    if user is None and request.user.is_authenticated:
+        user = request.user
     event = AuditEvent.objects.create(
         user=user,
         sub=user.username if user else "",

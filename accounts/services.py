@@ -192,7 +192,9 @@ def identity_credentials_get(*, request: HttpRequest) -> IssuedCredentials:
     if cached is not None:
         return cached
     authenticated = request.user.is_authenticated
-    identity_id = ""
+    # Noted now: a failed refresh signs the user out before the refusal is recorded.
+    asker = request.user if authenticated else None
+    identity_id = request.user.identity_id if authenticated else ""
     try:
         if authenticated:
             id_token = _fresh_id_token(request)
@@ -208,6 +210,7 @@ def identity_credentials_get(*, request: HttpRequest) -> IssuedCredentials:
         audit_record(
             request=request,
             outcome=AuditEvent.Outcome.REFUSED,
+            user=asker,
             authenticated=authenticated,
             identity_id=identity_id,
             provider=deployment_get().provider if authenticated else "",

@@ -97,9 +97,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 try:
                     session_sign_in(request=request, email=email, password=form.cleaned_data["password"])
                 except SignInFailed as exc:
-                    form.add_error(None, message_for(exc.code))
                     if exc.code == "UserNotConfirmedException":
+                        messages.error(request, message_for(exc.code))
                         return redirect(_with_email("accounts:confirm", email))
+                    form.add_error(None, message_for(exc.code))
                 except CognitoError as exc:
                     form.add_error(None, message_for(exc.code))
                 else:

@@ -23,7 +23,8 @@ from typing import Any
 # missing bucket CORS rule (the classic "works locally, fails on AWS").
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
-from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends  # noqa: E402
+from moto.cognitoidp.exceptions import NotAuthorizedError  # noqa: E402
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends  # noqa: E402
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
 from moto.utilities.utils import load_resource  # noqa: E402
 from moto.iam.models import iam_backends  # noqa: E402
@@ -184,11 +185,60 @@ def _update_keeping_immutable(self: CognitoIdpUserPool, extended_config: dict[st
     _original_update_extended_config(self, {**(extended_config or {}), **kept})
 
 
+_original_create_refresh_token = CognitoIdpUserPool.create_refresh_token
+_original_tokens_from_refresh = CognitoIdpUserPool.create_tokens_from_refresh_token
+_original_confirm_forgot_password = CognitoIdpBackend.confirm_forgot_password
+
+
+def _refresh_token_for_pool_username(self: CognitoIdpUserPool, client_id: str, username: str) -> tuple[str, str]:
+    """Record the user's pool username (the `sub` in an email sign-in pool), not
+    what they typed: AWS checks a refresh's SECRET_HASH against that name."""
+    user = self._get_user(username)
+    return _original_create_refresh_token(self, client_id, user.username if user else username)
+
+
+def _sign_out_any_spelling(self: CognitoIdpUserPool, username: str) -> None:
+    """GlobalSignOut revokes the user's sessions however their name was given."""
+    user = self._get_user(username)
+    name = user.username if user else username
+    for token, entry in list(self.refresh_tokens.items()):
+        if entry is not None and entry[1] == name:
+            self.refresh_tokens[token] = None
+    for token, (_, signed_in) in list(self.access_tokens.items()):
+        if signed_in == name:
+            self.access_tokens.pop(token)
+
+
+def _tokens_from_refresh_if_enabled(self: CognitoIdpUserPool, refresh_token: str) -> tuple[str, str, int]:
+    entry = self.refresh_tokens.get(refresh_token)
+    user = self._get_user(entry[1]) if entry else None
+    if user is not None and not user.enabled:
+        raise NotAuthorizedError("User is disabled.")
+    return _original_tokens_from_refresh(self, refresh_token)
+
+
+def _confirm_forgot_password_with_policy(
+    self: CognitoIdpBackend, client_id: str, username: str, password: str, confirmation_code: str
+) -> None:
+    """AWS applies the pool's password policy to a reset password; moto does not."""
+    for pool in self.user_pools.values():
+        if client_id in pool.clients:
+            self._validate_password(pool.id, password)
+            break
+    _original_confirm_forgot_password(self, client_id, username, password, confirmation_code)
+
+
 def install_user_pool_fixes() -> None:
     """Make moto's user pools behave as AWS's do where Photoshare depends on
-    it: ID tokens carry the role claims, and updates keep immutable settings."""
+    it: ID tokens carry the role claims, updates keep immutable settings,
+    refreshes check SECRET_HASH against the pool username and refuse disabled
+    users, and a reset password must meet the policy."""
     CognitoIdpUserPool.create_jwt = _create_jwt_with_role_claims  # type: ignore[method-assign]
     CognitoIdpUserPool.update_extended_config = _update_keeping_immutable  # type: ignore[method-assign]
+    CognitoIdpUserPool.create_refresh_token = _refresh_token_for_pool_username  # type: ignore[method-assign]
+    CognitoIdpUserPool.sign_out = _sign_out_any_spelling  # type: ignore[method-assign]
+    CognitoIdpUserPool.create_tokens_from_refresh_token = _tokens_from_refresh_if_enabled  # type: ignore[method-assign]
+    CognitoIdpBackend.confirm_forgot_password = _confirm_forgot_password_with_policy  # type: ignore[method-assign]
 
 
 # --- STS ------------------------------------------------------------------------

@@ -147,6 +147,8 @@ def code_after(operation: str, params: Mapping[str, Any], *, lifetime: int | Non
         if operation == "ConfirmSignUp":
             moto_seams.user_mark_email_verified(region, pool_id, username)
         return
+    if moto_seams.user_status(region, pool_id, username) is None:
+        return  # Cognito emails nobody about an address without an account
     _issue(region, pool_id, username, ISSUES[operation], lifetime)
 
 
