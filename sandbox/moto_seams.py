@@ -422,14 +422,15 @@ def _user_pool_signing_key() -> RSAKey:
     return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
 
 
-@dataclass(frozen=True)
-class _Body:
-    ref: str
+def _object_with_body(state: dict[str, Any], ref: str) -> FakeKey:
+    """Stands in the pickle for an S3 object; SnapshotUnpickler swaps in a
+    version that reads the body `ref` from the data directory."""
+    raise pickle.UnpicklingError("S3 objects can only be loaded by SnapshotUnpickler")
 
 
-def _object_with_body(state: dict[str, Any], value: bytes) -> FakeKey:
+def _object_from(state: dict[str, Any], body: bytes) -> FakeKey:
     key = FakeKey.__new__(FakeKey)
-    key.__setstate__({**state, "value": value})
+    key.__setstate__({**state, "value": body})
     return key
 
 
@@ -452,24 +453,23 @@ class SnapshotPickler(pickle.Pickler):
             ref = body_ref(obj)
             self._store_body(ref, lambda: obj.value)
             state = {k: v for k, v in obj.__dict__.items() if k not in ("_value_buffer", "lock")}
-            return (_object_with_body, (state, _Body(ref)))
+            return (_object_with_body, (state, ref))
         if isinstance(obj, type(threading.Lock())):
             return (threading.Lock, ())
         if isinstance(obj, type(threading.RLock())):
             return (threading.RLock, ())
         return NotImplemented
 
-    def persistent_id(self, obj: Any) -> Any:
-        return ("body", obj.ref) if isinstance(obj, _Body) else None
 
 
 class SnapshotUnpickler(pickle.Unpickler):
+    """Loads what SnapshotPickler wrote, reading bodies with `load_body(ref)`."""
+
     def __init__(self, file: Any, *, load_body: Callable[[str], bytes]) -> None:
         super().__init__(file)
         self._load_body = load_body
 
-    def persistent_load(self, pid: Any) -> Any:
-        kind, ref = pid
-        if kind != "body":
-            raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
-        return self._load_body(ref)
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == (__name__, "_object_with_body"):
+            return lambda state, ref: _object_from(state, self._load_body(ref))
+        return super().find_class(module, name)

@@ -10,7 +10,7 @@ must all still be there. The directory holds:
 - `objects/`: S3 object bodies, one file per distinct content, written once;
 - `lock`: held while a sandbox uses the directory, so two cannot share it.
 
-Snapshots are taken at most one second after a change and on a clean stop,
+Snapshots are taken within a second of a change and on a clean stop,
 so a crash (SIGKILL, power loss) loses at most the last second. A snapshot
 that fails its checks is refused with a message, never half-loaded.
 Issued credentials are not kept: they are short-lived, and a restarted
@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ log = logging.getLogger("sandbox.persistence")
 
 MAGIC = b"PHOTOSHARE-SANDBOX-STATE\n"
 FORMAT = 1
-INTERVAL = 1.0  # seconds between a change and the snapshot that keeps it
+SAVE_AFTER = 0.7  # seconds from the first unsaved change to the start of the save that keeps it
+POLL = 0.1  # seconds between looks at the change counter
 
 
 class DamagedState(Exception):
@@ -94,7 +96,7 @@ def _fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_atomically(path: Path, chunks: list[bytes]) -> None:
+def _write_atomically(path: Path, chunks: list[bytes], *, sync_directory: bool = True) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "wb") as handle:
         for chunk in chunks:
@@ -102,7 +104,15 @@ def _write_atomically(path: Path, chunks: list[bytes]) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_directory(path.parent)
+    if sync_directory:
+        _fsync_directory(path.parent)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    payload: bytes
+    new_bodies: dict[str, bytes]  # ref -> body, not yet on disk
+    referenced: set[str]  # every body the payload refers to
 
 
 class Store:
@@ -124,6 +134,8 @@ class Store:
         except BlockingIOError:
             self._lock_handle.close()
             raise DamagedState(f"{self.directory} is in use by another sandbox; stop it first.") from None
+        for leftover in self.objects.glob(".*.tmp"):  # half-written by a crashed save
+            leftover.unlink()
         self._known_bodies = {p.name for p in self.objects.iterdir() if not p.name.startswith(".")}
 
     def close(self) -> None:
@@ -131,27 +143,18 @@ class Store:
             self._lock_handle.close()
             self._lock_handle = None
 
-    # -- object bodies
-    def _store_body(self, ref: str, read: Callable[[], bytes]) -> None:
-        if ref in self._known_bodies:
-            return
-        _write_atomically(self.objects / ref, [read()])
-        self._known_bodies.add(ref)
-
-    def _load_body(self, ref: str) -> bytes:
-        try:
-            return (self.objects / ref).read_bytes()
-        except FileNotFoundError:
-            raise DamagedState(f"object body {ref} is missing from {self.objects}") from None
-
-    # -- snapshots
-    def save(self) -> None:
-        """Write the current state; the caller holds the gateway's lock exclusively."""
+    # -- snapshots: captured under the lock, written after it
+    def capture(self) -> Snapshot:
+        """The state as it is now; the caller holds the gateway's lock
+        exclusively. Only pickling and copying new bodies happen here, so
+        requests wait as little as possible."""
         referenced: set[str] = set()
+        new_bodies: dict[str, bytes] = {}
 
         def store(ref: str, read: Callable[[], bytes]) -> None:
             referenced.add(ref)
-            self._store_body(ref, read)
+            if ref not in self._known_bodies and ref not in new_bodies:
+                new_bodies[ref] = read()
 
         buffer = io.BytesIO()
         moto_seams.SnapshotPickler(buffer, store_body=store).dump(
@@ -161,7 +164,17 @@ class Store:
                 "user_pool_codes": user_pool_codes.STATE.snapshot(),
             }
         )
-        payload = buffer.getvalue()
+        return Snapshot(payload=buffer.getvalue(), new_bodies=new_bodies, referenced=referenced)
+
+    def write(self, snapshot: Snapshot) -> None:
+        """Make a captured snapshot durable: new bodies first, then the state
+        file that refers to them, then drop bodies nothing refers to."""
+        for ref, body in snapshot.new_bodies.items():
+            _write_atomically(self.objects / ref, [body], sync_directory=False)
+        if snapshot.new_bodies:
+            _fsync_directory(self.objects)
+        self._known_bodies |= snapshot.new_bodies.keys()
+        payload = snapshot.payload
         header = {
             "format": FORMAT,
             "moto": moto_seams.MOTO_VERSION,
@@ -171,10 +184,15 @@ class Store:
             "saved_at": time.time(),
         }
         _write_atomically(self.state_file, [MAGIC, json.dumps(header).encode() + b"\n", payload])
-        # Bodies no snapshot refers to any more (deleted objects) can go now.
-        for ref in self._known_bodies - referenced:
+        for ref in self._known_bodies - snapshot.referenced:  # deleted objects' bodies
             (self.objects / ref).unlink(missing_ok=True)
-        self._known_bodies &= referenced
+        self._known_bodies &= snapshot.referenced
+
+    def _load_body(self, ref: str) -> bytes:
+        try:
+            return (self.objects / ref).read_bytes()
+        except FileNotFoundError:
+            raise DamagedState(f"object body {ref} is missing from {self.objects}") from None
 
     def load(self) -> bool:
         """Restore the saved state; False when there is none yet."""
@@ -212,13 +230,19 @@ class Store:
 
 
 class Persister:
-    """Saves the store at most INTERVAL seconds after the gateway reports a change."""
+    """Saves the store soon after the gateway reports a change.
+
+    The clock starts at the first change not yet saved, not at the last save,
+    so a change is on disk within POLL + SAVE_AFTER + one save (well under a
+    second) even during a burst of writes; a burst costs one save per
+    SAVE_AFTER, not one per request."""
 
     def __init__(self, store: Store, lock: SharedLock, changes: Callable[[], int]) -> None:
         self.store = store
         self.lock = lock
         self.changes = changes
         self._saved_at_change = changes()
+        self._first_unsaved: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-persister", daemon=True)
 
@@ -226,16 +250,24 @@ class Persister:
         self._thread.start()
 
     def save_if_changed(self) -> None:
-        current = self.changes()
-        if current == self._saved_at_change:
+        if self.changes() == self._saved_at_change:
             return
         with self.lock.exclusive():
             current = self.changes()
-            self.store.save()
+            snapshot = self.store.capture()
+        self.store.write(snapshot)
         self._saved_at_change = current
 
     def _run(self) -> None:
-        while not self._stop.wait(INTERVAL):
+        while not self._stop.wait(POLL):
+            if self.changes() == self._saved_at_change:
+                continue
+            now = time.monotonic()
+            if self._first_unsaved is None:
+                self._first_unsaved = now
+            if now - self._first_unsaved < SAVE_AFTER:
+                continue
+            self._first_unsaved = None
             try:
                 self.save_if_changed()
             except Exception:  # keep serving; the next change retries the save
