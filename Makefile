@@ -9,7 +9,7 @@ SANDBOX_PORT ?= 4566
 PORT ?= 8000
 export SANDBOX_PORT PORT
 
-.PHONY: install run test sandbox bench reset lock clean
+.PHONY: install browser run test sandbox bench reset lock clean
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,16 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(PY) scripts/run.py
 
-test: install
+test: install browser
 	$(PY) -m pytest
+
+# The browser tests drive Debian's Chromium through Playwright; install it from
+# the distribution when missing (never a browser download of Playwright's own).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # The local AWS sandbox on its own, in the foreground (Ctrl-C stops it).
 sandbox: install

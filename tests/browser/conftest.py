@@ -1,0 +1,50 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the app
+on a live server at 127.0.0.1, with the sandbox behind it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.accounts.conftest import (  # noqa: F401  (fixtures shared with the account tests)
+    deployment_cleanup,
+    provisioned,
+    site,
+)
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Flags this machine needs: no sandbox as root, no GPU, and no background
+# networking (its connections to Google's hosts are refused here).
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM would
+# otherwise refuse to run beside it in the test's own code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (never a downloaded browser).")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) whose console errors and CSP
+    violations are collected in `page.problems`."""
+    context = browser.new_context()
+    new_page = context.new_page()
+    problems: list[str] = []
+    new_page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    new_page.on("pageerror", lambda error: problems.append(str(error)))
+    new_page.problems = problems  # type: ignore[attr-defined]
+    yield new_page
+    context.close()
