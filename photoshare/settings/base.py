@@ -33,6 +33,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "photoshare.middleware.S3ContentSecurityPolicy",  # after CSPMiddleware: adds to the policy it builds
 ]
 
 ROOT_URLCONF = "photoshare.urls"
@@ -133,19 +134,16 @@ SELF_SIGN_UP = env_bool("SELF_SIGN_UP", True)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Photoshare-Demo-1")
 
 # --- Content Security Policy (django-csp) ---------------------------------------------
-# No inline script anywhere; the browser may only talk to the app and to S3.
-_S3_ORIGINS = (
-    [AWS_ENDPOINT_URL]
-    if AWS_ENDPOINT_URL
-    else [f"https://s3.{AWS_REGION}.amazonaws.com", f"https://{PHOTOSHARE_BUCKET}.s3.{AWS_REGION}.amazonaws.com"]
-)
+# No inline script anywhere. The browser may talk to the app and to S3 only;
+# photoshare.middleware adds the S3 origin of the current settings to
+# connect-src and img-src on every response.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *_S3_ORIGINS],
-        "connect-src": ["'self'", *_S3_ORIGINS],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],

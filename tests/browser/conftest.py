@@ -48,3 +48,37 @@ def page(browser: Browser) -> Iterator[Page]:
     new_page.problems = problems  # type: ignore[attr-defined]
     yield new_page
     context.close()
+
+
+@pytest.fixture
+def live_site(live_server, aws_settings, deployment_cleanup, transactional_db):
+    """A deployment provisioned for the live server: the bucket's CORS rule
+    names the live server's origin, as provision does for the app's own."""
+    from infra.demo_users import demo_users_seed
+    from infra.provision import deployment_provision
+
+    aws_settings.APP_ORIGINS = [live_server.url]
+    deployment = deployment_provision(report=lambda line: None)
+    demo_users_seed(report=lambda line: None)
+    return deployment
+
+
+def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/sign-in/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".who")
+
+
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A small valid PNG, made here so the test ships no binary file."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xff\x99\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -1,0 +1,33 @@
+"""The catalog: which uploaded objects are photos, and whose."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Photo(models.Model):
+    """A verified upload. The bytes live in S3 under the owner's identity
+    prefix (`private/<identity id>/` or `public/<identity id>/`); this row is
+    what the app knows about them."""
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private"
+        PUBLIC = "public"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
+    key = models.CharField(max_length=1024, unique=True)
+    visibility = models.CharField(max_length=7, choices=Visibility.choices)
+    title = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveBigIntegerField(help_text="bytes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title or self.key.rsplit("/", 1)[-1]

@@ -1,0 +1,104 @@
+"""Photo pages and the registration API. The upload itself goes from the
+browser straight to S3 (static/js/upload.js); these views only list,
+register and delete."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from uploads.services import (
+    MAX_PHOTO_BYTES,
+    PhotoRejected,
+    photo_delete,
+    photo_list,
+    photo_register,
+    photo_url,
+    photos_reconcile,
+)
+from uploads.storage import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "Photo storage is not answering right now. Please try again in a moment."
+REGISTER_BODY_MAX = 4096  # bytes; a key and a title
+
+
+@login_required
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    try:
+        photos_reconcile(user=request.user)
+        photos = [(photo, photo_url(photo=photo)) for photo in photo_list(user=request.user)]
+    except StorageUnavailable:
+        messages.error(request, UNAVAILABLE)
+        photos = []
+    return render(request, "uploads/gallery.html", {"photos": photos})
+
+
+@login_required
+@require_GET
+def upload(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "uploads/upload.html",
+        {"max_bytes": MAX_PHOTO_BYTES, "max_megabytes": MAX_PHOTO_BYTES // (1024 * 1024)},
+    )
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, photo_id: str) -> HttpResponse:
+    try:
+        deleted = photo_delete(user=request.user, photo_id=photo_id)
+    except StorageUnavailable:
+        messages.error(request, UNAVAILABLE)
+    else:
+        messages.info(request, "Photo deleted." if deleted else "That photo is not yours, or is already gone.")
+    return redirect("uploads:gallery")
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def api_photos(request: HttpRequest) -> JsonResponse:
+    """POST /api/photos {"key", "title"}: register an upload the browser made."""
+    if request.method != "POST":
+        response = _error("Use POST.", 405)
+        response["Allow"] = "POST"
+        return response
+    if not request.user.is_authenticated:
+        return _error("Sign in to upload photos.", 401)
+    if len(request.body) > REGISTER_BODY_MAX:
+        return _error("That request is too large.", 400)
+    try:
+        body = json.loads(request.body or b"{}")
+        key, title = body["key"], body.get("title", "")
+        if not isinstance(key, str) or not isinstance(title, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return _error('Send JSON with a string "key" and an optional string "title".', 400)
+    try:
+        photo = photo_register(user=request.user, key=key, title=title.strip())
+    except PhotoRejected as exc:
+        return _error(str(exc), 400)
+    except StorageUnavailable:
+        return _error(UNAVAILABLE, 503)
+    response = JsonResponse(
+        {"id": str(photo.pk), "key": photo.key, "visibility": photo.visibility, "gallery": reverse("uploads:gallery")},
+        status=201,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
