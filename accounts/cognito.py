@@ -21,7 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from photoshare.aws import client_kwargs
+from photoshare.aws import client_kwargs, settings_key
 from photoshare.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -60,15 +60,7 @@ def _client_for(service: str, settings_key: tuple[Any, ...]) -> Any:
 
 
 def _client(service: str) -> Any:
-    key = (
-        settings.AWS_ENDPOINT_URL,
-        settings.AWS_REGION,
-        settings.PHOTOSHARE_AWS,
-        settings.AWS_CONNECT_TIMEOUT,
-        settings.AWS_READ_TIMEOUT,
-        settings.AWS_MAX_ATTEMPTS,
-    )
-    return _client_for(service, key)
+    return _client_for(service, settings_key())
 
 
 def _call(service: str, operation: str, **params: Any) -> dict[str, Any]:

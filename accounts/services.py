@@ -33,12 +33,9 @@ REUSE_UNTIL = dt.timedelta(minutes=5)  # cached credentials are replaced this lo
 REFRESH_BEFORE = dt.timedelta(minutes=1)  # ID tokens are refreshed this long before they expire
 
 
-class SignInFailed(Exception):
-    """Cognito refused the sign-in; `code` is AWS's error code."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class SignInFailed(CognitoError):
+    """Cognito refused the sign-in, or answered with a token we cannot verify;
+    `code` is AWS's error code (or "InvalidToken")."""
 
 
 class SessionExpired(Exception):
@@ -67,7 +64,7 @@ def session_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
     try:
         tokens = cognito.user_sign_in(email=email, password=password)
     except CognitoError as exc:
-        raise SignInFailed(exc.code) from exc
+        raise SignInFailed(exc.code, exc.detail) from exc
     user = authenticate(request, id_token=tokens.id_token)
     if user is None:  # the user pool answered with a token we cannot verify
         raise SignInFailed("InvalidToken")

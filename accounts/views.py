@@ -5,10 +5,13 @@ detail is logged by accounts.cognito)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,18 +20,26 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import cognito
 from accounts.cognito import CognitoError
-from accounts.forms import ConfirmForm, PasswordForgotForm, PasswordResetForm, ResendForm, SignInForm, SignUpForm
+from accounts.forms import (
+    EMAIL_MAX,
+    ConfirmForm,
+    PasswordForgotForm,
+    PasswordResetForm,
+    ResendForm,
+    SignInForm,
+    SignUpForm,
+)
 from accounts.ratelimit import too_many
 from accounts.services import (
     GuestsDisabled,
     SessionExpired,
-    SignInFailed,
     identity_credentials_get,
     session_sign_in,
     session_sign_out,
 )
 from photoshare.aws import s3_browser_endpoint
 from photoshare.deployment import deployment_get
+from photoshare.http import json_answer, json_error
 
 log = logging.getLogger(__name__)
 
@@ -82,30 +93,62 @@ def _with_email(name: str, email: str) -> str:
     return f"{reverse(name)}?{urlencode({'email': email})}"
 
 
+def _attempt(
+    request: HttpRequest,
+    form: Form,
+    *,
+    scope: str,
+    limits: dict[str, tuple[int, int]],
+    call: Callable[[dict[str, Any]], object],
+    harmless: tuple[str, ...] = (),
+) -> bool:
+    """The shape every account form shares: for a valid POST, count the attempt
+    per account and per IP, then make the one Cognito call. A failure becomes
+    the form's fixed message (the detail is already logged); an error code in
+    `harmless` counts as success. True when the call succeeded."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    if _limited(request, scope, form.cleaned_data["email"], limits):
+        form.add_error(None, RATE_LIMITED)
+        form.status = 429  # type: ignore[attr-defined]
+        return False
+    try:
+        call(form.cleaned_data)
+    except CognitoError as exc:
+        if exc.code in harmless:
+            return True
+        form.cognito_code = exc.code  # type: ignore[attr-defined]
+        form.add_error(None, message_for(exc.code))
+        return False
+    return True
+
+
+def _render(request: HttpRequest, template: str, form: Form, **context: Any) -> HttpResponse:
+    """The form page; 400 after a failed POST (429 when rate-limited)."""
+    status = getattr(form, "status", 400) if request.method == "POST" else 200
+    return render(request, template, {"form": form, **context}, status=status)
+
+
+def _initial_email(request: HttpRequest) -> dict[str, str]:
+    return {"email": request.GET.get("email", "")[:EMAIL_MAX]}
+
+
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if _limited(request, "sign-in", email, SIGN_IN_LIMITS):
-                form.add_error(None, RATE_LIMITED)
-                status = 429
-            else:
-                try:
-                    session_sign_in(request=request, email=email, password=form.cleaned_data["password"])
-                except SignInFailed as exc:
-                    if exc.code == "UserNotConfirmedException":
-                        messages.error(request, message_for(exc.code))
-                        return redirect(_with_email("accounts:confirm", email))
-                    form.add_error(None, message_for(exc.code))
-                except CognitoError as exc:
-                    form.add_error(None, message_for(exc.code))
-                else:
-                    return redirect(_next_url(request))
-    return render(request, "accounts/sign_in.html", {"form": form, "next": _next_url(request)}, status=status)
+    signed_in = _attempt(
+        request,
+        form,
+        scope="sign-in",
+        limits=SIGN_IN_LIMITS,
+        call=lambda data: session_sign_in(request=request, email=data["email"], password=data["password"]),
+    )
+    if signed_in:
+        return redirect(_next_url(request))
+    if getattr(form, "cognito_code", "") == "UserNotConfirmedException":
+        messages.error(request, message_for("UserNotConfirmedException"))
+        return redirect(_with_email("accounts:confirm", form.cleaned_data["email"]))
+    return _render(request, "accounts/sign_in.html", form, next=_next_url(request))
 
 
 @require_POST
@@ -117,42 +160,33 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            try:
-                cognito.user_sign_up(email=email, password=form.cleaned_data["password"])
-            except CognitoError as exc:
-                form.add_error(None, message_for(exc.code))
-            else:
-                messages.info(request, f"We emailed a six-digit code to {email}. Enter it to confirm your account.")
-                return redirect(_with_email("accounts:confirm", email))
-    return render(request, "accounts/sign_up.html", {"form": form}, status=status)
+    if _attempt(
+        request,
+        form,
+        scope="sign-up",
+        limits=CODE_LIMITS,
+        call=lambda data: cognito.user_sign_up(email=data["email"], password=data["password"]),
+    ):
+        email = form.cleaned_data["email"]
+        messages.info(request, f"We emailed a six-digit code to {email}. Enter it to confirm your account.")
+        return redirect(_with_email("accounts:confirm", email))
+    return _render(request, "accounts/sign_up.html", form)
 
 
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
-    form = ConfirmForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if _limited(request, "confirm", email, CODE_LIMITS):
-                form.add_error(None, RATE_LIMITED)
-                status = 429
-            else:
-                try:
-                    cognito.user_sign_up_confirm(email=email, code=form.cleaned_data["code"])
-                except CognitoError as exc:
-                    form.add_error(None, message_for(exc.code))
-                else:
-                    messages.success(request, "Your account is confirmed. You can sign in now.")
-                    return redirect("accounts:sign-in")
+    form = ConfirmForm(request.POST or None, initial=_initial_email(request))
+    if _attempt(
+        request,
+        form,
+        scope="confirm",
+        limits=CODE_LIMITS,
+        call=lambda data: cognito.user_sign_up_confirm(email=data["email"], code=data["code"]),
+    ):
+        messages.success(request, "Your account is confirmed. You can sign in now.")
+        return redirect("accounts:sign-in")
     resend = ResendForm(initial={"email": form["email"].value()})
-    return render(request, "accounts/confirm.html", {"form": form, "resend": resend}, status=status)
+    return _render(request, "accounts/confirm.html", form, resend=resend)
 
 
 @require_POST
@@ -162,62 +196,44 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Please enter the email you signed up with.")
         return redirect("accounts:confirm")
     email = form.cleaned_data["email"]
-    if _limited(request, "resend", email, CODE_LIMITS):
-        messages.error(request, RATE_LIMITED)
+    if _attempt(request, form, scope="resend", limits=CODE_LIMITS, call=lambda data: cognito.user_code_resend(email=email)):
+        messages.info(request, f"We emailed a new code to {email}.")
     else:
-        try:
-            cognito.user_code_resend(email=email)
-        except CognitoError as exc:
-            messages.error(request, message_for(exc.code))
-        else:
-            messages.info(request, f"We emailed a new code to {email}.")
+        messages.error(request, form.non_field_errors()[0])
     return redirect(_with_email("accounts:confirm", email))
 
 
 @require_http_methods(["GET", "POST"])
 def password_forgot(request: HttpRequest) -> HttpResponse:
     form = PasswordForgotForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if _limited(request, "forgot", email, CODE_LIMITS):
-                form.add_error(None, RATE_LIMITED)
-                status = 429
-            else:
-                try:
-                    cognito.user_password_forgot(email=email)
-                except CognitoError as exc:
-                    if exc.code not in ("UserNotFoundException", "NotAuthorizedException"):
-                        form.add_error(None, message_for(exc.code))
-                # The same answer whether or not the account exists: no user enumeration.
-                if not form.errors:
-                    messages.info(request, f"If {email} has an account, we emailed it a code.")
-                    return redirect(_with_email("accounts:password-reset-confirm", email))
-    return render(request, "accounts/password_forgot.html", {"form": form}, status=status)
+    if _attempt(
+        request,
+        form,
+        scope="forgot",
+        limits=CODE_LIMITS,
+        call=lambda data: cognito.user_password_forgot(email=data["email"]),
+        # The same answer whether or not the account exists: no user enumeration.
+        harmless=("UserNotFoundException", "NotAuthorizedException"),
+    ):
+        email = form.cleaned_data["email"]
+        messages.info(request, f"If {email} has an account, we emailed it a code.")
+        return redirect(_with_email("accounts:password-reset-confirm", email))
+    return _render(request, "accounts/password_forgot.html", form)
 
 
 @require_http_methods(["GET", "POST"])
 def password_reset_confirm(request: HttpRequest) -> HttpResponse:
-    form = PasswordResetForm(request.POST or None, initial={"email": request.GET.get("email", "")[:254]})
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if _limited(request, "reset", email, CODE_LIMITS):
-                form.add_error(None, RATE_LIMITED)
-                status = 429
-            else:
-                try:
-                    cognito.user_password_reset(email=email, code=form.cleaned_data["code"], password=form.cleaned_data["password"])
-                except CognitoError as exc:
-                    form.add_error(None, message_for(exc.code))
-                else:
-                    messages.success(request, "Your password is changed. Sign in with the new one.")
-                    return redirect("accounts:sign-in")
-    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=status)
+    form = PasswordResetForm(request.POST or None, initial=_initial_email(request))
+    if _attempt(
+        request,
+        form,
+        scope="reset",
+        limits=CODE_LIMITS,
+        call=lambda data: cognito.user_password_reset(email=data["email"], code=data["code"], password=data["password"]),
+    ):
+        messages.success(request, "Your password is changed. Sign in with the new one.")
+        return redirect("accounts:sign-in")
+    return _render(request, "accounts/password_reset_confirm.html", form)
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
@@ -234,30 +250,22 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 # --- the credentials API --------------------------------------------------------------
 
-def _json_error(message: str, status: int) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def api_credentials(request: HttpRequest) -> JsonResponse:
     """POST /api/credentials: scoped, expiring AWS credentials for the browser."""
     if request.method != "POST":
-        response = _json_error("Use POST.", 405)
-        response["Allow"] = "POST"
-        return response
+        return json_error("Use POST.", 405, allow="POST")
     try:
         issued = identity_credentials_get(request=request)
     except GuestsDisabled:
-        return _json_error("Sign in to get access: this site gives guests no credentials.", 403)
+        return json_error("Sign in to get access: this site gives guests no credentials.", 403)
     except SessionExpired:
-        return _json_error("Your session has ended. Please sign in again.", 401)
+        return json_error("Your session has ended. Please sign in again.", 401)
     except CognitoError as exc:
         if exc.code == "NotAuthorizedException":
-            return _json_error("Access was refused. Please sign in again.", 403)
-        return _json_error("Could not get credentials right now. Please try again.", 503)
+            return json_error("Access was refused. Please sign in again.", 403)
+        return json_error("Could not get credentials right now. Please try again.", 503)
     c = issued.credentials
-    response = JsonResponse(
+    return json_answer(
         {
             "identityId": c.identity_id,
             "accessKeyId": c.access_key_id,
@@ -270,5 +278,3 @@ def api_credentials(request: HttpRequest) -> JsonResponse:
             "authenticated": issued.authenticated,
         }
     )
-    response["Cache-Control"] = "no-store"
-    return response

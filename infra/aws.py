@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from django.conf import settings
 
-from photoshare.aws import client_kwargs
+from photoshare.aws import client_kwargs, settings_key
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +122,7 @@ _clients: dict[tuple[Any, ...], Any] = {}
 def _client(service: str) -> Any:
     """One client per service and configuration: building one costs tens of
     milliseconds, and tests point the settings at a new sandbox per session."""
-    key = (
-        service,
-        settings.PHOTOSHARE_AWS,
-        settings.AWS_ENDPOINT_URL,
-        settings.AWS_REGION,
-        settings.AWS_CONNECT_TIMEOUT,
-        settings.AWS_READ_TIMEOUT,
-        settings.AWS_MAX_ATTEMPTS,
-    )
+    key = (service, *settings_key())
     client = _clients.get(key)
     if client is None:
         client = _clients[key] = boto3.client(service, **client_kwargs())

@@ -18,6 +18,20 @@ from django.conf import settings
 SANDBOX_ADMIN_KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
+def settings_key() -> tuple[Any, ...]:
+    """Everything an AWS client depends on. Modules cache their clients by this
+    value: building one costs tens of milliseconds, and tests point the
+    settings at a new sandbox deployment."""
+    return (
+        settings.PHOTOSHARE_AWS,
+        settings.AWS_ENDPOINT_URL,
+        settings.AWS_REGION,
+        settings.AWS_CONNECT_TIMEOUT,
+        settings.AWS_READ_TIMEOUT,
+        settings.AWS_MAX_ATTEMPTS,
+    )
+
+
 def client_kwargs(*, signed: bool = True) -> dict[str, Any]:
     """boto3.client(service, **client_kwargs()) for the configured AWS.
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.csrf import csrf_failure as django_csrf_failure
+
+from photoshare.http import json_error
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -14,7 +16,5 @@ def home(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """API callers get JSON, pages get Django's page; both a 403."""
     if request.path.startswith("/api/"):
-        response = JsonResponse({"error": "Missing or invalid CSRF token. Reload the page and try again."}, status=403)
-        response["Cache-Control"] = "no-store"
-        return response
+        return json_error("Missing or invalid CSRF token. Reload the page and try again.", 403)
     return django_csrf_failure(request, reason=reason)

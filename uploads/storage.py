@@ -16,10 +16,9 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 from storages.backends.s3 import S3Storage
 
-from photoshare.aws import SANDBOX_ADMIN_KEYS
+from photoshare.aws import SANDBOX_ADMIN_KEYS, settings_key
 from photoshare.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ class StoredObject:
 
 @cache
 def _storage_for(bucket: str, settings_key: tuple[Any, ...]) -> S3Storage:
-    endpoint, region, mode, connect, read, attempts = settings_key
+    mode, endpoint, region, connect, read, attempts = settings_key
     options: dict[str, Any] = {
         "bucket_name": bucket,
         "region_name": region,
@@ -68,15 +67,7 @@ def _storage_for(bucket: str, settings_key: tuple[Any, ...]) -> S3Storage:
 
 
 def _storage() -> S3Storage:
-    key = (
-        settings.AWS_ENDPOINT_URL,
-        settings.AWS_REGION,
-        settings.PHOTOSHARE_AWS,
-        settings.AWS_CONNECT_TIMEOUT,
-        settings.AWS_READ_TIMEOUT,
-        settings.AWS_MAX_ATTEMPTS,
-    )
-    return _storage_for(deployment_get().bucket, key)
+    return _storage_for(deployment_get().bucket, settings_key())
 
 
 def _guarded(action: str, key: str, call: Any) -> Any:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from photoshare.http import json_answer, json_error
 from uploads.services import (
     MAX_PHOTO_BYTES,
     PhotoRejected,
@@ -65,40 +66,30 @@ def delete(request: HttpRequest, photo_id: str) -> HttpResponse:
     return redirect("uploads:gallery")
 
 
-def _error(message: str, status: int) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def api_photos(request: HttpRequest) -> JsonResponse:
     """POST /api/photos {"key", "title"}: register an upload the browser made."""
     if request.method != "POST":
-        response = _error("Use POST.", 405)
-        response["Allow"] = "POST"
-        return response
+        return jsonjson_error("Use POST.", 405, allow="POST")
     if not request.user.is_authenticated:
-        return _error("Sign in to upload photos.", 401)
+        return json_error("Sign in to upload photos.", 401)
     if len(request.body) > REGISTER_BODY_MAX:
-        return _error("That request is too large.", 400)
+        return json_error("That request is too large.", 400)
     try:
         body = json.loads(request.body or b"{}")
         key, title = body["key"], body.get("title", "")
         if not isinstance(key, str) or not isinstance(title, str):
             raise TypeError
     except (ValueError, KeyError, TypeError):
-        return _error('Send JSON with a string "key" and an optional string "title".', 400)
+        return json_error('Send JSON with a string "key" and an optional string "title".', 400)
     try:
         photo = photo_register(user=request.user, key=key, title=title.strip())
     except PhotoRejected as exc:
-        return _error(str(exc), 400)
+        return json_error(str(exc), 400)
     except StorageUnavailable:
-        return _error(UNAVAILABLE, 503)
-    response = JsonResponse(
+        return json_error(UNAVAILABLE, 503)
+    return json_answer(
         {"id": str(photo.pk), "key": photo.key, "visibility": photo.visibility, "gallery": reverse("uploads:gallery")},
         status=201,
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
