@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     # SIGTERM stops as cleanly as Ctrl-C does: serve_forever returns, then we save.
+    # SIGINT is set explicitly too: a shell may start us with it ignored.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     where = f"state in {args.data_dir}" if args.data_dir else "state in memory only"
     print(
         f"Sandbox listening on {sandbox.sandbox.endpoint} (region {server.REGION}, account {server.ACCOUNT_ID}, "
