@@ -1,0 +1,295 @@
+"""uploads.services against the sandbox: what photo_register accepts and
+refuses (and what it deletes), photos_reconcile bringing the catalog in line
+with the bucket, and photo_delete. Uploads are made with the member's own
+identity-pool credentials, as the browser makes them; effects are checked in
+the catalog and, with the admin key, in the bucket."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from accounts.models import User
+from tests.uploads.conftest import GIF87, GIF89, JPEG, PNG, WEBP
+from uploads.models import Photo
+from uploads.services import (
+    MAX_PHOTO_BYTES,
+    TITLE_MAX,
+    PhotoRejected,
+    photo_delete,
+    photo_register,
+    photo_url,
+    photos_reconcile,
+)
+
+NOT_YOURS = "That upload is not in your folder."
+NO_STORAGE = "Your account has no storage yet. Reload the page and try again."
+MISSING = "The upload did not arrive. Please try again."
+TOO_BIG = "Photos can be at most 10 MB."
+NOT_AN_IMAGE = "That file is not a JPEG, PNG, GIF or WebP image."
+
+
+def _new_identity_id() -> str:
+    return f"us-east-1:{uuid.uuid4()}"
+
+
+# --- photo_register: keys outside the user's own prefix -----------------------------------
+
+# {me} is the owner's identity ID, {other} another member's. Each object is
+# put there with the admin key first: a refused key must never be deleted,
+# since it may be someone else's photo. The sandbox cannot store a key with a
+# newline (PutObject answers 404), so that one is refused with nothing there.
+KEYS_NOT_YOURS = [
+    # key template, whether an object is put there first
+    pytest.param("private/{other}/photo.png", True, id="another user's private prefix"),
+    pytest.param("public/{other}/photo.png", True, id="another user's public prefix"),
+    pytest.param("photo.png", True, id="no prefix"),
+    pytest.param("private/photo.png", True, id="'private/' only"),
+    pytest.param("public/photo.png", True, id="'public/' only"),
+    pytest.param("{me}/photo.png", True, id="identity without visibility"),
+    pytest.param("shared/{me}/photo.png", True, id="unknown visibility"),
+    pytest.param("Private/{me}/photo.png", True, id="visibility in another case"),
+    pytest.param("private//{me}/photo.png", True, id="double slash"),
+    pytest.param("private/{me}x/photo.png", True, id="own identity ID with a suffix"),
+    pytest.param("private/{me}/../photo.png", True, id="dot-dot out of the prefix"),
+    pytest.param("private/{me}/../{other}/photo.png", True, id="dot-dot into another prefix"),
+    pytest.param("private/{me}/./photo.png", True, id="dot segment"),
+    pytest.param("private/{me}/sub/photo.png", True, id="slash in the name"),
+    pytest.param("private/{me}/", True, id="no name"),
+    pytest.param("private/{me}/.hidden.png", True, id="name starting with a dot"),
+    pytest.param("private/{me}/photo.png\n", False, id="trailing newline"),
+    pytest.param("private/{me}/my photo.png", True, id="space in the name"),
+    pytest.param("private/{me}/" + "a" * 201, True, id="name over 200 characters"),
+]
+
+
+@pytest.mark.parametrize("template, seeded", KEYS_NOT_YOURS)
+def test_a_key_outside_the_users_own_prefix_is_refused_and_left_alone(owner, member, bucket, template, seeded):
+    """The refusal is 'not in your folder', no photo is cataloged, and the object there is not deleted."""
+    other = member().identity_id if "{other}" in template else _new_identity_id()
+    key = template.format(me=owner.identity_id, other=other)
+    if seeded:
+        bucket.put(key, PNG)
+    with pytest.raises(PhotoRejected) as refused:
+        photo_register(user=owner.user, key=key)
+    assert str(refused.value) == NOT_YOURS
+    assert not Photo.objects.exists()
+    assert bucket.has(key) is seeded
+
+
+def test_a_name_of_200_characters_is_accepted(owner):
+    """The longest name the key rule allows (one past it is in the refusal table)."""
+    key = owner.key("a" * 196 + ".png")
+    owner.upload(key, PNG)
+    assert photo_register(user=owner.user, key=key).key == key
+
+
+def test_a_user_without_an_identity_id_is_refused(shared_site, bucket):
+    """Before GetId has given the user an identity, no key is theirs: 'no storage yet', nothing cataloged or deleted."""
+    user = User.objects.create_user(username=str(uuid.uuid4()), email=f"{uuid.uuid4().hex}@example.com")
+    assert user.identity_id == ""
+    for key in ["private/photo.png", "private//photo.png", f"private/{_new_identity_id()}/photo.png"]:
+        bucket.put(key, PNG)
+        with pytest.raises(PhotoRejected) as refused:
+            photo_register(user=user, key=key)
+        assert str(refused.value) == NO_STORAGE
+        assert bucket.has(key)
+    assert not Photo.objects.exists()
+
+
+# --- photo_register: the object itself --------------------------------------------------------
+
+OBJECTS_REFUSED = [
+    # body (None: never uploaded), message, deleted afterwards
+    pytest.param(None, MISSING, False, id="object missing"),
+    pytest.param(PNG + b"\x00" * (MAX_PHOTO_BYTES + 1 - len(PNG)), TOO_BIG, True, id="one byte over MAX_PHOTO_BYTES"),
+    pytest.param(b"just some text, not a picture", NOT_AN_IMAGE, True, id="text"),
+    pytest.param(b"", NOT_AN_IMAGE, True, id="empty object"),
+    pytest.param(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', NOT_AN_IMAGE, True, id="SVG"),
+    pytest.param(b"<!DOCTYPE html><html><body>hi</body></html>", NOT_AN_IMAGE, True, id="HTML"),
+    pytest.param(b"%PDF-1.7\n" + b"\x00" * 32, NOT_AN_IMAGE, True, id="PDF"),
+    pytest.param(b"\x89PNG\r\n", NOT_AN_IMAGE, True, id="PNG signature cut short"),
+    pytest.param(b"\xff\xd8", NOT_AN_IMAGE, True, id="JPEG signature cut short"),
+    pytest.param(b"GIF88a" + b"\x00" * 16, NOT_AN_IMAGE, True, id="GIF88a"),
+    pytest.param(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 16, NOT_AN_IMAGE, True, id="RIFF but WAVE"),
+    pytest.param(b"\x00" * 16 + PNG, NOT_AN_IMAGE, True, id="PNG not at the start"),
+]
+
+
+@pytest.mark.parametrize("body, message, deleted", OBJECTS_REFUSED)
+def test_an_upload_that_cannot_be_a_photo_is_refused(owner, bucket, body, message, deleted):
+    """Under the owner's own prefix but not a photo: the fixed message, nothing cataloged, the object deleted when it was there."""
+    key = owner.key()
+    if body is not None:
+        owner.upload(key, body)
+    with pytest.raises(PhotoRejected) as refused:
+        photo_register(user=owner.user, key=key)
+    assert str(refused.value) == message
+    assert not Photo.objects.exists()
+    assert bucket.has(key) is (body is not None and not deleted)
+
+
+# --- photo_register: accepted -----------------------------------------------------------------
+
+ACCEPTED = [
+    pytest.param(JPEG, "image/jpeg", id="JPEG"),
+    pytest.param(PNG, "image/png", id="PNG"),
+    pytest.param(GIF87, "image/gif", id="GIF87a"),
+    pytest.param(GIF89, "image/gif", id="GIF89a"),
+    pytest.param(WEBP, "image/webp", id="WebP"),
+    pytest.param(PNG + b"\x00" * (MAX_PHOTO_BYTES - len(PNG)), "image/png", id="PNG of exactly MAX_PHOTO_BYTES"),
+]
+
+
+@pytest.mark.parametrize("visibility", ["private", "public"])
+@pytest.mark.parametrize("body, content_type", ACCEPTED)
+def test_an_image_under_the_users_prefix_is_cataloged(owner, bucket, body, content_type, visibility):
+    """Recognised by its first bytes: one row with the owner, key, visibility of the prefix, content type and size; the object stays."""
+    key = owner.key(visibility=visibility)
+    owner.upload(key, body)
+    photo = photo_register(user=owner.user, key=key, title="Holiday")
+    stored = Photo.objects.get()
+    assert stored == photo
+    assert (stored.owner, stored.key, stored.visibility) == (owner.user, key, visibility)
+    assert (stored.content_type, stored.size, stored.title) == (content_type, len(body), "Holiday")
+    assert bucket.has(key)
+
+
+def test_a_long_title_is_cut_to_title_max(owner):
+    """A 250-character title is stored as its first TITLE_MAX (200) characters."""
+    key = owner.key()
+    owner.upload(key, PNG)
+    photo = photo_register(user=owner.user, key=key, title="t" * 250)
+    assert Photo.objects.get(pk=photo.pk).title == "t" * TITLE_MAX
+
+
+def test_registering_the_same_upload_again_returns_the_same_photo(owner, bucket):
+    """Idempotent for the owner (a retried request): the same row back, still one row, the first title kept."""
+    key = owner.key()
+    owner.upload(key, PNG)
+    first = photo_register(user=owner.user, key=key, title="first")
+    again = photo_register(user=owner.user, key=key, title="second")
+    assert again.pk == first.pk
+    assert list(Photo.objects.values_list("key", "title")) == [(key, "first")]
+    assert bucket.has(key)
+
+
+# --- photos_reconcile -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("visibility", ["private", "public"])
+def test_reconcile_adds_an_upload_that_was_never_registered(owner, visibility):
+    """An image under the user's own prefix with no row (a closed tab): cataloged, and reported as added."""
+    key = owner.key(visibility=visibility)
+    owner.upload(key, GIF89)
+    result = photos_reconcile(user=owner.user)
+    photo = Photo.objects.get(owner=owner.user)
+    assert (photo.key, photo.visibility, photo.content_type, photo.size) == (key, visibility, "image/gif", len(GIF89))
+    assert result.added == [photo] and result.removed == []
+
+
+def test_reconcile_skips_and_deletes_a_non_image_under_the_users_prefix(owner, bucket):
+    """A text file the browser put there: not cataloged, not reported, and deleted as photo_register deletes it."""
+    photo_key, text_key = owner.key(), owner.key()
+    owner.upload(photo_key, PNG)
+    owner.upload(text_key, b"not a picture")
+    result = photos_reconcile(user=owner.user)
+    assert [p.key for p in result.added] == [photo_key]
+    assert list(Photo.objects.values_list("key", flat=True)) == [photo_key]
+    assert not bucket.has(text_key)
+    assert bucket.has(photo_key)
+
+
+def test_reconcile_forgets_a_photo_whose_object_was_deleted(owner, bucket):
+    """An object deleted behind the app's back (console, lifecycle rule): its row goes, the key is reported; the other photo stays."""
+    gone, kept = owner.key(), owner.key(visibility="public")
+    for key in (gone, kept):
+        owner.upload(key, PNG)
+        photo_register(user=owner.user, key=key)
+    bucket.delete(gone)
+    result = photos_reconcile(user=owner.user)
+    assert result.removed == [gone] and result.added == []
+    assert list(Photo.objects.values_list("key", flat=True)) == [kept]
+
+
+def test_reconcile_keeps_a_photo_under_an_old_identity_prefix(owner, bucket):
+    """The identity pool lost the user's identity and GetId gave a new one: the photo under the old prefix stays cataloged and downloadable."""
+    old_key = owner.key()
+    owner.upload(old_key, PNG)
+    photo = photo_register(user=owner.user, key=old_key)
+    owner.user.identity_id = _new_identity_id()
+    owner.user.save(update_fields=["identity_id"])
+
+    result = photos_reconcile(user=owner.user)
+
+    assert result.added == [] and result.removed == []
+    assert list(Photo.objects.filter(owner=owner.user)) == [photo]
+    download = requests.get(photo_url(photo=photo), timeout=5)
+    assert download.status_code == 200 and download.content == PNG
+    assert bucket.has(old_key)
+
+
+def test_reconcile_under_a_new_identity_adds_new_uploads_beside_the_old_photos(owner, bucket):
+    """After the identity changed, an upload under the new prefix is added while the old-prefix photo is kept."""
+    old_key = owner.key()
+    owner.upload(old_key, PNG)
+    photo_register(user=owner.user, key=old_key)
+    owner.user.identity_id = _new_identity_id()
+    owner.user.save(update_fields=["identity_id"])
+    new_key = owner.key()
+    bucket.put(new_key, JPEG)  # the new identity's credentials are not this member's; the admin key seeds it
+
+    result = photos_reconcile(user=owner.user)
+
+    assert [p.key for p in result.added] == [new_key]
+    assert set(Photo.objects.filter(owner=owner.user).values_list("key", flat=True)) == {old_key, new_key}
+
+
+def test_reconcile_never_adds_another_users_objects(owner, stranger, bucket):
+    """The stranger's unregistered uploads, private and public, are not cataloged for the owner, for the stranger, nor touched."""
+    theirs = [stranger.key(), stranger.key(visibility="public")]
+    for key in theirs:
+        stranger.upload(key, PNG)
+    result = photos_reconcile(user=owner.user)
+    assert result.added == [] and result.removed == []
+    assert not Photo.objects.exists()
+    assert all(bucket.has(key) for key in theirs)
+
+
+def test_reconcile_twice_changes_nothing_the_second_time(owner):
+    """Once the catalog matches the bucket, a second run adds and removes nothing."""
+    owner.upload(owner.key(), PNG)
+    assert len(photos_reconcile(user=owner.user).added) == 1
+    again = photos_reconcile(user=owner.user)
+    assert again.added == [] and again.removed == []
+    assert Photo.objects.count() == 1
+
+
+# --- photo_delete -----------------------------------------------------------------------------
+
+
+def test_the_owner_deletes_a_photo(owner, bucket):
+    """True; the object is gone from the bucket and the row from the catalog."""
+    key = owner.key()
+    owner.upload(key, PNG)
+    photo = photo_register(user=owner.user, key=key)
+    assert photo_delete(user=owner.user, photo_id=str(photo.pk)) is True
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not bucket.has(key)
+
+
+def test_another_user_cannot_delete_a_photo(owner, stranger, bucket):
+    """False for the stranger; the owner's row and object both stay."""
+    key = owner.key()
+    owner.upload(key, PNG)
+    photo = photo_register(user=owner.user, key=key)
+    assert photo_delete(user=stranger.user, photo_id=str(photo.pk)) is False
+    assert Photo.objects.filter(pk=photo.pk, owner=owner.user).exists()
+    assert bucket.has(key)
+
+
+def test_deleting_a_photo_that_does_not_exist_is_false(owner):
+    """An ID no photo has: False, nothing raised."""
+    assert photo_delete(user=owner.user, photo_id=str(uuid.uuid4())) is False

@@ -1,0 +1,192 @@
+"""uploads.storage, the server's own S3 access, against the sandbox's bucket:
+objects seeded and checked with the admin key, URLs fetched with requests."""
+
+from __future__ import annotations
+
+import socket
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from uploads import storage
+from uploads.storage import DOWNLOAD_URL_SECONDS, StorageUnavailable, StoredObject
+
+TWO_MB = 2 * 1024 * 1024
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def fresh_storages():
+    """The storage object is cached per bucket and settings; a test that
+    changes what it is built from starts and ends with none cached."""
+    storage._storage_for.cache_clear()
+    yield
+    storage._storage_for.cache_clear()
+
+
+# --- object_stat ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [pytest.param(b"x", id="one byte"), pytest.param(b"", id="empty"), pytest.param(b"z" * 70_000, id="70 kB")],
+)
+def test_object_stat_gives_the_size_of_an_object_that_is_there(bucket, scratch, body):
+    """A present object: its key and its size in bytes, an empty one included."""
+    key = scratch + "photo.png"
+    bucket.put(key, body)
+    assert storage.object_stat(key=key) == StoredObject(key=key, size=len(body))
+
+
+@pytest.mark.parametrize(
+    "seeded, asked",
+    [
+        pytest.param(None, "photo.png", id="nothing there"),
+        pytest.param("photo.png", "photo.jpg", id="another name"),
+        pytest.param("photo.png", "photo", id="a prefix of a key"),
+    ],
+)
+def test_object_stat_is_none_for_a_missing_key(bucket, scratch, seeded, asked):
+    """A key with no object (even beside or inside a real one's name): None, not an error."""
+    if seeded:
+        bucket.put(scratch + seeded, b"data")
+    assert storage.object_stat(key=scratch + asked) is None
+
+
+# --- object_head_bytes ----------------------------------------------------------------------
+
+
+def test_object_head_bytes_reads_only_the_first_bytes(bucket, scratch):
+    """A 2 MB object, 16 bytes asked: 16 bytes come back, and S3 sent only those (a ranged GET, 206)."""
+    key = scratch + "big.png"
+    body = bytes(range(256)) * (TWO_MB // 256)
+    bucket.put(key, body)
+    answers = []
+    client = storage._storage().bucket.meta.client
+
+    def seen(http_response, parsed, **kwargs):
+        answers.append((http_response.status_code, parsed.get("ContentLength"), parsed.get("ContentRange")))
+
+    client.meta.events.register("after-call.s3.GetObject", seen)
+    try:
+        head = storage.object_head_bytes(key=key, count=16)
+    finally:
+        client.meta.events.unregister("after-call.s3.GetObject", seen)
+    assert head == body[:16]
+    assert answers == [(206, 16, f"bytes 0-15/{TWO_MB}")]
+
+
+def test_object_head_bytes_of_an_object_shorter_than_asked_is_all_of_it(bucket, scratch):
+    """Asking 16 bytes of a 5-byte object gives the 5 bytes."""
+    bucket.put(scratch + "tiny", b"\x89PNG\r")
+    assert storage.object_head_bytes(key=scratch + "tiny", count=16) == b"\x89PNG\r"
+
+
+# --- objects_list ---------------------------------------------------------------------------
+
+
+def test_objects_list_gives_the_keys_directly_under_a_prefix(bucket, scratch):
+    """Keys under the prefix, full keys; not those in a deeper folder, nor those of a sibling prefix."""
+    for name in ["own/a.png", "own/b.gif", "own/deeper/c.png", "ownership/d.png", "other/e.png"]:
+        bucket.put(scratch + name, b"data")
+    assert sorted(storage.objects_list(prefix=scratch + "own/")) == [scratch + "own/a.png", scratch + "own/b.gif"]
+
+
+def test_objects_list_of_an_empty_prefix_is_empty(shared_site, scratch):
+    """A prefix nothing was ever written under: an empty list, not an error."""
+    assert storage.objects_list(prefix=scratch) == []
+
+
+# --- object_delete --------------------------------------------------------------------------
+
+
+def test_object_delete_removes_the_object_and_only_it(bucket, scratch):
+    """The object is gone from the bucket; its neighbour stays."""
+    bucket.put(scratch + "gone.png", b"data")
+    bucket.put(scratch + "stays.png", b"data")
+    storage.object_delete(key=scratch + "gone.png")
+    assert not bucket.has(scratch + "gone.png")
+    assert bucket.has(scratch + "stays.png")
+
+
+def test_object_delete_of_a_missing_key_is_not_an_error(shared_site, scratch):
+    """S3 deletes are idempotent: deleting what is already gone succeeds."""
+    storage.object_delete(key=scratch + "never-there.png")
+
+
+# --- object_download_url --------------------------------------------------------------------
+
+
+def test_object_download_url_is_a_sigv4_presigned_url_that_works(bucket, sandbox, scratch):
+    """A path-style URL on the sandbox, signed with SigV4 for DOWNLOAD_URL_SECONDS; requests gets the bytes with it."""
+    key = scratch + "photo.png"
+    bucket.put(key, b"the photo's bytes")
+    url = storage.object_download_url(key=key)
+    parts = urlsplit(url)
+    query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    assert f"{parts.scheme}://{parts.netloc}" == sandbox.endpoint
+    assert parts.path == f"/{bucket.name}/{key}"
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+    assert query["X-Amz-Credential"].endswith("/us-east-1/s3/aws4_request")
+    assert query["X-Amz-Expires"] == str(DOWNLOAD_URL_SECONDS) == "600"
+    assert len(query["X-Amz-Signature"]) == 64
+    response = requests.get(url, timeout=5)
+    assert response.status_code == 200
+    assert response.content == b"the photo's bytes"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda url: url.split("?")[0], id="no signature (the bucket is private)"),
+        pytest.param(lambda url: url[:-4] + ("0000" if not url.endswith("0000") else "1111"), id="signature altered"),
+    ],
+)
+def test_a_download_url_without_its_own_signature_is_refused(bucket, scratch, spoil):
+    """The object cannot be fetched with the URL's signature taken off or changed: 403."""
+    key = scratch + "photo.png"
+    bucket.put(key, b"secret")
+    response = requests.get(spoil(storage.object_download_url(key=key)), timeout=5)
+    assert response.status_code == 403
+    assert b"secret" not in response.content
+
+
+def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypatch, fresh_storages):
+    """After its lifetime the URL is refused ('Request has expired'). The lifetime is cut from 600 s to 1 s so the test need not wait ten minutes."""
+    monkeypatch.setattr(storage, "DOWNLOAD_URL_SECONDS", 1)
+    key = scratch + "photo.png"
+    bucket.put(key, b"data")
+    url = storage.object_download_url(key=key)
+    assert "X-Amz-Expires=1&" in url or url.endswith("X-Amz-Expires=1")
+    assert requests.get(url, timeout=5).status_code == 200
+    time.sleep(2.1)
+    expired = requests.get(url, timeout=5)
+    assert expired.status_code == 403
+    assert b"Request has expired" in expired.content
+
+
+# --- when S3 cannot be reached --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda: storage.object_stat(key="private/x/photo.png"), id="object_stat"),
+        pytest.param(lambda: storage.object_head_bytes(key="private/x/photo.png", count=16), id="object_head_bytes"),
+        pytest.param(lambda: storage.objects_list(prefix="private/x/"), id="objects_list"),
+        pytest.param(lambda: storage.object_delete(key="private/x/photo.png"), id="object_delete"),
+    ],
+)
+def test_an_unreachable_s3_is_storage_unavailable(shared_site, settings, fresh_storages, call):
+    """Nothing listening at the endpoint: each call raises our StorageUnavailable, not a botocore error."""
+    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{_closed_port()}"
+    settings.AWS_MAX_ATTEMPTS = 1
+    with pytest.raises(StorageUnavailable):
+        call()
