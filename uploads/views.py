@@ -69,7 +69,7 @@ def delete(request: HttpRequest, photo_id: str) -> HttpResponse:
 def api_photos(request: HttpRequest) -> JsonResponse:
     """POST /api/photos {"key", "title"}: register an upload the browser made."""
     if request.method != "POST":
-        return jsonjson_error("Use POST.", 405, allow="POST")
+        return json_error("Use POST.", 405, allow="POST")
     if not request.user.is_authenticated:
         return json_error("Sign in to upload photos.", 401)
     if len(request.body) > REGISTER_BODY_MAX:
