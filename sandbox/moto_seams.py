@@ -34,7 +34,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     create_backend_app,
 )
 from joserfc.jwk import RSAKey  # noqa: E402
-from moto import __version__ as MOTO_VERSION  # noqa: E402
+from moto import __version__ as MOTO_VERSION  # noqa: E402, F401  (persistence records it)
 from moto.s3.models import FakeKey, s3_backends  # noqa: E402
 from moto.sts.models import sts_backends  # noqa: E402
 

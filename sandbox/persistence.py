@@ -26,7 +26,6 @@ import io
 import json
 import logging
 import os
-import pickle
 import sys
 import threading
 import time

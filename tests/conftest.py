@@ -7,6 +7,9 @@ import pytest
 
 from tests.sandbox_kit import SandboxKit, start_kit
 
+# Deployments (provisioned, site, shared_site, ...) for every test directory.
+pytest_plugins = ["tests.site_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def sandbox() -> SandboxKit:

@@ -17,7 +17,7 @@ from accounts import cognito
 from accounts.cognito import CognitoError
 from photoshare.deployment import deployment_get
 from sandbox.server import free_port
-from tests.accounts.conftest import STRONG_PASSWORD
+from tests.site_fixtures import STRONG_PASSWORD
 
 
 def test_secret_hash_is_the_hmac_of_username_and_client_id(shared_site):

@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import REUSE_UNTIL, SESSION_CREDENTIALS, SESSION_GUEST_IDENTITY, SESSION_TOKENS
-from tests.accounts.conftest import SHORT_CREDENTIALS_TTL, pool_identities
+from tests.site_fixtures import SHORT_CREDENTIALS_TTL, pool_identities
 
 API = "/api/credentials"
 

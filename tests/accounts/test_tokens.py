@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from accounts import cognito, tokens
 from accounts.tokens import CLOCK_LEEWAY, InvalidToken, id_token_verify
-from tests.accounts.conftest import Forge
+from tests.site_fixtures import Forge
 from tests.sandbox_kit import SandboxKit
 
 OUR_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -24,7 +24,7 @@ from accounts.cognito import CognitoError
 from accounts.models import User
 from accounts.services import SESSION_TOKENS
 from accounts.views import CODE_LIMITS, MESSAGES, SIGN_IN_LIMITS
-from tests.accounts.conftest import STRONG_PASSWORD
+from tests.site_fixtures import STRONG_PASSWORD
 
 SIGN_UP, CONFIRM, RESEND = "/accounts/sign-up/", "/accounts/confirm/", "/accounts/confirm/resend/"
 SIGN_IN, SIGN_OUT = "/accounts/sign-in/", "/accounts/sign-out/"

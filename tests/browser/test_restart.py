@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from accounts.models import User
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_provision
-from tests.browser.conftest import png_bytes, sign_in
+from tests.browser.conftest import sign_in
+from tests.images import png_bytes
 from tests.browser.test_upload import _upload
 from tests.sandbox.test_persistence import Sandbox
 from uploads.models import Photo

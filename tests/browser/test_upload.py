@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.browser.conftest import png_bytes, sign_in
+from tests.browser.conftest import sign_in
+from tests.images import png_bytes
 from uploads.models import Photo
 
 pytestmark = pytest.mark.django_db(transaction=True)

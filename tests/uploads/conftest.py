@@ -21,14 +21,7 @@ from botocore.exceptions import ClientError
 from django.test import Client
 
 from accounts.models import User
-from tests.accounts.conftest import (  # noqa: F401  (fixtures shared with the account tests)
-    _fresh_attempt_counters,
-    _shared_deployment,
-    make_user,
-    shared_site,
-    sign_in,
-)
-from tests.browser.conftest import png_bytes
+from tests.images import png_bytes
 from tests.sandbox_kit import SandboxKit
 
 # --- image bytes ------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""A provisioned deployment with the demo users, for the account tests.
+"""Deployments for tests that need one, shared by every test directory
+through `pytest_plugins` in tests/conftest.py.
 
-`site` provisions a deployment of the test's own (about two seconds each).
-Most account tests use `shared_site` instead: one deployment for the whole
-run, with the Django settings of a test pointed at it. Tests that change a
-user (password, sign-out everywhere, sign-up) make their own with `make_user`
-or sign up a fresh email, so no test depends on another's leftovers."""
+- `provisioned`: a deployment of the test's own (about two seconds), always
+  deprovisioned afterwards so the shared sandbox does not fill up.
+- `site`: the same with the demo users alice, bob and carol.
+- `shared_site`: one deployment for the whole run, with the Django settings of
+  a test pointed at it. Tests that change a user (password, sign-out
+  everywhere, sign-up) make their own with `make_user` or sign up a fresh
+  email, so no test depends on another's leftovers."""
 
 from __future__ import annotations
 
@@ -13,8 +16,6 @@ import functools
 import gzip
 import importlib.resources
 import json
-import os
-import runpy
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,39 +26,39 @@ import requests
 from django.core.cache import cache
 from django.test import Client, override_settings
 
-import photoshare.settings.base as base
 from accounts import cognito
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_deprovision, deployment_provision
 from photoshare.deployment import Deployment
-from tests.infra.conftest import deployment_cleanup, provisioned  # noqa: F401  (fixtures shared with infra tests)
 from tests.sandbox_kit import SandboxKit, start_kit
 
-STRONG_PASSWORD = "Fresh-Password-42!"  # meets the pool's policy (12+, upper, lower, digit, symbol)
-SHORT_CODE_TTL = 1  # seconds a code lasts in the short-lived sandbox
-SHORT_CREDENTIALS_TTL = 240  # seconds: less than the five minutes before expiry when the app stops reusing
+# The settings that say which deployment and where; restored for the teardown,
+# since a test may switch them (PHOTOSHARE_AWS='aws', an unreachable endpoint...).
+_WHICH = ("PHOTOSHARE_NAME", "PHOTOSHARE_BUCKET", "PHOTOSHARE_DEPLOYMENT_FILE", "AWS_ENDPOINT_URL", "AWS_REGION")
 
 
 def _ignore(line: str) -> None:
     pass
 
 
-def _settings_for(endpoint: str) -> dict[str, Any]:
-    """The AWS endpoint and CSP as photoshare.settings.base computes them for a
-    sandbox on this port (SANDBOX_PORT), so pages carry the CSP a real
-    `make run` against this sandbox would send."""
-    port = endpoint.rsplit(":", 1)[1]
-    saved = os.environ.get("SANDBOX_PORT")
-    os.environ["SANDBOX_PORT"] = port
-    try:
-        computed = runpy.run_path(base.__file__)
-    finally:
-        if saved is None:
-            del os.environ["SANDBOX_PORT"]
-        else:
-            os.environ["SANDBOX_PORT"] = saved
-    assert computed["AWS_ENDPOINT_URL"] == endpoint
-    return {"AWS_ENDPOINT_URL": endpoint, "CONTENT_SECURITY_POLICY": computed["CONTENT_SECURITY_POLICY"]}
+@pytest.fixture
+def deployment_cleanup(aws_settings):
+    """aws_settings, and whatever gets provisioned under them removed at the end."""
+    which = {name: getattr(aws_settings, name) for name in _WHICH}
+    yield aws_settings
+    with override_settings(PHOTOSHARE_AWS="local", AWS_MAX_ATTEMPTS=3, **which):
+        deployment_deprovision(report=_ignore)
+
+
+@pytest.fixture
+def provisioned(deployment_cleanup) -> Deployment:
+    """A freshly provisioned deployment in the sandbox, under aws_settings."""
+    return deployment_provision(report=_ignore)
+
+
+STRONG_PASSWORD = "Fresh-Password-42!"  # meets the pool's policy (12+, upper, lower, digit, symbol)
+SHORT_CODE_TTL = 1  # seconds a code lasts in the short-lived sandbox
+SHORT_CREDENTIALS_TTL = 240  # seconds: less than the five minutes before expiry when the app stops reusing
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def _shared_deployment(sandbox: SandboxKit, tmp_path_factory) -> Iterator[tuple[
         "PHOTOSHARE_NAME": name,
         "PHOTOSHARE_BUCKET": f"{name}-photos",
         "PHOTOSHARE_DEPLOYMENT_FILE": tmp_path_factory.mktemp("shared-site") / "deployment.json",
-        **_settings_for(sandbox.endpoint),
+        "AWS_ENDPOINT_URL": sandbox.endpoint,
     }
     with override_settings(**values):
         deployment = deployment_provision(report=_ignore)
