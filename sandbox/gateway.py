@@ -246,35 +246,26 @@ class Gateway:
         cors_headers = cors.response_headers(bucket, origin=origin, method=request.method) if origin else []
         try:
             if request.method == "OPTIONS":
-                headers = cors.preflight(
-                    bucket,
-                    origin=origin,
-                    method=request.headers.get("access-control-request-method"),
-                    request_headers=request.headers.get("access-control-request-headers", ""),
-                )
-                start_response("200 OK", [*headers, ("Content-Length", "0")])
-                return [b""]
+                return self._preflight(request, bucket, start_response)
             self._check(request, environ)
         except AwsError as error:
-            if request.service != "s3":
-                cors_headers = []
-            return self._send(start_response, request, error, cors_headers)
-        if request.service != "s3":
-            cors_headers = []
+            return self._send(start_response, request, error, cors_headers if request.service == "s3" else [])
         ours = self._answer_ourselves(request)
         if ours is not None:
             return ours(start_response)
-        if request.service == "cognito-idp" and request.operation in user_pool_codes.CHECKS:
-            try:
-                user_pool_codes.code_check(request.operation, request.params)
-            except AwsError as error:
-                return self._send(start_response, request, error, [])
-        status: list[str] = []
-        body = self._forward(request.service, environ, _recording(start_response, status), cors_headers)
-        coded = user_pool_codes.ISSUES.keys() | user_pool_codes.CHECKS.keys()
-        if request.service == "cognito-idp" and request.operation in coded and status[0].startswith("2"):
-            user_pool_codes.code_after(request.operation, request.params, lifetime=self.code_ttl)
-        return body
+        return self._forward(request, environ, start_response, cors_headers if request.service == "s3" else [])
+
+    @staticmethod
+    def _preflight(request: Request, bucket: str | None, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """A CORS preflight, answered from the bucket's rules alone (no signature)."""
+        headers = cors.preflight(
+            bucket,
+            origin=request.headers.get("origin"),
+            method=request.headers.get("access-control-request-method"),
+            request_headers=request.headers.get("access-control-request-headers", ""),
+        )
+        start_response("200 OK", [*headers, ("Content-Length", "0")])
+        return [b""]
 
     def _check(self, request: Request, environ: Mapping[str, Any]) -> None:
         try:
@@ -463,13 +454,31 @@ class Gateway:
         return [body]
 
     def _forward(
-        self, service: str, environ: dict[str, Any], start_response: Callable[..., Any], cors_headers: list[tuple[str, str]]
+        self,
+        request: Request,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        cors_headers: list[tuple[str, str]],
     ) -> Iterable[bytes]:
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
-            return start_response(status, kept + cors_headers, exc_info)
+        """Let moto answer, with CORS headers only as the bucket allows, and
+        with the user pool's emailed codes checked before and issued after."""
+        coded = request.service == "cognito-idp" and request.operation in user_pool_codes.CODED
+        if coded and request.operation in user_pool_codes.CHECKS:
+            try:
+                user_pool_codes.code_check(request.operation, request.params)
+            except AwsError as error:
+                return self._send(start_response, request, error, [])
+        status: list[str] = []
 
-        return self.moto.app_for(service)(environ, start)
+        def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(line)
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            return start_response(line, kept + cors_headers, exc_info)
+
+        body = self.moto.app_for(request.service)(environ, start)
+        if coded and status[0].startswith("2"):
+            user_pool_codes.code_after(request.operation, request.params, lifetime=self.code_ttl)
+        return body
 
     @staticmethod
     def _outbox(request: Request, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -487,16 +496,6 @@ class Gateway:
         status, headers, body = render(error, request.service, head=request.method == "HEAD")
         start_response(f"{status} {_REASONS.get(status, 'Error')}", headers + extra)
         return [body]
-
-
-def _recording(start_response: Callable[..., Any], status: list[str]) -> Callable[..., Any]:
-    """A start_response that also notes the status line into `status`."""
-
-    def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        status.append(line)
-        return start_response(line, headers, exc_info)
-
-    return start
 
 
 _REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 501: "Not Implemented"}

@@ -32,6 +32,7 @@ OUTBOX_SIZE = 500  # messages kept, newest first
 # ResendConfirmationCode is ours entirely (moto does not implement it).
 ISSUES = {"SignUp": SIGN_UP, "ForgotPassword": PASSWORD_RESET}
 CHECKS = {"ConfirmSignUp": SIGN_UP, "ConfirmForgotPassword": PASSWORD_RESET}
+CODED = ISSUES.keys() | CHECKS.keys()
 
 _TEXT = {
     SIGN_UP: ("Your verification code", "Your confirmation code is {code}"),
