@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.sandbox_kit import SandboxKit  # noqa: E402  (needs REPO on sys.path)
+from sandbox.server import accepts, free_port  # noqa: E402  (needs REPO on sys.path)
+from tests.sandbox_kit import SandboxKit  # noqa: E402
 
 GOAL = 0.8  # with/without --data-dir PUT rate
 BODY_SIZE = 1024  # bytes per PutObject
@@ -41,20 +41,6 @@ WARMUP = 50  # puts per side before timing
 STARTUP = 60  # seconds a sandbox may take to answer before the bench gives up
 SHUTDOWN = 30  # seconds a sandbox may take to save and exit
 POPULATE_THREADS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def body(tag: str, i: int) -> bytes:

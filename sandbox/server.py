@@ -93,6 +93,15 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return probe.getsockname()[1]
 
 
+def accepts(port: int, host: str = DEFAULT_HOST) -> bool:
+    """Whether something listens on host:port (how a starting sandbox is awaited)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def running(
     *,

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from sandbox.server import accepts, free_port
 from tests.sandbox_kit import Deployment, SandboxKit, as_boto3, owner_policy, trust_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,20 +40,6 @@ MB = 1024 * 1024
 
 
 # --- a sandbox subprocess -----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class Sandbox:
