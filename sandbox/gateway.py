@@ -70,6 +70,7 @@ class Request:
     service: str = "s3"
     operation: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    signed_region: str | None = None  # the credential scope's region, when signed
 
     @property
     def query_dict(self) -> dict[str, str]:
@@ -138,6 +139,7 @@ def _classify(request: Request, signature: sigv4.Signature | None) -> None:
     form_params = dict(_split_query(request.body.decode("utf-8", "replace").replace("+", "%20"))) if form else {}
     if signature is not None:
         request.service = signature.service
+        request.signed_region = signature.region
     elif target.split(".", 1)[0] in _TARGETS:
         request.service = _TARGETS[target.split(".", 1)[0]]
     elif form_params.get("Version") in _QUERY_VERSIONS:
@@ -394,10 +396,8 @@ class Gateway:
                 raise failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
 
     def _region(self, request: Request) -> str:
-        authorization = request.headers.get("authorization", "")
-        match = re.search(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/", authorization)
-        if match:
-            return match.group(1)
+        if request.signed_region:
+            return request.signed_region
         for name in ("IdentityPoolId", "IdentityId"):
             value = request.params.get(name)
             if isinstance(value, str) and ":" in value:

@@ -330,7 +330,7 @@ class RoleView:
     arn: str
     name: str
     role_id: str
-    trust_policy: dict[str, Any]
+    trust_policy: str  # JSON text, parsed (and cached) by the evaluator
     policies: tuple[str, ...]  # inline and attached managed policy documents (JSON text)
 
 
@@ -350,7 +350,7 @@ def role_by_arn(arn: str) -> RoleView | None:
         arn=role.arn,
         name=role.name,
         role_id=role.id,
-        trust_policy=json.loads(trust) if isinstance(trust, str) else trust,
+        trust_policy=trust if isinstance(trust, str) else json.dumps(trust),
         policies=tuple(documents),
     )
 

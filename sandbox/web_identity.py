@@ -11,7 +11,6 @@ of its own, made at start-up, so no token outlives the process.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -52,17 +51,13 @@ def web_identity_context(claims: Mapping[str, Any]) -> dict[str, str | list[str]
 
 def trust_allows(role: moto_seams.RoleView, context: Mapping[str, Any]) -> bool:
     decision = evaluate(
-        [_as_json(role.trust_policy)],
+        [role.trust_policy],
         action="sts:AssumeRoleWithWebIdentity",
         resource=role.arn,
         context={k.lower(): v for k, v in context.items()},
         principal={"Federated": PROVIDER},
     )
     return decision.allowed
-
-
-def _as_json(document: Any) -> str:
-    return document if isinstance(document, str) else json.dumps(document)
 
 
 def _verify(token: str) -> dict[str, Any]:
