@@ -74,6 +74,20 @@ def as_boto3(credentials: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def s3_from_answer(answer: dict[str, Any]):
+    """An S3 client built only from POST /api/credentials' answer, as the
+    browser builds its signer."""
+    return boto3.client(
+        "s3",
+        endpoint_url=answer["endpoint"],
+        region_name=answer["region"],
+        aws_access_key_id=answer["accessKeyId"],
+        aws_secret_access_key=answer["secretAccessKey"],
+        aws_session_token=answer["sessionToken"],
+        config=_CONFIG,
+    )
+
+
 def trust_policy(pool_id: str, amr: str) -> str:
     """The trust policy AWS documents for identity-pool roles."""
     return json.dumps(

@@ -10,30 +10,16 @@ import re
 import uuid
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.test import Client
 
 from accounts.models import User
+from tests.sandbox_kit import s3_from_answer
 
 API = "/api/credentials"
 KEYS = {"identityId", "accessKeyId", "secretAccessKey", "sessionToken", "expiration", "region", "bucket", "endpoint", "authenticated"}
 IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def s3_from(answer: dict[str, Any]):
-    """An S3 client built only from the endpoint's answer, as the browser builds its signer."""
-    return boto3.client(
-        "s3",
-        endpoint_url=answer["endpoint"],
-        region_name=answer["region"],
-        aws_access_key_id=answer["accessKeyId"],
-        aws_secret_access_key=answer["secretAccessKey"],
-        aws_session_token=answer["sessionToken"],
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
 
 
 def is_json_error(response, status: int) -> bool:
@@ -125,7 +111,7 @@ def test_after_sign_out_only_guest_credentials_come(shared_site, sandbox, make_u
     client = sign_in(make_user())
     mine = client.post(API).json()
     key = f"private/{mine['identityId']}/photo.jpg"
-    s3_from(mine).put_object(Bucket=mine["bucket"], Key=key, Body=b"mine")
+    s3_from_answer(mine).put_object(Bucket=mine["bucket"], Key=key, Body=b"mine")
     client.post("/accounts/sign-out/")
 
     after = client.post(API).json()
@@ -133,7 +119,7 @@ def test_after_sign_out_only_guest_credentials_come(shared_site, sandbox, make_u
     assert after["identityId"] != mine["identityId"]
     assert after["accessKeyId"] != mine["accessKeyId"]
     with pytest.raises(ClientError) as denied:
-        s3_from(after).get_object(Bucket=after["bucket"], Key=key)
+        s3_from_answer(after).get_object(Bucket=after["bucket"], Key=key)
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
 
 
@@ -191,7 +177,7 @@ ACCESS = [
 def test_endpoint_credentials_reach_exactly_their_prefix(people, actor, action, where, allowed):
     """With the endpoint's credentials, each S3 call succeeds or is AccessDenied as the policy says, and the admin key sees the effect."""
     answer = people["answers"][actor]
-    s3, admin, bucket = s3_from(answer), people["admin"], people["bucket"]
+    s3, admin, bucket = s3_from_answer(answer), people["admin"], people["bucket"]
     key = _key(people, where)
     body = f"written by {actor}".encode()
     call = {
@@ -225,7 +211,7 @@ def _stored(admin, bucket: str, key: str) -> bytes | None:
 def test_a_user_lists_only_their_own_prefix(people):
     """ListBucket on private/<own id>/ works and shows their file; on another user's prefix it is denied."""
     me, other = people["answers"]["me"], people["answers"]["other"]
-    s3 = s3_from(me)
+    s3 = s3_from_answer(me)
     listed = s3.list_objects_v2(Bucket=people["bucket"], Prefix=f"private/{me['identityId']}/")
     assert [o["Key"] for o in listed["Contents"]] == [people["seeded"]["my private"]]
     with pytest.raises(ClientError) as denied:

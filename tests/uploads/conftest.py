@@ -14,15 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.test import Client
 
 from accounts.models import User
 from tests.images import png_bytes
-from tests.sandbox_kit import SandboxKit
+from tests.sandbox_kit import SandboxKit, s3_from_answer
 
 # --- image bytes ------------------------------------------------------------------------
 # The server recognises a photo by its leading bytes only, so the smallest
@@ -102,18 +100,6 @@ class Member:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
 
 
-def _s3_from(answer: dict[str, Any]) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=answer["endpoint"],
-        region_name=answer["region"],
-        aws_access_key_id=answer["accessKeyId"],
-        aws_secret_access_key=answer["secretAccessKey"],
-        aws_session_token=answer["sessionToken"],
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
-    )
-
-
 @pytest.fixture
 def member(shared_site, make_user, sign_in) -> Callable[[], Member]:
     """Make a new member: a fresh user signed in, with credentials fetched."""
@@ -126,7 +112,7 @@ def member(shared_site, make_user, sign_in) -> Callable[[], Member]:
         answer = response.json()
         user = User.objects.get(email=email)
         assert user.identity_id == answer["identityId"]
-        return Member(client=client, user=user, s3=_s3_from(answer), bucket=answer["bucket"])
+        return Member(client=client, user=user, s3=s3_from_answer(answer), bucket=answer["bucket"])
 
     return make
 
