@@ -1,0 +1,196 @@
+"""Request smuggling through the gateway: a request is what the gateway decided
+it is, and nothing else. Each attack below once worked against the sandbox
+(issue 8, findings 1, 2 and 5): the gateway authorized one operation, bucket
+or key, and moto, reading another signal of the same request, executed a
+different one. Sent over raw HTTP, since no SDK builds such requests."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.sandbox_kit import PASSWORD, REGION, Deployment, SandboxKit
+
+TIMEOUT = 10  # seconds, for every raw HTTP exchange
+IDP = "AWSCognitoIdentityProviderService"
+NEW_PASSWORD = "Smuggled-Password-1"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def send(kit: SandboxKit, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Reply:
+    """One raw HTTP/1.1 exchange: the request goes out exactly as given."""
+    where = urlsplit(kit.endpoint)
+    connection = http.client.HTTPConnection(where.hostname, where.port, timeout=TIMEOUT)
+    try:
+        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        headers = {"Host": where.netloc, **headers}
+        if body or method in ("POST", "PUT"):
+            headers.setdefault("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+def signed(
+    kit: SandboxKit, creds: dict[str, str], service: str, method: str, target: str, headers: dict[str, str], body: bytes
+) -> Reply:
+    """Sign with SigV4 exactly what goes over the wire, then send it."""
+    request = AWSRequest(method=method, url=kit.endpoint + target, data=body, headers=dict(headers))
+    key = Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"], creds.get("aws_session_token"))
+    SigV4Auth(key, service, REGION).add_auth(request)
+    wire = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    return send(kit, method, target, wire, body)
+
+
+@pytest.fixture(scope="module")
+def deployment(sandbox: SandboxKit) -> Deployment:
+    return sandbox.deployment(users=("carol",))
+
+
+@pytest.fixture(scope="module")
+def secret_client(sandbox: SandboxKit, deployment: Deployment) -> str:
+    """A confidential app client, whose secret must never leak."""
+    return sandbox.client("cognito-idp").create_user_pool_client(
+        UserPoolId=deployment.user_pool_id, ClientName="confidential", GenerateSecret=True
+    )["UserPoolClient"]["ClientId"]
+
+
+# --- finding 1: an unsigned target in front of the user-pool admin API ------------
+
+def _unsigned_admin_call(dep: Deployment, client_id: str, *, operation: str) -> dict[str, str]:
+    """The query parameters of an admin operation an attacker wants moto to run."""
+    params = {"UserPoolId": dep.user_pool_id}
+    if operation == "AdminSetUserPassword":
+        params.update(Username="carol@example.com", Password=NEW_PASSWORD, Permanent="true")
+    elif operation == "DescribeUserPoolClient":
+        params.update(ClientId=client_id)
+    elif operation == "ListUserPools":
+        params = {"MaxResults": "60"}
+    return {"Action": operation, **params}
+
+
+SMUGGLED_OPERATIONS = ["AdminSetUserPassword", "ListUserPools", "DescribeUserPoolClient", "ListUsers"]
+UNSIGNED_TARGETS = [f"{IDP}.InitiateAuth", f"{IDP}.SignUp", IDP, "InitiateAuth", ""]
+
+
+def _leaked(dep: Deployment, reply: Reply, operation: str) -> bool:
+    """Whether moto ran `operation`: its answer, or its effect, is visible."""
+    if operation == "AdminSetUserPassword":
+        try:
+            dep.users["carol@example.com"] = NEW_PASSWORD
+            dep.sign_in("carol")
+            return True
+        except Exception:
+            return False
+        finally:
+            dep.users["carol@example.com"] = PASSWORD
+    return any(word in reply.text for word in ("UserPools", "ClientSecret", "UserPoolClient", '"Users"'))
+
+
+@pytest.mark.parametrize("target", UNSIGNED_TARGETS)
+@pytest.mark.parametrize("operation", SMUGGLED_OPERATIONS)
+def test_unsigned_target_does_not_carry_action_in_query(sandbox, deployment, secret_client, operation, target):
+    """Finding 1: an unsigned X-Amz-Target with ?Action=<admin operation> in the URL is refused, never run."""
+    query = urlencode(_unsigned_admin_call(deployment, secret_client, operation=operation))
+    headers = {"Content-Type": "application/x-amz-json-1.1"}
+    if target:
+        headers["X-Amz-Target"] = target
+    reply = send(sandbox, "POST", f"/?{query}", headers, b"{}")
+    assert 400 <= reply.status < 500, reply.text
+    assert not _leaked(deployment, reply, operation), reply.text
+
+
+@pytest.mark.parametrize("operation", SMUGGLED_OPERATIONS)
+def test_unsigned_target_does_not_carry_action_in_json_body(sandbox, deployment, secret_client, operation):
+    """Finding 1, body form: `&Action=...&` inside a JSON string of an InitiateAuth body is not run."""
+    smuggled = "&" + urlencode(_unsigned_admin_call(deployment, secret_client, operation=operation)) + "&x="
+    body = json.dumps({"ClientId": smuggled, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {}}).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"{IDP}.InitiateAuth"}
+    reply = send(sandbox, "POST", "/", headers, body)
+    assert 400 <= reply.status < 500, reply.text
+    assert not _leaked(deployment, reply, operation), reply.text
+
+
+def test_unsigned_initiate_auth_still_signs_in(sandbox, deployment):
+    """The control: a well-formed unsigned InitiateAuth is served."""
+    body = json.dumps(
+        {
+            "ClientId": deployment.client_id,
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "carol@example.com", "PASSWORD": PASSWORD},
+        }
+    ).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"{IDP}.InitiateAuth"}
+    reply = send(sandbox, "POST", "/", headers, body)
+    assert reply.status == 200, reply.text
+    assert "IdToken" in reply.text
+
+
+# --- finding 2: a guest becomes any role through a body the gateway did not read ----
+
+def _multipart(fields: dict[str, str]) -> tuple[str, bytes]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n' for name, value in fields.items()
+    ]
+    return f"multipart/form-data; boundary={boundary}", ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+def _bodies(role_arn: str) -> list[tuple[str, str, bytes]]:
+    """(id, content type, body) each saying AssumeRole where the URL says GetCallerIdentity."""
+    fields = {"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": role_arn, "RoleSessionName": "x"}
+    multipart_type, multipart_body = _multipart(fields)
+    form = urlencode(fields).encode()
+    return [
+        ("multipart", multipart_type, multipart_body),
+        ("form-urlencoded", "application/x-www-form-urlencoded", form),
+        ("form-urlencoded-charset", "application/x-www-form-urlencoded; charset=utf-8", form),
+        ("no-content-type", "", form),
+        ("text-plain", "text/plain", form),
+        ("json", "application/x-amz-json-1.0", json.dumps(fields).encode()),
+    ]
+
+
+BODY_IDS = ["multipart", "form-urlencoded", "form-urlencoded-charset", "no-content-type", "text-plain", "json"]
+
+
+@pytest.mark.parametrize("body_id", BODY_IDS)
+def test_guest_cannot_assume_role_through_get_caller_identity(sandbox, deployment, body_id):
+    """Finding 2: a guest-signed ?Action=GetCallerIdentity whose body says AssumeRole gets no role's keys."""
+    _, guest = deployment.guest_credentials()
+    role = deployment.roles["authenticated"]
+    content_type, body = next((t, b) for i, t, b in _bodies(role) if i == body_id)
+    headers = {"Content-Type": content_type} if content_type else {}
+    reply = signed(sandbox, guest, "sts", "POST", "/?Action=GetCallerIdentity&Version=2011-06-15", headers, body)
+    assert 400 <= reply.status < 500, reply.text
+    assert "AssumeRoleResult" not in reply.text and "SecretAccessKey" not in reply.text
+
+
+def test_guest_get_caller_identity_still_answers(sandbox, deployment):
+    """The control: a guest's plain GetCallerIdentity names its assumed role."""
+    _, guest = deployment.guest_credentials()
+    reply = signed(sandbox, guest, "sts", "POST", "/?Action=GetCallerIdentity&Version=2011-06-15", {}, b"")
+    assert reply.status == 200, reply.text
+    assert "CognitoIdentityCredentials" in reply.text
