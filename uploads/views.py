@@ -4,7 +4,6 @@ register and delete."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.contrib.auth.decorators import login_required
@@ -14,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from photoshare.http import json_answer, json_error
+from photoshare.http import JsonBodyRefused, json_answer, json_error, json_object_read
 from uploads.services import (
     MAX_PHOTO_BYTES,
     PhotoRejected,
@@ -30,6 +29,7 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = "Photo storage is not answering right now. Please try again in a moment."
 REGISTER_BODY_MAX = 4096  # bytes; a key and a title
+BAD_BODY = 'Send JSON with a string "key" and an optional string "title".'
 
 
 @login_required
@@ -72,15 +72,13 @@ def api_photos(request: HttpRequest) -> JsonResponse:
         return json_error("Use POST.", 405, allow="POST")
     if not request.user.is_authenticated:
         return json_error("Sign in to upload photos.", 401)
-    if len(request.body) > REGISTER_BODY_MAX:
-        return json_error("That request is too large.", 400)
     try:
-        body = json.loads(request.body or b"{}")
-        key, title = body["key"], body.get("title", "")
-        if not isinstance(key, str) or not isinstance(title, str):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        return json_error('Send JSON with a string "key" and an optional string "title".', 400)
+        body = json_object_read(
+            request, max_bytes=REGISTER_BODY_MAX, required={"key": str}, optional={"title": str}, invalid=BAD_BODY
+        )
+    except JsonBodyRefused as exc:
+        return json_error(exc.message, 400)
+    key, title = body["key"], body.get("title", "")
     try:
         photo = photo_register(user=request.user, key=key, title=title.strip())
     except PhotoRejected as exc:
