@@ -196,23 +196,27 @@ def _verify_login(pool: IdentityPool, provider: str, token: Any) -> Login:
         raise _not_authorized(UNSUPPORTED_PROVIDER if configured or match else "Invalid login token. Unsupported provider.")
     try:
         header = jwt.get_unverified_header(token)
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
     except jwt.InvalidTokenError as exc:
         raise _not_authorized("Invalid login token. Not a valid OpenId Connect identity token.") from exc
-    jwks = moto_seams.user_pool_jwks(match["region"], match["pool"]) or {"keys": []}
-    key = next((k for k in jwks["keys"] if k.get("kid") == header.get("kid")), None)
+    # The issuer says whose keys to verify with, so AWS compares it first: a
+    # token of another pool is an issuer mismatch, not a bad signature.
+    if issuer != f"https://{provider}":
+        raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
+    # Only the pool's own key verifies: a token signed with moto's shared key
+    # (kid "dummy", whose private half ships in the moto wheel) finds none.
+    key = moto_seams.user_pool_verification_key(match["region"], match["pool"], header.get("kid"))
     if header.get("alg") != "RS256" or key is None:
         raise _not_authorized("Invalid login token. Couldn't verify signed token.")
     try:
         claims = jwt.decode(
             token,
-            jwt.PyJWK(key).key,
+            key,
             algorithms=["RS256"],
             options={"verify_aud": False, "verify_exp": False, "verify_iss": False},
         )
     except jwt.InvalidTokenError as exc:
         raise _not_authorized("Invalid login token. Couldn't verify signed token.") from exc
-    if claims.get("iss") != f"https://{provider}":
-        raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
     if "aud" not in claims:
         raise _not_authorized("Invalid login token. Missing a required claim: aud")
     if claims.get("token_use") != "id":

@@ -14,19 +14,24 @@ import json
 import os
 import pickle
 import threading
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 # moto reads this when its settings module is imported: without it every
 # backend answers with `Access-Control-Allow-Origin: *`, which would hide a
 # missing bucket CORS rule (the classic "works locally, fails on AWS").
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
 
+from moto.cognitoidp import urls as cognitoidp_urls  # noqa: E402
 from moto.cognitoidp.exceptions import NotAuthorizedError  # noqa: E402
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends  # noqa: E402
+from moto.cognitoidp.responses import CognitoIdpResponse  # noqa: E402
+from moto.core.exceptions import JsonRESTError  # noqa: E402
 from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
-from moto.utilities.utils import load_resource  # noqa: E402
 from moto.iam.models import iam_backends  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
@@ -37,6 +42,10 @@ from joserfc.jwk import RSAKey  # noqa: E402
 from moto import __version__ as MOTO_VERSION  # noqa: E402, F401  (persistence records it)
 from moto.s3.models import FakeKey, s3_backends  # noqa: E402
 from moto.sts.models import sts_backends  # noqa: E402
+
+from sandbox import user_pool_secret_hash  # noqa: E402
+from sandbox.errors import AwsError  # noqa: E402
+from sandbox.user_pool_keys import SigningKey  # noqa: E402
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 PARTITION = "aws"
@@ -62,8 +71,10 @@ class MotoApps:
             return app
 
 
-# moto's handler keeps S3 metadata headers whose names contain underscores.
+# moto's handler keeps S3 metadata headers whose names contain underscores,
+# recording their spelling under this environ key (the gateway carries it over).
 RequestHandler = MotoRequestHandler
+PRESERVED_HEADER_NAMES = "moto.preserved_header_names"
 
 
 # --- user pools ---------------------------------------------------------------
@@ -72,15 +83,33 @@ def _user_pool(region: str, pool_id: str) -> CognitoIdpUserPool | None:
     return cognitoidp_backends[ACCOUNT_ID][region].user_pools.get(pool_id)
 
 
+def _signing_key(pool: CognitoIdpUserPool) -> SigningKey | None:
+    return getattr(pool, "sandbox_signing_key", None)
+
+
 def user_pool_jwks(region: str, pool_id: str) -> dict[str, Any] | None:
-    """The public JWKS a user pool signs its tokens with, or None if no such pool."""
-    if _user_pool(region, pool_id) is None:
-        return None
-    return _PUBLIC_JWKS
+    """The public JWKS a user pool signs its tokens with (its own key, and only
+    that), or None if no such pool."""
+    pool = _user_pool(region, pool_id)
+    key = _signing_key(pool) if pool is not None else None
+    return None if key is None else {"keys": [key.public_jwk]}
 
 
-# moto signs every user pool's tokens with the one key pair it ships.
-_PUBLIC_JWKS: dict[str, Any] = load_resource("cognitoidp/resources/jwks-public.json")
+def user_pool_verification_key(region: str, pool_id: str, kid: Any) -> Any | None:
+    """The pool's public key object if `kid` is its key's, else None (moto's
+    shared `dummy` key is nobody's)."""
+    pool = _user_pool(region, pool_id)
+    key = _signing_key(pool) if pool is not None else None
+    return key.public if key is not None and kid == key.kid else None
+
+
+def user_pool_signing_key_for_tests(region: str, pool_id: str) -> SigningKey | None:
+    """A pool's private key, for tests running the sandbox in their own process
+    that need a token the pool could have signed with one claim changed (what
+    only a stolen key allows). Nothing serves it over HTTP or writes it
+    anywhere but the 0600 state file."""
+    pool = _user_pool(region, pool_id)
+    return _signing_key(pool) if pool is not None else None
 
 
 def user_pool_session_active(region: str, pool_id: str, *, sub: str, client_id: str, origin_jti: str) -> bool:
@@ -149,10 +178,18 @@ def _role_claims(groups: set[Any]) -> dict[str, Any]:
     return claims
 
 
-_original_create_jwt = CognitoIdpUserPool.create_jwt
+_original_pool_init = CognitoIdpUserPool.__init__
 
 
-def _create_jwt_with_role_claims(
+def _pool_init_with_own_key(self: CognitoIdpUserPool, *args: Any, **kwargs: Any) -> None:
+    """Every pool gets its own key pair at CreateUserPool, and moto's shipped
+    key (which any moto user holds) is dropped so nothing can sign with it."""
+    _original_pool_init(self, *args, **kwargs)
+    self.sandbox_signing_key = SigningKey.generate()
+    self.json_web_key = None
+
+
+def _create_jwt_signed_by_pool(
     self: CognitoIdpUserPool,
     client_id: str,
     username: str,
@@ -160,9 +197,11 @@ def _create_jwt_with_role_claims(
     expires_in: int = 60 * 60,
     extra_data: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
+    """moto's `create_jwt` (same claims), with the role claims in ID tokens, and
+    signed with the pool's own key under its own `kid` instead of moto's."""
+    user = self._get_user(username)
+    extra_data = dict(extra_data or {})
     if token_use == "id":
-        user = self._get_user(username)
-        extra_data = dict(extra_data or {})
         if user.groups:
             ordered = sorted(
                 user.groups,
@@ -170,7 +209,29 @@ def _create_jwt_with_role_claims(
             )
             extra_data["cognito:groups"] = [g.group_name for g in ordered]
         extra_data.update(_role_claims(user.groups))
-    return _original_create_jwt(self, client_id, username, token_use, expires_in, extra_data)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}",
+        "sub": user.id,
+        "client_id" if token_use == "access" else "aud": client_id,
+        "token_use": token_use,
+        "iat": now,
+        "auth_time": now,
+        "exp": now + expires_in,
+        "jti": str(uuid.uuid4()),
+    }
+    username_is_email = "email" in self.extended_config.get("UsernameAttributes", [])
+    if token_use == "access":
+        claims["username"] = user.id if username_is_email else username
+    if token_use == "id":
+        claims["cognito:username"] = user.id if username_is_email else username
+        if username_is_email:
+            claims["email"] = username
+    claims.update(extra_data)
+    key = _signing_key(self)
+    if key is None:  # a pool restored without one is given one on load; never sign with moto's
+        raise NotAuthorizedError("The user pool has no signing key.")
+    return key.sign(claims), expires_in
 
 
 # Settings AWS fixes when a user pool is created; UpdateUserPool cannot change them.
@@ -228,12 +289,113 @@ def _confirm_forgot_password_with_policy(
     _original_confirm_forgot_password(self, client_id, username, password, confirmation_code)
 
 
+# --- user pools: SECRET_HASH (the rule is in sandbox/user_pool_secret_hash.py) --------
+
+def _client(client_id: str) -> tuple[CognitoIdpUserPool, Any] | tuple[None, None]:
+    for backend in cognitoidp_backends[ACCOUNT_ID].values():
+        for pool in backend.user_pools.values():
+            if client_id in pool.clients:
+                return pool, pool.clients[client_id]
+    return None, None
+
+
+def user_pool_secret_hash_check(operation: str, params: Mapping[str, Any]) -> None:
+    """Refuse (AwsError) a call that needs SECRET_HASH for a client with a
+    secret and does not carry the right one. Calls for clients without a
+    secret, unknown clients and unknown refresh tokens pass: moto answers those."""
+    call = user_pool_secret_hash.presented(operation, params)
+    if call is None:
+        return
+    pool, client = _client(call.client_id)
+    if client is None or not client.generate_secret:
+        return
+    username = call.username
+    if call.refresh_token is not None:
+        entry = pool.refresh_tokens.get(call.refresh_token)
+        if entry is None:
+            return  # moto refuses an unknown or revoked refresh token itself
+        username = entry[1]  # recorded as the pool username (_refresh_token_for_pool_username)
+    user_pool_secret_hash.verify(call, client_secret=client.secret, username=username)
+
+
+def _requiring_secret_hash(operation: str, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def checked(self: CognitoIdpResponse) -> Any:
+        try:
+            params = self.parameters
+        except ValueError:
+            params = {}  # not JSON: moto's own parsing refuses it
+        if isinstance(params, Mapping):
+            try:
+                user_pool_secret_hash_check(operation, params)
+            except AwsError as error:  # moto renders its own error type as Cognito's JSON
+                raise JsonRESTError(error.code, error.message) from None
+        return handler(self)
+
+    checked.__name__ = handler.__name__
+    return checked
+
+
+# moto answers these; ResendConfirmationCode is ours (user_pool_codes) and checks too.
+_MOTO_SECRET_HASH_HANDLERS = {
+    "SignUp": "sign_up",
+    "ConfirmSignUp": "confirm_sign_up",
+    "ForgotPassword": "forgot_password",
+    "ConfirmForgotPassword": "confirm_forgot_password",
+    "InitiateAuth": "initiate_auth",
+    "AdminInitiateAuth": "admin_initiate_auth",
+    "RespondToAuthChallenge": "respond_to_auth_challenge",
+    "AdminRespondToAuthChallenge": "admin_respond_to_auth_challenge",
+}
+_ORIGINAL_HANDLERS = {name: getattr(CognitoIdpResponse, name) for name in _MOTO_SECRET_HASH_HANDLERS.values()}
+
+
+# --- user pools: the published keys -----------------------------------------------------
+
+_JWKS_PATH = "{0}/(?P<user_pool_id>[^/]+)/.well-known/jwks.json$"
+_OPENID_PATH = "{0}/(?P<user_pool_id>[^/]+)/.well-known/openid-configuration$"
+_original_openid_configuration = cognitoidp_urls.url_paths[_OPENID_PATH]
+
+
+def _pool_in_path(full_url: str) -> tuple[str, str]:
+    pool_id = urlparse(full_url).path.strip("/").split("/")[0]
+    return (pool_id.split("_", 1)[0] if "_" in pool_id else "us-east-1"), pool_id
+
+
+def _no_such_pool(pool_id: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"message": f"User pool {pool_id} does not exist."}).encode()
+    return 404, {"Content-Type": "application/json"}, body
+
+
+def _serve_pool_jwks(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
+    """`/<pool id>/.well-known/jwks.json`: that pool's own public key, nothing else."""
+    region, pool_id = _pool_in_path(full_url)
+    jwks = user_pool_jwks(region, pool_id)
+    if jwks is None:
+        return _no_such_pool(pool_id)
+    return 200, {"Content-Type": "application/json"}, json.dumps(jwks).encode()
+
+
+def _serve_openid_configuration(request: Any, full_url: str, headers: Any) -> Any:
+    region, pool_id = _pool_in_path(full_url)
+    if _user_pool(region, pool_id) is None:
+        return _no_such_pool(pool_id)
+    return _original_openid_configuration(request, full_url, headers)
+
+
 def install_user_pool_fixes() -> None:
     """Make moto's user pools behave as AWS's do where Photoshare depends on
-    it: ID tokens carry the role claims, updates keep immutable settings,
-    refreshes check SECRET_HASH against the pool username and refuse disabled
-    users, and a reset password must meet the policy."""
-    CognitoIdpUserPool.create_jwt = _create_jwt_with_role_claims  # type: ignore[method-assign]
+    it: each pool signs with its own key and publishes only that key, ID
+    tokens carry the role claims, SECRET_HASH is required wherever AWS
+    requires it, updates keep immutable settings, refreshes check SECRET_HASH
+    against the pool username and refuse disabled users, and a reset password
+    must meet the policy. Must run before moto's cognito-idp app is built
+    (MotoApps builds it on the first request), since the app copies its URL map."""
+    CognitoIdpUserPool.__init__ = _pool_init_with_own_key  # type: ignore[method-assign]
+    CognitoIdpUserPool.create_jwt = _create_jwt_signed_by_pool  # type: ignore[method-assign]
+    cognitoidp_urls.url_paths[_JWKS_PATH] = _serve_pool_jwks
+    cognitoidp_urls.url_paths[_OPENID_PATH] = _serve_openid_configuration
+    for operation, name in _MOTO_SECRET_HASH_HANDLERS.items():
+        setattr(CognitoIdpResponse, name, _requiring_secret_hash(operation, _ORIGINAL_HANDLERS[name]))
     CognitoIdpUserPool.update_extended_config = _update_keeping_immutable  # type: ignore[method-assign]
     CognitoIdpUserPool.create_refresh_token = _refresh_token_for_pool_username  # type: ignore[method-assign]
     CognitoIdpUserPool.sign_out = _sign_out_any_spelling  # type: ignore[method-assign]
@@ -396,10 +558,11 @@ def bucket_cors(bucket: str) -> list[CorsRule] | None:
 
 # --- persistence ------------------------------------------------------------------
 # The sandbox keeps its state by pickling moto's backends for the services it
-# serves. Two kinds of moto object need help: the user pools' signing key (an
-# RSA key object pickle cannot handle; it is moto's fixed key, so we reload it)
-# and S3 objects, whose bodies are stored as files named by content, so a large
-# photo is written once rather than on every snapshot.
+# serves. Two kinds of moto object need help: moto's own signing key object
+# (joserfc's RSAKey, which pickle cannot handle; it is moto's shared key, which
+# no pool may use, so it is never written) and S3 objects, whose bodies are
+# stored as files named by content, so a large photo is written once rather
+# than on every snapshot. Each pool's own key (SigningKey) pickles as its PEM.
 
 _SNAPSHOT = {"cognito-idp": cognitoidp_backends, "iam": iam_backends, "s3": s3_backends}
 
@@ -411,15 +574,34 @@ def backends_snapshot() -> dict[str, Any]:
     return state
 
 
-def backends_restore(state: dict[str, Any]) -> None:
+def backends_restore(state: dict[str, Any]) -> list[str]:
+    """Install saved state; returns the IDs of the user pools that were given
+    a key of their own because they were saved without one."""
     for name, backends in _SNAPSHOT.items():
         for region, backend in state[name].items():
             backends[ACCOUNT_ID][region] = backend
     s3_backends.bucket_accounts.update(state["s3-bucket-accounts"])
+    return _keys_for_pools_without()
 
 
-def _user_pool_signing_key() -> RSAKey:
-    return RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+def _keys_for_pools_without() -> list[str]:
+    """State saved before pools had their own keys: each such pool gets a fresh
+    key (a new `kid`), and tokens signed with moto's shared key, which that
+    state's pools used, verify nowhere any more."""
+    upgraded = []
+    for backend in cognitoidp_backends[ACCOUNT_ID].values():
+        for pool in backend.user_pools.values():
+            if _signing_key(pool) is None:
+                pool.sandbox_signing_key = SigningKey.generate()
+                upgraded.append(pool.id)
+            pool.json_web_key = None
+    return upgraded
+
+
+def _user_pool_signing_key() -> None:
+    """What a saved pool's `json_web_key` (moto's shared key) loads as: nothing.
+    Snapshots written before pools had their own keys name this function."""
+    return None
 
 
 def _object_with_body(state: dict[str, Any], ref: str) -> FakeKey:
@@ -447,7 +629,7 @@ class SnapshotPickler(pickle.Pickler):
         self._store_body = store_body
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, RSAKey):
+        if isinstance(obj, RSAKey):  # moto's shared key: never persisted
             return (_user_pool_signing_key, ())
         if isinstance(obj, FakeKey):
             ref = body_ref(obj)

@@ -87,7 +87,10 @@ def _target(params: Mapping[str, Any]) -> tuple[str, str, str] | None:
 
 
 def code_check(operation: str, params: Mapping[str, Any]) -> None:
-    """Refuse a confirmation whose code is wrong, expired or locked."""
+    """Refuse a confirmation whose code is wrong, expired or locked. A caller
+    without the client's SECRET_HASH is refused first, so it cannot spend the
+    user's tries and lock the code."""
+    moto_seams.user_pool_secret_hash_check(operation, params)
     kind = CHECKS[operation]
     target = _target(params)
     submitted = params.get("ConfirmationCode")
@@ -112,6 +115,7 @@ def resend_confirmation_code(params: Mapping[str, Any], *, lifetime: int | None 
     target = _target(params)
     if target is None:
         raise AwsError("ResourceNotFoundException", "User pool client does not exist.")
+    moto_seams.user_pool_secret_hash_check("ResendConfirmationCode", params)
     region, pool_id, username = target
     status = moto_seams.user_status(region, pool_id, username)
     if status is None:

@@ -12,10 +12,6 @@ through `pytest_plugins` in tests/conftest.py.
 from __future__ import annotations
 
 import collections
-import functools
-import gzip
-import importlib.resources
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -194,29 +190,34 @@ def pool_identities(kit: SandboxKit, identity_pool_id: str) -> list[dict[str, An
 
 # --- forging tokens ------------------------------------------------------------------
 
-@functools.cache
-def _pool_signing_key() -> Any:
-    """The sandbox signs every user pool's tokens with moto's published RSA key
-    (kid 'dummy'). Re-signing a real token's claims with it gives a token the
-    pool could have issued, differing in exactly the claim a test changes."""
-    data = (importlib.resources.files("moto.cognitoidp") / "resources" / "jwks-private.json.gz").read_bytes()
-    return jwt.PyJWK(json.loads(gzip.decompress(data))).key
+def _pool_signing_key(issuer: str) -> Any:
+    """The private key of the pool that issued a token. Each pool has its own,
+    which only the sandbox holds; this reads it from the sandbox running in the
+    test process (a stand-in for a stolen key, which cannot be had over HTTP).
+    Re-signing a real token's claims with it gives a token the pool could have
+    issued, differing in exactly the claim a test changes."""
+    from sandbox import moto_seams
+
+    region, pool_id = issuer.rsplit("/", 1)[-1].split("_", 1)[0], issuer.rsplit("/", 1)[-1]
+    return moto_seams.user_pool_signing_key_for_tests(region, pool_id)
 
 
 class Forge:
     """Real tokens of alice from the shared pool, and ways to forge others."""
 
-    POOL_KID = "dummy"
+    POOL_KID = "dummy"  # moto's shared key's kid, which no pool's JWKS lists
 
     def __init__(self, tokens: Any) -> None:
         self.tokens = tokens
-        self.pool_key = _pool_signing_key()
+        key = _pool_signing_key(self.claims()["iss"])
+        self.pool_key, self.pool_kid = key.private, key.kid
 
     def claims(self, token: str | None = None) -> dict[str, Any]:
         return jwt.decode(token or self.tokens.id_token, options={"verify_signature": False})
 
-    def sign(self, claims: dict[str, Any], *, key: Any = None, kid: str = POOL_KID, algorithm: str = "RS256") -> str:
-        return jwt.encode(claims, self.pool_key if key is None else key, algorithm=algorithm, headers={"kid": kid})
+    def sign(self, claims: dict[str, Any], *, key: Any = None, kid: str | None = None, algorithm: str = "RS256") -> str:
+        headers = {"kid": self.pool_kid if kid is None else kid}
+        return jwt.encode(claims, self.pool_key if key is None else key, algorithm=algorithm, headers=headers)
 
     def resigned(self, **changes: Any) -> str:
         """Alice's ID token claims with `changes` (None removes a claim), signed by the pool's key."""
