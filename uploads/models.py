@@ -20,6 +20,10 @@ class Photo(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
     key = models.CharField(max_length=1024, unique=True)
+    # The S3 version that was checked; viewers are shown this one only, so the
+    # owner writing the key again changes nothing they see (uploads.services).
+    # Empty for photos registered before the bucket kept versions.
+    version_id = models.CharField(max_length=1024, blank=True)
     visibility = models.CharField(max_length=7, choices=Visibility.choices)
     title = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=50)

@@ -33,6 +33,16 @@ WEBP = b"RIFF" + struct.pack("<I", 4 + 8 + 10) + b"WEBPVP8L" + struct.pack("<I",
 PNG = png_bytes()
 
 
+def browser_type(body: bytes) -> str:
+    """The Content-Type upload.js sends with these bytes: the image type they
+    start like, else image/png (a browser types a file by its name, and the
+    tests' uploads are named .png)."""
+    for start, content_type in ((b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"), (b"RIFF", "image/webp")):
+        if body.startswith(start):
+            return content_type
+    return "image/png"
+
+
 # --- the bucket as an administrator sees it ---------------------------------------------
 
 
@@ -44,8 +54,15 @@ class Bucket:
     name: str
     s3: Any
 
-    def put(self, key: str, body: bytes) -> None:
-        self.s3.put_object(Bucket=self.name, Key=key, Body=body)
+    def put(self, key: str, body: bytes, content_type: str | None = None) -> str | None:
+        """PutObject with the admin key; returns the new version's ID."""
+        answer = self.s3.put_object(Bucket=self.name, Key=key, Body=body, ContentType=content_type or browser_type(body))
+        return answer.get("VersionId")  # none while versioning is suspended
+
+    def versions(self, key: str) -> list[str]:
+        """Every version and delete marker of exactly `key`, as ListObjectVersions shows them."""
+        listed = self.s3.list_object_versions(Bucket=self.name, Prefix=key)
+        return [v["VersionId"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])] if v["Key"] == key]
 
     def has(self, key: str) -> bool:
         try:
@@ -95,9 +112,11 @@ class Member:
         """A key under this member's own prefix; by default named as upload.js names uploads."""
         return f"{visibility}/{self.identity_id}/{name or uuid.uuid4().hex + '.png'}"
 
-    def upload(self, key: str, body: bytes) -> None:
-        """PutObject with the member's own credentials, as the browser does."""
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+    def upload(self, key: str, body: bytes, content_type: str | None = None) -> str | None:
+        """PutObject with the member's own credentials and a Content-Type, as
+        the browser does; returns the new version's ID."""
+        answer = self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type or browser_type(body))
+        return answer.get("VersionId")  # none while versioning is suspended
 
 
 @pytest.fixture

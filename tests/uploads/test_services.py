@@ -10,10 +10,12 @@ import uuid
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from accounts.models import User
 from tests.uploads.conftest import GIF87, GIF89, JPEG, PNG, WEBP
 from uploads.models import Photo
+from uploads import storage
 from uploads.services import (
     MAX_PHOTO_BYTES,
     TITLE_MAX,
@@ -29,6 +31,8 @@ NO_STORAGE = "Your account has no storage yet. Reload the page and try again."
 MISSING = "The upload did not arrive. Please try again."
 TOO_BIG = "Photos can be at most 10 MB."
 NOT_AN_IMAGE = "That file is not a JPEG, PNG, GIF or WebP image."
+WRONG_TYPE = "That image was uploaded with a type other than its own. Please upload it again."
+POLYGLOT = b"GIF89a<html><body><script>document.cookie='stolen=1'</script></body></html>"
 
 
 def _new_identity_id() -> str:
@@ -131,6 +135,52 @@ def test_an_upload_that_cannot_be_a_photo_is_refused(owner, bucket, body, messag
     assert bucket.has(key) is (body is not None and not deleted)
 
 
+# The stored Content-Type must be the type the bytes start like: S3 serves
+# the stored one to anyone who fetches the object without our URL's
+# response-content-type, so an HTML type on image bytes is an attack.
+TYPES_REFUSED = [
+    # body, Content-Type the uploader stored
+    pytest.param(POLYGLOT, "text/html", id="GIF89a<html> polyglot as text/html"),
+    pytest.param(GIF89, "text/html; charset=utf-8", id="GIF as text/html with a charset"),
+    pytest.param(PNG, "image/svg+xml", id="PNG as SVG"),
+    pytest.param(PNG, "image/jpeg", id="PNG as JPEG"),
+    pytest.param(JPEG, "application/octet-stream", id="JPEG as octet-stream"),
+    pytest.param(WEBP, "application/xhtml+xml", id="WebP as XHTML"),
+    pytest.param(JPEG, "binary/octet-stream", id="JPEG with S3's default type"),
+]
+
+
+@pytest.mark.parametrize("body, stored_type", TYPES_REFUSED)
+def test_an_image_stored_with_another_type_is_refused_and_deleted(owner, bucket, body, stored_type):
+    """Image bytes but another stored Content-Type: the fixed message, nothing cataloged, every version deleted."""
+    key = owner.key()
+    owner.upload(key, body, stored_type)
+    with pytest.raises(PhotoRejected) as refused:
+        photo_register(user=owner.user, key=key)
+    assert str(refused.value) == WRONG_TYPE
+    assert not Photo.objects.exists()
+    assert bucket.versions(key) == []
+
+
+@pytest.mark.parametrize("stored_type", ["image/png", "IMAGE/PNG", "image/png; charset=binary"])
+def test_the_stored_type_is_compared_without_case_or_parameters(owner, stored_type):
+    """A PNG stored as image/png in any spelling the header allows registers."""
+    key = owner.key()
+    owner.upload(key, PNG, stored_type)
+    assert photo_register(user=owner.user, key=key).content_type == "image/png"
+
+
+def test_a_refused_upload_loses_every_version(owner, bucket):
+    """An unregistered key written three times, the last as a polyglot: refusing it leaves no version behind."""
+    key = owner.key()
+    owner.upload(key, b"first, not an image", "image/png")
+    owner.upload(key, PNG)
+    owner.upload(key, POLYGLOT, "text/html")
+    with pytest.raises(PhotoRejected):
+        photo_register(user=owner.user, key=key)
+    assert bucket.versions(key) == []
+
+
 # --- photo_register: accepted -----------------------------------------------------------------
 
 ACCEPTED = [
@@ -155,6 +205,92 @@ def test_an_image_under_the_users_prefix_is_cataloged(owner, bucket, body, conte
     assert (stored.owner, stored.key, stored.visibility) == (owner.user, key, visibility)
     assert (stored.content_type, stored.size, stored.title) == (content_type, len(body), "Holiday")
     assert bucket.has(key)
+
+
+def test_a_photo_is_pinned_to_the_version_that_was_checked(owner, bucket):
+    """The row holds the VersionId of the version registration read."""
+    key = owner.key()
+    version = owner.upload(key, PNG)
+    assert photo_register(user=owner.user, key=key).version_id == version
+    assert Photo.objects.get().version_id == version
+
+
+# --- an owner's overwrite after registration ----------------------------------------------------
+
+ELEVEN_MB_OF_HTML = b"<html><script>alert(document.domain)</script>" + b" " * (11 * 1024 * 1024)
+OVERWRITES = [
+    # body, Content-Type
+    pytest.param(ELEVEN_MB_OF_HTML, "text/html", id="11 MB of HTML"),
+    pytest.param(POLYGLOT, "text/html", id="a polyglot as text/html"),
+    pytest.param(JPEG, "image/jpeg", id="another, valid image"),
+]
+
+
+@pytest.mark.parametrize("body, content_type", OVERWRITES)
+def test_an_overwrite_after_registration_changes_nothing_viewers_get(owner, bucket, body, content_type):
+    """The owner writes the key again with their own credentials: the viewing URL still returns the
+    checked bytes, as the checked image type, inline; registering again returns the same pinned photo."""
+    key = owner.key()
+    checked = owner.upload(key, PNG)
+    photo = photo_register(user=owner.user, key=key)
+    owner.upload(key, body, content_type)
+
+    response = requests.get(photo_url(photo=photo), timeout=10)
+    assert response.status_code == 200
+    assert response.content == PNG
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Content-Disposition"] == "inline"
+    again = photo_register(user=owner.user, key=key)
+    assert (again.pk, again.version_id, again.size) == (photo.pk, checked, len(PNG))
+    assert len(bucket.versions(key)) == 2
+
+
+def test_an_overwritten_photo_stays_in_the_catalog_while_its_checked_version_lasts(owner, bucket):
+    """Reconcile keeps the overwritten photo; once the checked version is gone (the lifecycle rule
+    expires it a day after the overwrite), the photo is forgotten and the new bytes are checked afresh."""
+    key = owner.key()
+    checked = owner.upload(key, PNG)
+    photo_register(user=owner.user, key=key)
+    owner.upload(key, b"<html>not a picture</html>", "text/html")
+    assert photos_reconcile(user=owner.user).removed == []
+
+    bucket.s3.delete_object(Bucket=bucket.name, Key=key, VersionId=checked)  # what the lifecycle rule does
+    result = photos_reconcile(user=owner.user)
+
+    assert result.removed == [key] and result.added == []
+    assert not Photo.objects.exists()
+    # On the next visit the overwrite is an upload like any other: checked, and deleted as no image.
+    assert photos_reconcile(user=owner.user).added == []
+    assert bucket.versions(key) == []
+
+
+def test_the_owners_credentials_cannot_read_the_checked_version_directly(owner):
+    """Only the server reads versions: the owner's role has no s3:GetObjectVersion, so S3 refuses them."""
+    key = owner.key()
+    checked = owner.upload(key, PNG)
+    photo_register(user=owner.user, key=key)
+    with pytest.raises(ClientError) as refused:
+        owner.s3.get_object(Bucket=owner.bucket, Key=key, VersionId=checked)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@pytest.fixture
+def versioning_suspended(bucket):
+    """The shared bucket with versioning suspended for one test (as an operator could), then on again."""
+    bucket.s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Suspended"})
+    yield bucket
+    bucket.s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def test_without_versioning_nothing_is_registered(owner, versioning_suspended):
+    """Versioning suspended: an upload gets the null version, which the next PUT replaces, so
+    registration refuses as 'storage unavailable' (logged for the operator) and deletes nothing."""
+    key = owner.key()
+    owner.upload(key, PNG)
+    with pytest.raises(storage.StorageUnavailable):
+        photo_register(user=owner.user, key=key)
+    assert not Photo.objects.exists()
+    assert versioning_suspended.has(key)
 
 
 def test_a_long_title_is_cut_to_title_max(owner):
@@ -278,6 +414,18 @@ def test_the_owner_deletes_a_photo(owner, bucket):
     assert photo_delete(user=owner.user, photo_id=str(photo.pk)) is True
     assert not Photo.objects.filter(pk=photo.pk).exists()
     assert not bucket.has(key)
+
+
+def test_deleting_a_photo_deletes_every_version_of_it(owner, bucket):
+    """Overwritten twice after registration: deleting the photo leaves no version and no delete marker."""
+    key = owner.key()
+    owner.upload(key, PNG)
+    photo = photo_register(user=owner.user, key=key)
+    owner.upload(key, POLYGLOT, "text/html")
+    owner.upload(key, JPEG)
+    assert photo_delete(user=owner.user, photo_id=str(photo.pk)) is True
+    assert bucket.versions(key) == []
+    assert not Photo.objects.exists()
 
 
 def test_another_user_cannot_delete_a_photo(owner, stranger, bucket):

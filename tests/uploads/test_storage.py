@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from tests.site_fixtures import browser_endpoint
 from uploads import storage
 from uploads.storage import DOWNLOAD_URL_SECONDS, StorageUnavailable, StoredObject
 
@@ -39,10 +40,38 @@ def fresh_storages():
     [pytest.param(b"x", id="one byte"), pytest.param(b"", id="empty"), pytest.param(b"z" * 70_000, id="70 kB")],
 )
 def test_object_stat_gives_the_size_of_an_object_that_is_there(bucket, scratch, body):
-    """A present object: its key and its size in bytes, an empty one included."""
+    """A present object: its key, its size in bytes (an empty one included), its stored type and its version."""
     key = scratch + "photo.png"
-    bucket.put(key, body)
-    assert storage.object_stat(key=key) == StoredObject(key=key, size=len(body))
+    version = bucket.put(key, body, "image/png")
+    assert storage.object_stat(key=key) == StoredObject(key=key, size=len(body), content_type="image/png", version_id=version)
+
+
+@pytest.mark.parametrize(
+    "stored, seen",
+    [("text/html", "text/html"), ("IMAGE/PNG", "image/png"), ("image/png; charset=utf-8", "image/png")],
+)
+def test_object_stat_gives_the_stored_type_in_lower_case_without_parameters(bucket, scratch, stored, seen):
+    """The Content-Type the uploader stored, normalised so it compares with a sniffed type."""
+    key = scratch + "photo.png"
+    bucket.put(key, b"data", stored)
+    assert storage.object_stat(key=key).content_type == seen
+
+
+def test_object_stat_sees_the_current_version(bucket, scratch):
+    """After an overwrite the stat is of the new version (what registration pins)."""
+    key = scratch + "photo.png"
+    bucket.put(key, b"first")
+    second = bucket.put(key, b"second, longer")
+    stat = storage.object_stat(key=key)
+    assert (stat.version_id, stat.size) == (second, len(b"second, longer"))
+
+
+def test_object_stat_of_a_deleted_key_is_none(bucket, scratch):
+    """A plain delete leaves a delete marker on top of the versions: the key is gone for the stat."""
+    key = scratch + "photo.png"
+    bucket.put(key, b"data")
+    bucket.delete(key)
+    assert storage.object_stat(key=key) is None
 
 
 @pytest.mark.parametrize(
@@ -83,6 +112,15 @@ def test_object_head_bytes_reads_only_the_first_bytes(bucket, scratch):
     assert answers == [(206, 16, f"bytes 0-15/{TWO_MB}")]
 
 
+def test_object_head_bytes_reads_the_version_asked_not_the_current_one(bucket, scratch):
+    """Overwritten since the stat: the bytes come from the version the stat saw."""
+    key = scratch + "photo.png"
+    checked = bucket.put(key, b"\x89PNG\r\n\x1a\n the checked one")
+    bucket.put(key, b"<html><script>overwritten</script>")
+    assert storage.object_head_bytes(key=key, count=8, version_id=checked) == b"\x89PNG\r\n\x1a\n"
+    assert storage.object_head_bytes(key=key, count=6) == b"<html>"
+
+
 def test_object_head_bytes_of_an_object_shorter_than_asked_is_all_of_it(bucket, scratch):
     """Asking 16 bytes of a 5-byte object gives the 5 bytes."""
     bucket.put(scratch + "tiny", b"\x89PNG\r")
@@ -99,21 +137,43 @@ def test_objects_list_gives_the_keys_directly_under_a_prefix(bucket, scratch):
     assert sorted(storage.objects_list(prefix=scratch + "own/")) == [scratch + "own/a.png", scratch + "own/b.gif"]
 
 
+def test_objects_list_gives_each_keys_current_version_and_all_its_versions(bucket, scratch):
+    """An overwritten key lists both versions with the newer as current; a deleted one lists no current version."""
+    kept, deleted = scratch + "kept.png", scratch + "deleted.png"
+    first, second = bucket.put(kept, b"one"), bucket.put(kept, b"two")
+    only = bucket.put(deleted, b"three")
+    bucket.delete(deleted)
+    listed = storage.objects_list(prefix=scratch)
+    assert listed[kept] == storage.Listed(key=kept, current=second, versions=frozenset({first, second}))
+    assert listed[deleted] == storage.Listed(key=deleted, current=None, versions=frozenset({only}))
+
+
 def test_objects_list_of_an_empty_prefix_is_empty(shared_site, scratch):
-    """A prefix nothing was ever written under: an empty list, not an error."""
-    assert storage.objects_list(prefix=scratch) == []
+    """A prefix nothing was ever written under: nothing listed, not an error."""
+    assert storage.objects_list(prefix=scratch) == {}
 
 
 # --- object_delete --------------------------------------------------------------------------
 
 
 def test_object_delete_removes_the_object_and_only_it(bucket, scratch):
-    """The object is gone from the bucket; its neighbour stays."""
-    bucket.put(scratch + "gone.png", b"data")
-    bucket.put(scratch + "stays.png", b"data")
+    """The object is gone from the bucket; its neighbour stays, and so does a longer key it is a prefix of."""
+    for name in ("gone.png", "stays.png", "gone.png.bak"):
+        bucket.put(scratch + name, b"data")
     storage.object_delete(key=scratch + "gone.png")
     assert not bucket.has(scratch + "gone.png")
-    assert bucket.has(scratch + "stays.png")
+    assert bucket.has(scratch + "stays.png") and bucket.has(scratch + "gone.png.bak")
+
+
+def test_object_delete_removes_every_version_and_delete_marker(bucket, scratch):
+    """Three versions and a delete marker: all four go, so nothing of the key is left to restore or serve."""
+    key = scratch + "photo.png"
+    for body in (b"one", b"two", b"three"):
+        bucket.put(key, body)
+    bucket.delete(key)
+    assert len(bucket.versions(key)) == 4
+    assert storage.object_delete(key=key) == 4
+    assert bucket.versions(key) == []
 
 
 def test_object_delete_of_a_missing_key_is_not_an_error(shared_site, scratch):
@@ -125,21 +185,47 @@ def test_object_delete_of_a_missing_key_is_not_an_error(shared_site, scratch):
 
 
 def test_object_download_url_is_a_sigv4_presigned_url_that_works(bucket, sandbox, scratch):
-    """A path-style URL on the sandbox, signed with SigV4 for DOWNLOAD_URL_SECONDS; requests gets the bytes with it."""
+    """A path-style URL on the browser's host for the sandbox (localhost), signed with SigV4 for
+    DOWNLOAD_URL_SECONDS, naming the version and the type to serve; requests gets the bytes with it."""
     key = scratch + "photo.png"
-    bucket.put(key, b"the photo's bytes")
-    url = storage.object_download_url(key=key)
+    version = bucket.put(key, b"the photo's bytes")
+    url = storage.object_download_url(key=key, version_id=version, content_type="image/png")
     parts = urlsplit(url)
     query = {name: values[0] for name, values in parse_qs(parts.query).items()}
-    assert f"{parts.scheme}://{parts.netloc}" == sandbox.endpoint
+    assert f"{parts.scheme}://{parts.netloc}" == browser_endpoint(sandbox) != sandbox.endpoint
+    assert parts.hostname == "localhost"
     assert parts.path == f"/{bucket.name}/{key}"
     assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
     assert query["X-Amz-Credential"].endswith("/us-east-1/s3/aws4_request")
     assert query["X-Amz-Expires"] == str(DOWNLOAD_URL_SECONDS) == "600"
     assert len(query["X-Amz-Signature"]) == 64
+    assert (query["versionId"], query["response-content-type"], query["response-content-disposition"]) == (
+        version,
+        "image/png",
+        "inline",
+    )
     response = requests.get(url, timeout=5)
     assert response.status_code == 200
     assert response.content == b"the photo's bytes"
+
+
+def test_a_download_url_serves_its_version_as_the_type_it_names(bucket, scratch):
+    """Stored as text/html and overwritten since: the URL still gets the first version, as image/gif, inline."""
+    key = scratch + "photo.gif"
+    first = bucket.put(key, b"GIF89a<html><script>alert(1)</script>", "text/html")
+    bucket.put(key, b"<html>" + b"x" * 1000, "text/html")
+    response = requests.get(storage.object_download_url(key=key, version_id=first, content_type="image/gif"), timeout=5)
+    assert response.status_code == 200
+    assert response.content == b"GIF89a<html><script>alert(1)</script>"
+    assert response.headers["Content-Type"] == "image/gif"
+    assert response.headers["Content-Disposition"] == "inline"
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "image", "application/octet-stream", ""])
+def test_a_download_url_is_never_made_for_a_type_that_is_not_an_image(shared_site, scratch, content_type):
+    """Asked to serve a photo as anything but image/*: refused before any URL exists."""
+    with pytest.raises(ValueError):
+        storage.object_download_url(key=scratch + "photo.png", content_type=content_type)
 
 
 @pytest.mark.parametrize(
@@ -153,7 +239,7 @@ def test_a_download_url_without_its_own_signature_is_refused(bucket, scratch, sp
     """The object cannot be fetched with the URL's signature taken off or changed: 403."""
     key = scratch + "photo.png"
     bucket.put(key, b"secret")
-    response = requests.get(spoil(storage.object_download_url(key=key)), timeout=5)
+    response = requests.get(spoil(storage.object_download_url(key=key, content_type="image/png")), timeout=5)
     assert response.status_code == 403
     assert b"secret" not in response.content
 
@@ -163,7 +249,7 @@ def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypat
     monkeypatch.setattr(storage, "DOWNLOAD_URL_SECONDS", 1)
     key = scratch + "photo.png"
     bucket.put(key, b"data")
-    url = storage.object_download_url(key=key)
+    url = storage.object_download_url(key=key, content_type="image/png")
     assert "X-Amz-Expires=1&" in url or url.endswith("X-Amz-Expires=1")
     assert requests.get(url, timeout=5).status_code == 200
     time.sleep(2.1)

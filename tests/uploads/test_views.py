@@ -89,6 +89,7 @@ def test_the_gallery_shows_the_users_photos_with_working_presigned_urls(owner, s
         assert "X-Amz-Signature=" in url and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
         download = requests.get(url, timeout=5)
         assert download.status_code == 200 and download.content == mine[key]
+        assert download.headers["Content-Type"] == Photo.objects.get(key=key).content_type
     assert theirs not in response.content.decode()
     assert stranger.identity_id not in response.content.decode()
 
@@ -243,6 +244,16 @@ def test_a_rejected_upload_is_400_json_with_its_message(owner, stranger, bucket,
     assert is_json_error(response, 400, message)
     assert not Photo.objects.exists()
     assert bucket.has(key) is kept
+
+
+def test_a_polyglot_sent_as_html_is_400_json_and_deleted(owner, bucket):
+    """GIF89a<html><script> stored as text/html: 400 with the fixed wrong-type message, and no version of it left."""
+    key = owner.key()
+    owner.upload(key, b"GIF89a<html><script>alert(1)</script></html>", "text/html")
+    response = register(owner.client, {"key": key})
+    assert is_json_error(response, 400, "That image was uploaded with a type other than its own. Please upload it again.")
+    assert not Photo.objects.exists()
+    assert bucket.versions(key) == []
 
 
 def test_registering_when_signed_out_is_401_json(shared_site, bucket):
