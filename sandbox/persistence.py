@@ -10,6 +10,11 @@ must all still be there. The directory holds:
 - `objects/`: S3 object bodies, one file per distinct content, written once;
 - `lock`: held while a sandbox uses the directory, so two cannot share it.
 
+The state holds every password, app client secret and pool signing key, so
+the directory is 0700 and every file in it 0600, whatever the umask; a
+directory found looser (made by an older sandbox, or by hand) is tightened,
+with a warning.
+
 Snapshots are taken within a second of a change and on a clean stop,
 so a crash (SIGKILL, power loss) loses at most the last second. A snapshot
 that fails its checks is refused with a message, never half-loaded.
@@ -26,6 +31,7 @@ import io
 import json
 import logging
 import os
+import stat
 import sys
 import threading
 import time
@@ -95,9 +101,35 @@ def _fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def _open_private(path: Path, flags: int) -> int:
+    """A file only this user can read, even if it already existed looser (a
+    temporary file left by a crash keeps its old mode through O_CREAT)."""
+    descriptor = os.open(path, flags | os.O_CREAT, FILE_MODE)
+    os.fchmod(descriptor, FILE_MODE)
+    return descriptor
+
+
+def _tighten(path: Path, mode: int) -> bool:
+    """Give `path` exactly `mode` if group or others have any access; True if it had to."""
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, mode)
+        return True
+    return False
+
+
+def _private_directory(path: Path) -> None:
+    path.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    if _tighten(path, DIRECTORY_MODE):
+        log.warning("%s was readable by other users; its mode is now 0700", path)
+
+
 def _write_atomically(path: Path, chunks: list[bytes], *, sync_directory: bool = True) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
+    with open(_open_private(temporary, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
         for chunk in chunks:
             handle.write(chunk)
         handle.flush()
@@ -126,8 +158,9 @@ class Store:
 
     # -- the directory lock
     def open(self) -> None:
-        self.objects.mkdir(parents=True, exist_ok=True)
-        self._lock_handle = open(self.directory / "lock", "w")
+        _private_directory(self.directory)
+        _private_directory(self.objects)
+        self._lock_handle = open(_open_private(self.directory / "lock", os.O_WRONLY), "w")
         try:
             fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -136,6 +169,10 @@ class Store:
         for leftover in self.objects.glob(".*.tmp"):  # half-written by a crashed save
             leftover.unlink()
         self._known_bodies = {p.name for p in self.objects.iterdir() if not p.name.startswith(".")}
+        files = [p for p in (self.state_file, *(self.objects / ref for ref in self._known_bodies)) if p.exists()]
+        loose = [p for p in files if _tighten(p, FILE_MODE)]
+        if loose:
+            log.warning("%d files in %s were readable by other users; their mode is now 0600", len(loose), self.directory)
 
     def close(self) -> None:
         if self._lock_handle is not None:
@@ -222,7 +259,13 @@ class Store:
             raise
         except Exception as exc:  # any unpickling failure means the same thing: refuse
             raise DamagedState(f"{self.state_file} could not be read ({type(exc).__name__}: {exc})") from exc
-        moto_seams.backends_restore(saved["moto"])
+        upgraded = moto_seams.backends_restore(saved["moto"])
+        if upgraded:
+            log.warning(
+                "user pools %s were saved signing with moto's shared key; each now has a key of its own, "
+                "and tokens they issued before are refused (sign in again)",
+                ", ".join(upgraded),
+            )
         identity_pool.STATE.restore(saved["identity_pools"])
         user_pool_codes.STATE.restore(saved["user_pool_codes"])
         return True
