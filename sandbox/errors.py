@@ -50,6 +50,10 @@ class Failure(Enum):
     PRESIGN_EXPIRED = "presign-expired"
     MALFORMED_AUTH = "malformed-auth"
     ACCESS_DENIED = "access-denied"
+    # The request itself, before anyone is authenticated:
+    AMBIGUOUS = "ambiguous"  # two signals (target, Action, protocol) name different operations
+    UNREAD_BODY = "unread-body"  # a body encoding the gateway does not parse for this protocol
+    UNKNOWN_OPERATION = "unknown-operation"
 
 
 _SIG_MESSAGE = (
@@ -111,6 +115,46 @@ _TABLE: dict[Failure, dict[str, tuple[str, int, str]]] = {
         "json": ("AccessDeniedException", 400, ""),
     },
 }
+
+
+_TABLE.update({
+    Failure.AMBIGUOUS: {
+        "rest-xml": ("InvalidRequest", 400, "The request names its operation in more than one way."),
+        "query": ("InvalidAction", 400, "The request names its operation in more than one way."),
+        "json": ("SerializationException", 400, "The request names its operation in more than one way."),
+    },
+    Failure.UNREAD_BODY: {
+        "rest-xml": ("InvalidRequest", 400, "The request body's encoding is not accepted."),
+        "query": ("InvalidAction", 400, "Request bodies must be application/x-www-form-urlencoded."),
+        "json": ("SerializationException", 400, "Request bodies must be a JSON object (application/x-amz-json-1.1)."),
+    },
+    Failure.UNKNOWN_OPERATION: {
+        "rest-xml": ("NotImplemented", 501, "A header you provided implies functionality that is not implemented."),
+        "query": ("InvalidAction", 400, "The action or operation requested is invalid. Verify that the action is typed correctly."),
+        "json": ("UnknownOperationException", 400, "The operation is not known to this service."),
+    },
+})
+
+
+def wrong_region_error(service: str, region: str, expected: str, *, presigned: bool) -> AwsError:
+    """A credential scope for another region, as each service words it: S3
+    names both regions, the others only say the scope is wrong."""
+    protocol = PROTOCOLS.get(service, "rest-xml")
+    if protocol == "rest-xml" and presigned:
+        return AwsError(
+            "AuthorizationQueryParametersError",
+            f"Error parsing the X-Amz-Credential parameter; the region '{region}' is wrong; expecting '{expected}'",
+            400,
+        )
+    if protocol == "rest-xml":
+        return AwsError(
+            "AuthorizationHeaderMalformed",
+            f"The authorization header is malformed; the region '{region}' is wrong; expecting '{expected}'",
+            400,
+        )
+    if protocol == "query":
+        return AwsError("SignatureDoesNotMatch", "Credential should be scoped to a valid region.", 403)
+    return AwsError("InvalidSignatureException", "Credential should be scoped to a valid region.", 400)
 
 
 def failure_error(failure: Failure, service: str, *, detail: str = "") -> AwsError:

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape
+
+from sandbox.errors import AwsError
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ _BUCKET_SUBRESOURCES = {
     "notification": ("s3:GetBucketNotification", "s3:PutBucketNotification", None),
     "website": ("s3:GetBucketWebsite", "s3:PutBucketWebsite", "s3:DeleteBucketWebsite"),
     "logging": ("s3:GetBucketLogging", "s3:PutBucketLogging", None),
+    "object-lock": ("s3:GetBucketObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration", None),
+    "replication": ("s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration", "s3:PutReplicationConfiguration"),
+    "policyStatus": ("s3:GetBucketPolicyStatus", None, None),
+    "accelerate": ("s3:GetAccelerateConfiguration", "s3:PutAccelerateConfiguration", None),
+    "requestPayment": ("s3:GetBucketRequestPayment", "s3:PutBucketRequestPayment", None),
 }
 
 # Object sub-resources: query parameter -> (GET action, PUT action, DELETE action).
@@ -69,7 +77,48 @@ _OBJECT_SUBRESOURCES = {
     "attributes": ("s3:GetObjectAttributes", None, None),
 }
 
+# The same sub-resources addressed to one version (`?versionId=`) are actions of their own.
+_OBJECT_VERSION_SUBRESOURCES = {
+    "acl": ("s3:GetObjectVersionAcl", "s3:PutObjectVersionAcl", None),
+    "tagging": ("s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectVersionTagging"),
+}
+
+# Query parameters that modify an operation rather than name a sub-resource.
+# Any other parameter is a sub-resource we do not know, and is denied: an
+# enforcer that guessed `ListBucket` for `?object-lock` once let it through.
+_PARAMETERS = frozenset(
+    {
+        "prefix", "delimiter", "max-keys", "marker", "list-type", "continuation-token", "start-after",
+        "fetch-owner", "encoding-type", "key-marker", "version-id-marker", "upload-id-marker", "max-uploads",
+        "versionId", "uploadId", "partNumber", "max-parts", "part-number-marker", "x-id",
+        "response-content-type", "response-content-language", "response-expires", "response-cache-control",
+        "response-content-disposition", "response-content-encoding",
+    }
+)
+
 _UNKNOWN = "s3:UnsupportedRequest"  # no policy grants it, so unknown requests fail closed
+MAX_DELETE_KEYS = 1000  # DeleteObjects' documented limit
+
+_MALFORMED_XML = AwsError(
+    "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema", 400
+)
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    """A multi-object delete as the gateway read it; moto is handed exactly
+    this, re-serialized, so it cannot delete a key that was not authorized."""
+
+    objects: tuple[tuple[str, str | None], ...]  # (key, version ID)
+    quiet: bool
+
+    def xml(self) -> bytes:
+        parts = ["<Delete>", f"<Quiet>{'true' if self.quiet else 'false'}</Quiet>"]
+        for key, version in self.objects:
+            version_xml = f"<VersionId>{escape(version)}</VersionId>" if version is not None else ""
+            parts.append(f"<Object><Key>{escape(key)}</Key>{version_xml}</Object>")
+        parts.append("</Delete>")
+        return "".join(parts).encode()
 
 
 def _pick(actions: tuple[str | None, str | None, str | None], method: str) -> str:
@@ -78,19 +127,45 @@ def _pick(actions: tuple[str | None, str | None, str | None], method: str) -> st
 
 
 def _copy_source(value: str) -> Need | None:
-    source = unquote(value.split("?", 1)[0]).lstrip("/")
+    path, _, query = value.partition("?")
+    source = unquote(path).lstrip("/")
     bucket, _, key = source.partition("/")
     if not bucket or not key:
         return None
-    return Need("s3:GetObject", object_arn(bucket, key))
+    # Copying one version of the source reads that version, as GET ?versionId= does.
+    versioned = any(part.split("=", 1)[0] == "versionId" for part in query.split("&"))
+    return Need("s3:GetObjectVersion" if versioned else "s3:GetObject", object_arn(bucket, key))
 
 
-def _delete_keys(body: bytes) -> list[str] | None:
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def delete_request(body: bytes) -> DeleteRequest:
+    """The objects a `POST ?delete` names; MalformedXML, as S3 answers, for a
+    body that is not `<Delete>` with 1 to 1,000 `<Object><Key>` entries."""
     try:
         root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return None
-    return [el.text or "" for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Key"]
+    except (ElementTree.ParseError, ValueError) as exc:
+        raise _MALFORMED_XML from exc
+    if _local(root.tag) != "Delete":
+        raise _MALFORMED_XML
+    objects: list[tuple[str, str | None]] = []
+    quiet = False
+    for child in root:
+        name = _local(child.tag)
+        if name == "Quiet":
+            quiet = (child.text or "").strip().lower() == "true"
+        elif name == "Object":
+            fields = {_local(el.tag): el.text or "" for el in child}
+            if "Key" not in fields or not fields["Key"]:
+                raise _MALFORMED_XML
+            objects.append((fields["Key"], fields.get("VersionId")))
+        else:
+            raise _MALFORMED_XML
+    if not 1 <= len(objects) <= MAX_DELETE_KEYS:
+        raise _MALFORMED_XML
+    return DeleteRequest(tuple(objects), quiet)
 
 
 def needs(
@@ -98,6 +173,10 @@ def needs(
 ) -> list[Need]:
     """Every permission the request needs; all must be allowed."""
     bucket, key = split_path(raw_path)
+    known = _PARAMETERS | set(_BUCKET_SUBRESOURCES if key is None else _OBJECT_SUBRESOURCES) | {"uploads", "delete"}
+    unknown = [name for name in query if name not in known and not name.startswith("X-Amz-")]
+    if unknown:
+        return [Need(_UNKNOWN, bucket_arn(bucket or "*") if key is None else object_arn(bucket or "*", key))]
     if bucket is None:
         return [Need("s3:ListAllMyBuckets", "*")]
     if key is None:
@@ -111,10 +190,10 @@ def _bucket_needs(method: str, bucket: str, query: dict[str, str], body: bytes) 
         if name in query:
             return [Need(_pick(actions, method), arn)]
     if method == "POST" and "delete" in query:
-        keys = _delete_keys(body)
-        if keys is None:
-            return [Need(_UNKNOWN, arn)]
-        return [Need("s3:DeleteObject", object_arn(bucket, k)) for k in keys]
+        return [
+            Need("s3:DeleteObject" if version is None else "s3:DeleteObjectVersion", object_arn(bucket, key))
+            for key, version in delete_request(body).objects
+        ]
     if method in ("GET", "HEAD"):
         context = {
             f"s3:{name}": query[param]
@@ -133,6 +212,8 @@ def _object_needs(method: str, bucket: str, key: str, query: dict[str, str], hea
     arn = object_arn(bucket, key)
     for name, actions in _OBJECT_SUBRESOURCES.items():
         if name in query:
+            if "versionId" in query and name in _OBJECT_VERSION_SUBRESOURCES:
+                actions = _OBJECT_VERSION_SUBRESOURCES[name]
             return [Need(_pick(actions, method), arn)]
     if "uploadId" in query:
         if method == "DELETE":

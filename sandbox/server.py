@@ -24,10 +24,20 @@ ACCOUNT_ID = moto_seams.ACCOUNT_ID
 ONE_HOUR = 3600  # seconds; enhanced-flow credentials always last one hour on AWS
 
 
+READ_TIMEOUT = 20  # seconds a connection may sit idle, or a body stall, before it is closed
+
+
 class RequestHandler(moto_seams.RequestHandler):
     # HTTP/1.1 keeps connections open between requests, as AWS endpoints do;
     # the gateway always reads the whole request body, so none is left behind.
     protocol_version = "HTTP/1.1"
+    # A socket timeout on every connection: a client that declares a body and
+    # never sends it must not hold a thread forever (issue 8, finding 11).
+    timeout = READ_TIMEOUT
+
+
+def _handler(read_timeout: float) -> type[RequestHandler]:
+    return type("TimedRequestHandler", (RequestHandler,), {"timeout": read_timeout})
 
 
 @dataclass(frozen=True)
@@ -53,12 +63,15 @@ class SandboxServer:
         credentials_ttl: int = ONE_HOUR,
         code_ttl: int | None = None,
         data_dir: Path | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         if credentials_ttl < 1:
             raise ValueError("credentials_ttl must be at least one second")
         # werkzeug logs every request at INFO; the gateway logs what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.gateway = Gateway(credentials_ttl=credentials_ttl, code_ttl=code_ttl, default_region=REGION)
+        self.gateway = Gateway(
+            credentials_ttl=credentials_ttl, code_ttl=code_ttl, default_region=REGION, own_hosts=(host,)
+        )
         self.store: Store | None = None
         self.persister: Persister | None = None
         if data_dir is not None:
@@ -70,7 +83,9 @@ class SandboxServer:
                 self.store.close()
                 raise
             self.persister = Persister(self.store, self.gateway.lock, self.gateway.change_count)
-        self.httpd: BaseWSGIServer = make_server(host, port, self.gateway, threaded=True, request_handler=RequestHandler)
+        self.httpd: BaseWSGIServer = make_server(
+            host, port, self.gateway, threaded=True, request_handler=_handler(read_timeout)
+        )
         self.sandbox = Sandbox(host=host, port=self.httpd.server_port)
 
     def serve_forever(self) -> None:
@@ -110,12 +125,20 @@ def running(
     credentials_ttl: int = ONE_HOUR,
     code_ttl: int | None = None,
     data_dir: Path | None = None,
+    read_timeout: float = READ_TIMEOUT,
 ) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread for the duration of the block.
 
     Port 0 picks a free one. moto's backends are process-wide, so every
     sandbox in one process sees the same AWS account."""
-    server = SandboxServer(host=host, port=port, credentials_ttl=credentials_ttl, code_ttl=code_ttl, data_dir=data_dir)
+    server = SandboxServer(
+        host=host,
+        port=port,
+        credentials_ttl=credentials_ttl,
+        code_ttl=code_ttl,
+        data_dir=data_dir,
+        read_timeout=read_timeout,
+    )
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()
     try:

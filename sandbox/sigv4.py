@@ -32,6 +32,14 @@ class Malformed(ValueError):
     """The request claims to be signed but its signature fields are unusable."""
 
 
+class WrongRegion(Malformed):
+    """The credential scope names a region other than the endpoint's."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__(f"credential scope region {region!r}")
+        self.region = region
+
+
 class Version2(ValueError):
     """A Signature Version 2 request, which S3 no longer accepts for new buckets."""
 
@@ -65,10 +73,29 @@ def _parse_credential(credential: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def parse(headers: dict[str, str], query: list[tuple[str, str]]) -> Signature | None:
+def _checked(sig: Signature, region: str) -> Signature:
+    """Refuse what AWS refuses before it computes anything: an impossible
+    date (20261399T...), a scope dated another day than X-Amz-Date (a signing
+    key is only valid for its day), an unsigned Host (the signature must bind
+    the request to this endpoint), or a scope for another region."""
+    try:
+        sig.time
+    except ValueError as exc:
+        raise Malformed("impossible X-Amz-Date") from exc
+    if sig.date_stamp != sig.amz_date[:8]:
+        raise Malformed("credential scope date is not X-Amz-Date's date")
+    if "host" not in sig.signed_headers:
+        raise Malformed("host is not a signed header")
+    if sig.region != region:
+        raise WrongRegion(sig.region)
+    return sig
+
+
+def parse(headers: dict[str, str], query: list[tuple[str, str]], *, region: str) -> Signature | None:
     """The SigV4 fields of a request, or None if it is not signed at all.
 
-    `headers` are lower-cased names; `query` is the decoded query string."""
+    `headers` are lower-cased names; `query` is the decoded query string;
+    `region` is the endpoint's, the only one a scope may name."""
     authorization = headers.get("authorization")
     if (authorization or "").startswith("AWS ") or any(k == "AWSAccessKeyId" for k, _ in query):
         raise Version2("Signature Version 2")
@@ -76,14 +103,14 @@ def parse(headers: dict[str, str], query: list[tuple[str, str]]) -> Signature | 
         match = _AUTH_RE.match(authorization)
         if not match:
             raise Malformed("unparseable Authorization header")
-        key, date_stamp, region, service = _parse_credential(match["credential"])
+        key, date_stamp, scope_region, service = _parse_credential(match["credential"])
         amz_date = headers.get("x-amz-date", "")
-        if not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
+        if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", amz_date):
             raise Malformed("missing or bad x-amz-date")
-        return Signature(
+        return _checked(Signature(
             access_key_id=key,
             date_stamp=date_stamp,
-            region=region,
+            region=scope_region,
             service=service,
             signed_headers=tuple(match["signed"].split(";")),
             signature=match["signature"],
@@ -91,23 +118,23 @@ def parse(headers: dict[str, str], query: list[tuple[str, str]]) -> Signature | 
             session_token=headers.get("x-amz-security-token"),
             presigned=False,
             expires_seconds=None,
-        )
+        ), region)
     params = dict(query)
     if "X-Amz-Signature" not in params and "X-Amz-Credential" not in params:
         return None
     try:
         if params.get("X-Amz-Algorithm") != ALGORITHM:
             raise Malformed("unsupported X-Amz-Algorithm")
-        key, date_stamp, region, service = _parse_credential(params["X-Amz-Credential"])
+        key, date_stamp, scope_region, service = _parse_credential(params["X-Amz-Credential"])
         expires = int(params["X-Amz-Expires"])
         if not 1 <= expires <= MAX_PRESIGN_SECONDS or not re.fullmatch(r"[0-9a-f]{64}", params["X-Amz-Signature"]):
             raise Malformed("bad X-Amz-Expires or X-Amz-Signature")
-        if not re.fullmatch(r"\d{8}T\d{6}Z", params["X-Amz-Date"]):
+        if not re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", params["X-Amz-Date"]):
             raise Malformed("bad X-Amz-Date")
-        return Signature(
+        return _checked(Signature(
             access_key_id=key,
             date_stamp=date_stamp,
-            region=region,
+            region=scope_region,
             service=service,
             signed_headers=tuple(params["X-Amz-SignedHeaders"].split(";")),
             signature=params["X-Amz-Signature"],
@@ -115,7 +142,9 @@ def parse(headers: dict[str, str], query: list[tuple[str, str]]) -> Signature | 
             session_token=params.get("X-Amz-Security-Token"),
             presigned=True,
             expires_seconds=expires,
-        )
+        ), region)
+    except Malformed:
+        raise
     except (KeyError, ValueError) as exc:
         raise Malformed(str(exc)) from exc
 
@@ -188,3 +217,46 @@ def payload_hash(sig: Signature, headers: dict[str, str], body: bytes) -> str:
             return headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD)
         return headers.get("x-amz-content-sha256", "")
     return hashlib.sha256(body).hexdigest()
+
+
+# Streaming uploads (`Content-Encoding: aws-chunked`): the body is framed in
+# chunks, `<hex size>[;chunk-signature=<sig>]\r\n<data>\r\n`, ending with a
+# zero-size chunk and, for the -TRAILER forms, trailing checksum headers.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+STREAMING = frozenset(
+    {
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    }
+)
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
+
+
+class BadChunk(ValueError):
+    """A streaming body whose framing is broken or whose length is not the declared one."""
+
+
+def decode_streaming(body: bytes, decoded_length: int) -> bytes:
+    """The payload inside an aws-chunked body; BadChunk unless the framing is
+    exact and the data adds up to `x-amz-decoded-content-length`."""
+    data = bytearray()
+    pos = 0
+    while True:
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            raise BadChunk("chunk header without CRLF")
+        size_hex = body[pos:end].split(b";", 1)[0]
+        if not _CHUNK_SIZE.fullmatch(size_hex):
+            raise BadChunk("bad chunk size")
+        size = int(size_hex, 16)
+        pos = end + 2
+        if size == 0:
+            break  # what follows is trailers (checksums), which the sandbox does not verify
+        if len(data) + size > decoded_length or body[pos + size : pos + size + 2] != b"\r\n":
+            raise BadChunk("chunk longer than declared or not followed by CRLF")
+        data += body[pos : pos + size]
+        pos += size + 2
+    if len(data) != decoded_length:
+        raise BadChunk("decoded length differs from x-amz-decoded-content-length")
+    return bytes(data)
