@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from accounts.models import AuditEvent
+from photoshare.http import client_address
 
 log = logging.getLogger("photoshare.audit")
 
@@ -38,8 +39,9 @@ def audit_record(
         provider=provider if authenticated else "",
         authenticated=authenticated,
         expiration=expiration,
-        # REMOTE_ADDR only: a proxy header is trivially forged unless the proxy is known.
-        client_ip=request.META.get("REMOTE_ADDR") or None,
+        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says: a proxy header
+        # is trivially forged unless the proxy is known.
+        client_ip=client_address(request) or None,
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
         outcome=outcome,
         error_code=error_code,

@@ -1,12 +1,36 @@
-"""Forms for the account pages. Cognito enforces the password policy; these
-only check shape, so a bad value never reaches AWS."""
+"""Forms for the account pages. They check shape, so a bad value never
+reaches AWS, and new passwords against the pool's policy (see below)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 EMAIL_MAX = 254  # characters, RFC 5321
 PASSWORD_MAX = 256  # characters, Cognito's limit
+
+# The user pool's policy, as infra/provision.py PASSWORD_POLICY sets it (a test
+# keeps them equal). Cognito enforces it too, but checks whether the account
+# exists first: a weak password would be refused for a new address and
+# "accepted" for a taken one, which tells the two apart. Checked here, it gets
+# the same answer for both.
+PASSWORD_MIN = 12  # characters
+# The characters Cognito counts as symbols (Cognito developer guide, "Password requirements").
+COGNITO_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
+WEAK_PASSWORD = (
+    "That password is too weak: use at least 12 characters with upper- and lower-case letters, a number and a symbol."
+)
+
+
+def password_policy_check(password: str) -> None:
+    if not (
+        len(password) >= PASSWORD_MIN
+        and any(c.isascii() and c.isupper() for c in password)
+        and any(c.isascii() and c.islower() for c in password)
+        and any(c.isascii() and c.isdigit() for c in password)
+        and any(c in COGNITO_SYMBOLS for c in password)
+    ):
+        raise ValidationError(WEAK_PASSWORD, code="weak")
 
 
 class _EmailForm(forms.Form):
@@ -28,6 +52,7 @@ class SignUpForm(_EmailForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 12 characters, with upper- and lower-case letters, a number and a symbol.",
+        validators=[password_policy_check],
     )
 
 
@@ -59,4 +84,5 @@ class PasswordResetForm(_CodeForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 12 characters, with upper- and lower-case letters, a number and a symbol.",
+        validators=[password_policy_check],
     )

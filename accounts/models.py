@@ -48,3 +48,20 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         who = self.sub or "guest"
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.outcome} {who} {self.identity_id}"
+
+
+class OutboxMessage(models.Model):
+    """An email the app itself sent while EMAIL_BACKEND is
+    accounts.outbox.OutboxBackend (local development): kept here instead of
+    delivered, and listed at /accounts/outbox/ with the sandbox's Cognito emails."""
+
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    to = models.TextField()  # comma-separated recipients
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.sent_at:%Y-%m-%d %H:%M:%S} to {self.to}: {self.subject}"

@@ -1,4 +1,4 @@
-"""Fixed-window attempt counters in Django's cache, per account and per IP.
+"""Fixed-window attempt counters in Django's cache.
 
 Why not django-ratelimit: it requires memcached or Redis (its system check
 fails on the local-memory and database caches), and Photoshare must run on a
@@ -9,9 +9,14 @@ counter per key per window, incremented atomically where the cache can.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import math
 import time
 
 from django.core.cache import cache
+
+# A limit: (attempts, window in seconds).
+Limit = tuple[int, int]
 
 
 def attempt_count(*, scope: str, key: str, window: int) -> int:
@@ -29,12 +34,36 @@ def attempt_count(*, scope: str, key: str, window: int) -> int:
         return 1
 
 
-def too_many(*, scope: str, keys: dict[str, str], limits: dict[str, tuple[int, int]]) -> bool:
-    """Count an attempt under every key (e.g. {"ip": ..., "account": ...});
-    True when any exceeds its (attempts, window-seconds) limit."""
-    exceeded = False
-    for name, key in keys.items():
+def _seconds_left(window: int) -> int:
+    return max(1, math.ceil(window - time.time() % window))
+
+
+def too_many(*, scope: str, keys: list[tuple[str, str]], limits: dict[str, Limit]) -> int:
+    """Count an attempt under each (name, key) in order, e.g. the client, then
+    the account and client together, then the account. 0 when every counter
+    is within its limit; otherwise the seconds until the exceeded counter's
+    window ends (for Retry-After).
+
+    Counting stops at the first counter exceeded, so attempts refused by a
+    narrow counter never reach a broader one: a client that hammers one
+    account cannot use up the account's own counter and lock its owner out."""
+    for name, key in keys:
         attempts, window = limits[name]
         if attempt_count(scope=f"{scope}:{name}", key=key, window=window) > attempts:
-            exceeded = True
-    return exceeded
+            return _seconds_left(window)
+    return 0
+
+
+def address_key(address: str) -> str:
+    """The rate-limit key for a client address: the address itself for IPv4,
+    its /64 for IPv6, since one subscriber is usually handed a whole /64 and
+    could otherwise rotate through it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:  # ::ffff:192.0.2.1 is 192.0.2.1
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

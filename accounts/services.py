@@ -15,14 +15,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.core.mail import send_mail
 from django.http import HttpRequest
 
 from accounts import cognito
 from accounts.audit import audit_record
 from accounts.cognito import CognitoError, Credentials
 from accounts.models import AuditEvent, User
+from accounts.ratelimit import address_key, too_many
 from accounts.tokens import InvalidToken, id_token_verify
 from photoshare.deployment import deployment_get
+from photoshare.http import client_address
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,15 @@ class GuestsDisabled(Exception):
     """This deployment gives guests no credentials."""
 
 
+class GuestsThrottled(Exception):
+    """This client address has had GUEST_IDENTITIES_PER_HOUR new guest
+    identities already; `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class IssuedCredentials:
     credentials: Credentials
@@ -54,6 +66,39 @@ class IssuedCredentials:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+# --- signing up ------------------------------------------------------------------
+
+EXISTING_ACCOUNT_SUBJECT = "Someone tried to sign up to Photoshare with your address"
+EXISTING_ACCOUNT_BODY = """Someone just tried to create a Photoshare account with this email address, which already has one.
+
+If it was you: sign in, or choose a new password with "Forgot your password?" on the sign-in page. If you never
+confirmed your account, use the code we emailed you then, or ask for a new one on the confirmation page.
+
+If it was not you, you need do nothing: your account is unchanged."""
+
+
+def account_sign_up(*, email: str, password: str) -> None:
+    """SignUp. For an address that already has an account, a quiet success:
+    PreventUserExistenceErrors does not cover SignUp (Cognito still answers
+    UsernameExistsException), so the app hides it, and tells the account's
+    owner instead of the person at the form."""
+    try:
+        cognito.user_sign_up(email=email, password=password)
+    except CognitoError as exc:
+        if exc.code != "UsernameExistsException":
+            raise
+        _existing_account_notify(email=email)
+
+
+def _existing_account_notify(*, email: str) -> None:
+    # The app's own email (Cognito sends only codes), through EMAIL_BACKEND. A
+    # failure is logged, not shown: the page must read the same either way.
+    try:
+        send_mail(EXISTING_ACCOUNT_SUBJECT, EXISTING_ACCOUNT_BODY, None, [email])
+    except (OSError, ValueError) as exc:  # smtplib.SMTPException is an OSError
+        log.warning("could not send the existing-account notice: %s", exc)
 
 
 # --- signing in and out -----------------------------------------------------------
@@ -227,6 +272,18 @@ def _identity_get(request: HttpRequest, id_token: str) -> str:
 
 
 def _guest_identity_new(request: HttpRequest) -> str:
+    """GetId without a login: a new identity on every call, kept in the session.
+    Limited per client address: each one is a row in the identity pool, and
+    AWS throttles GetId per account, so a flood of fresh sessions would
+    otherwise end in errors for everyone (and a session, audit row each)."""
+    retry_after = too_many(
+        scope="guest-identity",
+        keys=[("client", address_key(client_address(request)))],
+        limits={"client": (settings.GUEST_IDENTITIES_PER_HOUR, 3600)},
+    )
+    if retry_after:
+        log.info("new guest identity refused for %s: over GUEST_IDENTITIES_PER_HOUR", client_address(request))
+        raise GuestsThrottled(retry_after)
     identity_id = cognito.identity_id_get(id_token=None)
     request.session[SESSION_GUEST_IDENTITY] = identity_id
     return identity_id

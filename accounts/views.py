@@ -28,18 +28,22 @@ from accounts.forms import (
     ResendForm,
     SignInForm,
     SignUpForm,
+    WEAK_PASSWORD,
 )
-from accounts.ratelimit import too_many
+from accounts.outbox import outbox_list
+from accounts.ratelimit import address_key, too_many
 from accounts.services import (
     GuestsDisabled,
+    GuestsThrottled,
     SessionExpired,
+    account_sign_up,
     identity_credentials_get,
     session_sign_in,
     session_sign_out,
 )
 from photoshare.aws import s3_browser_endpoint
 from photoshare.deployment import deployment_get
-from photoshare.http import json_answer, json_error
+from photoshare.http import client_address, json_answer, json_error
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +53,7 @@ MESSAGES = {
     "UserNotFoundException": "Wrong email or password.",
     "UserNotConfirmedException": "Your account is not confirmed yet: enter the code we emailed you.",
     "PasswordResetRequiredException": "You need to choose a new password: use 'Forgot your password?'.",
-    "InvalidPasswordException": "That password is too weak: use at least 12 characters with upper- and lower-case "
-    "letters, a number and a symbol.",
+    "InvalidPasswordException": WEAK_PASSWORD,
     "UsernameExistsException": "An account with this email already exists. Sign in, or reset your password.",
     "CodeMismatchException": "That code is not right. Check the email and try again.",
     "ExpiredCodeException": "That code has expired. Ask for a new one.",
@@ -62,21 +65,34 @@ MESSAGES = {
 FALLBACK = "Something went wrong on our side. Please try again in a moment."
 RATE_LIMITED = MESSAGES["TooManyRequestsException"]
 
-# (attempts, seconds): sign-in tries per account and per client IP.
-SIGN_IN_LIMITS = {"account": (5, 300), "ip": (30, 60)}
-CODE_LIMITS = {"account": (5, 300), "ip": (30, 60)}
+# (attempts, seconds) per counter, checked in this order, each only if the one
+# before let the attempt through:
+# - "client": one address trying many accounts (password spraying);
+# - "account+client": one address guessing one account's password or code; the
+#   tight one, so five failures lock out that client, not the account's owner;
+# - "account": many addresses guessing one account (distributed guessing). Much
+#   looser: one client can add at most 5 per 5 minutes (60 an hour) to it, so
+#   no single client can use it up and lock the owner out.
+SIGN_IN_LIMITS = {"client": (30, 60), "account+client": (5, 300), "account": (100, 3600)}
+# The same for codes (confirm, reset) and for what emails one (sign-up, resend,
+# forgot): guessing six digits, or flooding someone's inbox.
+CODE_LIMITS = {"client": (30, 60), "account+client": (5, 300), "account": (100, 3600)}
+
+# Errors that would say whether an account exists, and the answer they get
+# instead: the one a stranger's email gets (AWS's PreventUserExistenceErrors,
+# carried through to the pages).
+LOOKS_LIKE_A_WRONG_CODE = {"UserNotFoundException": "CodeMismatchException", "NotAuthorizedException": "CodeMismatchException"}
 
 
 def message_for(code: str) -> str:
     return MESSAGES.get(code, FALLBACK)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _limited(request: HttpRequest, scope: str, email: str, limits: dict[str, tuple[int, int]]) -> bool:
-    return too_many(scope=scope, keys={"account": email, "ip": _client_ip(request)}, limits=limits)
+def _limited(request: HttpRequest, scope: str, email: str, limits: dict[str, tuple[int, int]]) -> int:
+    """0, or the seconds to wait (Retry-After)."""
+    client = address_key(client_address(request))
+    keys = [("client", client), ("account+client", f"{email} {client}"), ("account", email)]
+    return too_many(scope=scope, keys=keys, limits=limits)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -101,32 +117,39 @@ def _attempt(
     limits: dict[str, tuple[int, int]],
     call: Callable[[dict[str, Any]], object],
     harmless: tuple[str, ...] = (),
+    same_as: dict[str, str] | None = None,
 ) -> bool:
     """The shape every account form shares: for a valid POST, count the attempt
-    per account and per IP, then make the one Cognito call. A failure becomes
-    the form's fixed message (the detail is already logged); an error code in
-    `harmless` counts as success. True when the call succeeded."""
+    (SIGN_IN_LIMITS explains the counters), then make the one Cognito call. A
+    failure becomes the form's fixed message (the detail is already logged);
+    an error code in `harmless` counts as success, and one in `same_as` shows
+    the other code's message. True when the call succeeded."""
     if request.method != "POST" or not form.is_valid():
         return False
-    if _limited(request, scope, form.cleaned_data["email"], limits):
+    retry_after = _limited(request, scope, form.cleaned_data["email"], limits)
+    if retry_after:
         form.add_error(None, RATE_LIMITED)
-        form.status = 429  # type: ignore[attr-defined]
+        form.status, form.retry_after = 429, retry_after  # type: ignore[attr-defined]
         return False
     try:
         call(form.cleaned_data)
     except CognitoError as exc:
         if exc.code in harmless:
             return True
-        form.cognito_code = exc.code  # type: ignore[attr-defined]
-        form.add_error(None, message_for(exc.code))
+        code = (same_as or {}).get(exc.code, exc.code)
+        form.cognito_code = code  # type: ignore[attr-defined]
+        form.add_error(None, message_for(code))
         return False
     return True
 
 
 def _render(request: HttpRequest, template: str, form: Form, **context: Any) -> HttpResponse:
-    """The form page; 400 after a failed POST (429 when rate-limited)."""
+    """The form page; 400 after a failed POST (429 and Retry-After when rate-limited)."""
     status = getattr(form, "status", 400) if request.method == "POST" else 200
-    return render(request, template, {"form": form, **context}, status=status)
+    response = render(request, template, {"form": form, **context}, status=status)
+    if getattr(form, "retry_after", 0):
+        response["Retry-After"] = str(form.retry_after)  # type: ignore[attr-defined]
+    return response
 
 
 def _initial_email(request: HttpRequest) -> dict[str, str]:
@@ -165,7 +188,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         form,
         scope="sign-up",
         limits=CODE_LIMITS,
-        call=lambda data: cognito.user_sign_up(email=data["email"], password=data["password"]),
+        # An address that has an account gets this same answer (and its owner a notice).
+        call=lambda data: account_sign_up(email=data["email"], password=data["password"]),
     ):
         email = form.cleaned_data["email"]
         messages.info(request, f"We emailed a six-digit code to {email}. Enter it to confirm your account.")
@@ -182,6 +206,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         scope="confirm",
         limits=CODE_LIMITS,
         call=lambda data: cognito.user_sign_up_confirm(email=data["email"], code=data["code"]),
+        same_as=LOOKS_LIKE_A_WRONG_CODE,
     ):
         messages.success(request, "Your account is confirmed. You can sign in now.")
         return redirect("accounts:sign-in")
@@ -196,8 +221,16 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Please enter the email you signed up with.")
         return redirect("accounts:confirm")
     email = form.cleaned_data["email"]
-    if _attempt(request, form, scope="resend", limits=CODE_LIMITS, call=lambda data: cognito.user_code_resend(email=email)):
-        messages.info(request, f"We emailed a new code to {email}.")
+    if _attempt(
+        request,
+        form,
+        scope="resend",
+        limits=CODE_LIMITS,
+        call=lambda data: cognito.user_code_resend(email=email),
+        # No account, or one already confirmed: the same answer as a code sent.
+        harmless=("UserNotFoundException", "InvalidParameterException"),
+    ):
+        messages.info(request, f"If {email} has an account waiting for confirmation, we emailed it a new code.")
     else:
         messages.error(request, form.non_field_errors()[0])
     return redirect(_with_email("accounts:confirm", email))
@@ -213,7 +246,8 @@ def password_forgot(request: HttpRequest) -> HttpResponse:
         limits=CODE_LIMITS,
         call=lambda data: cognito.user_password_forgot(email=data["email"]),
         # The same answer whether or not the account exists: no user enumeration.
-        harmless=("UserNotFoundException", "NotAuthorizedException"),
+        # (InvalidParameterException: an account whose email was never verified.)
+        harmless=("UserNotFoundException", "NotAuthorizedException", "InvalidParameterException"),
     ):
         email = form.cleaned_data["email"]
         messages.info(request, f"If {email} has an account, we emailed it a code.")
@@ -230,6 +264,7 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
         scope="reset",
         limits=CODE_LIMITS,
         call=lambda data: cognito.user_password_reset(email=data["email"], code=data["code"], password=data["password"]),
+        same_as=LOOKS_LIKE_A_WRONG_CODE,
     ):
         messages.success(request, "Your password is changed. Sign in with the new one.")
         return redirect("accounts:sign-in")
@@ -237,14 +272,11 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
-    """Development only: the emails the user pool would have sent."""
+    """Development only: the emails the user pool would have sent, and the app's own."""
     if not (settings.DEBUG and settings.PHOTOSHARE_AWS == "local"):
         raise Http404
-    try:
-        found = cognito.outbox_messages(to=request.GET.get("to") or None)
-        error = ""
-    except CognitoError:
-        found, error = [], "The sandbox is not answering. Is `make run` still running?"
+    found, sandbox_answered = outbox_list(to=request.GET.get("to", "")[:EMAIL_MAX] or None)
+    error = "" if sandbox_answered else "The sandbox is not answering. Is `make run` still running?"
     return render(request, "accounts/outbox.html", {"messages_sent": found, "error": error})
 
 
@@ -258,6 +290,12 @@ def api_credentials(request: HttpRequest) -> JsonResponse:
         issued = identity_credentials_get(request=request)
     except GuestsDisabled:
         return json_error("Sign in to get access: this site gives guests no credentials.", 403)
+    except GuestsThrottled as exc:
+        return json_error(
+            "Too many new guest visits from your network. Wait a while and try again, or sign in.",
+            429,
+            retry_after=exc.retry_after,
+        )
     except SessionExpired:
         return json_error("Your session has ended. Please sign in again.", 401)
     except CognitoError as exc:

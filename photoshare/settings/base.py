@@ -50,6 +50,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Attempt counters for rate limiting (accounts.ratelimit). Per process; a
 # multi-process deployment should point this at a shared cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Reverse proxies (load balancer, CDN) in front of the app that append the
+# address they saw to X-Forwarded-For; 0 believes REMOTE_ADDR only. The client
+# address it gives (photoshare.http.client_address) keys rate limits and audit.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 WSGI_APPLICATION = "photoshare.wsgi.application"
 
 TEMPLATES = [
@@ -130,6 +134,24 @@ PORT = env_int("PORT", 8000)
 # The browser origin allowed by the bucket's CORS rule: exactly the app's.
 APP_ORIGINS = env_list("APP_ORIGINS", [f"http://127.0.0.1:{PORT}", f"http://localhost:{PORT}"])
 ALLOW_GUESTS = env_bool("ALLOW_GUESTS", True)
+# New guest identities (GetId without a login) per client address per hour;
+# past it POST /api/credentials answers 429. A guest session reuses its own.
+GUEST_IDENTITIES_PER_HOUR = env_int("GUEST_IDENTITIES_PER_HOUR", 30)
+
+# --- email the app sends itself ----------------------------------------------------------
+# Cognito emails the codes; the app emails only notices (an attempt to sign up
+# with an address that has an account). Locally they go to the database and
+# /accounts/outbox/; on AWS through SMTP, e.g. Amazon SES's SMTP interface.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND", "accounts.outbox.OutboxBackend" if PHOTOSHARE_AWS == "local" else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Photoshare <photoshare@localhost>")
 SELF_SIGN_UP = env_bool("SELF_SIGN_UP", True)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Photoshare-Demo-1")
 
