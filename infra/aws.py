@@ -432,13 +432,28 @@ def bucket_lifecycle_put(*, bucket: str, rules: list[dict[str, Any]]) -> None:
 
 
 @_translated
+def bucket_versioning_get(*, bucket: str) -> str:
+    """'Enabled', 'Suspended', or '' for a bucket that never kept versions
+    (GetBucketVersioning then leaves Status out). Once enabled, versioning can
+    only be suspended, never turned off again."""
+    return _client("s3").get_bucket_versioning(Bucket=bucket).get("Status", "")
+
+
+@_translated
+def bucket_versioning_enable(*, bucket: str) -> None:
+    _client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+@_translated
 def bucket_empty(*, bucket: str) -> int:
-    """Delete every object and abort every unfinished multipart upload, since
-    S3 refuses to delete a bucket that has either; returns the objects deleted."""
+    """Delete every object version and delete marker and abort every
+    unfinished multipart upload, since S3 refuses to delete a bucket that has
+    any of them; returns the versions deleted."""
     s3 = _client("s3")
     deleted = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        keys = [{"Key": o["Key"], "VersionId": o["VersionId"]} for o in entries]
         if keys:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
             deleted += len(keys)

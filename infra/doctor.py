@@ -202,6 +202,17 @@ RULES = _rules(
         "for the bucket (`manage.py provision` does).",
     ),
     Rule(
+        "bucket-versioning-off",
+        Severity.MEDIUM,
+        "Bucket versioning is off",
+        "Owners may write their own keys at any time, and no IAM condition can make a key "
+        "write-once. Photoshare pins each photo to the S3 version it checked; without versioning "
+        "there is no version to pin, so an owner can replace a verified photo with anything (any "
+        "size, any bytes) after the check, and viewers get the replacement.",
+        "Turn on versioning for the bucket, with the lifecycle rule that expires noncurrent "
+        "versions (`manage.py provision` does both).",
+    ),
+    Rule(
         "server-side-token-check-off",
         Severity.MEDIUM,
         "ServerSideTokenCheck is off",
@@ -286,6 +297,7 @@ class Snapshot:
     app_client: Mapping[str, Any]  # DescribeUserPoolClient
     cors_rules: tuple[Mapping[str, Any], ...]
     public_access_block: Mapping[str, bool]  # {} when the bucket has none
+    versioning: str  # GetBucketVersioning's Status: "Enabled", "Suspended", or "" (never enabled)
     bucket_policy: str | None
     demo_users: tuple[str, ...]  # demo emails present in the user pool
 
@@ -370,6 +382,7 @@ def deployment_inspect(*, deployment: Deployment) -> Snapshot:
         app_client=aws.app_client_describe(pool_id=deployment.user_pool_id, client_id=deployment.app_client_id),
         cors_rules=tuple(_absent_as([], aws.bucket_cors_get, bucket=bucket)),
         public_access_block=_absent_as({}, aws.bucket_public_access_block_get, bucket=bucket),
+        versioning=aws.bucket_versioning_get(bucket=bucket),
         bucket_policy=_absent_as(None, aws.bucket_policy_get, bucket=bucket),
         # Demo users are expected in the sandbox; only AWS needs the lookup.
         demo_users=tuple(aws.user_emails_present(pool_id=deployment.user_pool_id, emails=DEMO_EMAILS)) if on_aws else (),
@@ -694,6 +707,9 @@ def _check_bucket(s: Snapshot) -> list[Finding]:
         findings.append(
             Finding(RULES["block-public-access-off"], bucket, f"Bucket {bucket} has {', '.join(off)} off.")
         )
+    if s.versioning != "Enabled":
+        state = "suspended" if s.versioning == "Suspended" else "never turned on"
+        findings.append(Finding(RULES["bucket-versioning-off"], bucket, f"Versioning of bucket {bucket} is {state}."))
     return findings
 
 

@@ -63,6 +63,10 @@ CORS_HEADERS = [
 CORS_MAX_AGE = 3000  # seconds browsers may cache a preflight answer
 ABORT_UPLOADS_RULE = "abort-incomplete-multipart-uploads"
 ABORT_UPLOADS_AFTER = 1  # days; parts of abandoned uploads are billed until aborted
+# Versioning pins each photo to the version the server checked (uploads.services);
+# what an owner writes over it, or deletes, leaves a noncurrent version behind.
+NONCURRENT_RULE = "expire-noncurrent-versions"
+NONCURRENT_AFTER = 1  # days after a version stops being current; then it is deleted
 
 
 class ProvisionError(Exception):
@@ -206,7 +210,13 @@ def lifecycle_rules() -> list[dict[str, Any]]:
             "Status": "Enabled",
             "Filter": {"Prefix": ""},
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_UPLOADS_AFTER},
-        }
+        },
+        {
+            "ID": NONCURRENT_RULE,
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_AFTER},
+        },
     ]
 
 
@@ -471,6 +481,9 @@ def _bucket_ensure(*, bucket: str, report: Report) -> None:
     if block != PUBLIC_ACCESS_BLOCK:
         aws.bucket_public_access_block_put(bucket=bucket, config=PUBLIC_ACCESS_BLOCK)
         report(f"Turned on Block Public Access for bucket {bucket}")
+    if aws.bucket_versioning_get(bucket=bucket) != "Enabled":
+        aws.bucket_versioning_enable(bucket=bucket)
+        report(f"Turned on versioning for bucket {bucket}, so each photo stays the version that was checked")
     try:
         cors = aws.bucket_cors_get(bucket=bucket)
     except aws.NotFound:
@@ -484,7 +497,10 @@ def _bucket_ensure(*, bucket: str, report: Report) -> None:
         lifecycle = []
     if _lifecycle_normal(lifecycle) != _lifecycle_normal(lifecycle_rules()):
         aws.bucket_lifecycle_put(bucket=bucket, rules=lifecycle_rules())
-        report(f"Set the lifecycle of bucket {bucket}: abort incomplete uploads after {ABORT_UPLOADS_AFTER} day")
+        report(
+            f"Set the lifecycle of bucket {bucket}: abort incomplete uploads after {ABORT_UPLOADS_AFTER} day, "
+            f"expire noncurrent versions after {NONCURRENT_AFTER} day"
+        )
 
 
 def _file_ensure(*, path: Path, content: str, what: str, report: Report) -> None:

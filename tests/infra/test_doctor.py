@@ -289,6 +289,8 @@ BREAKAGES: list[tuple[str, str, Callable[[Breaker], Any]]] = [
     ("block-public-access-off", "RestrictPublicBuckets off", lambda b: b.public_access_block(RestrictPublicBuckets=False)),
     ("block-public-access-off", "no Block Public Access configuration",
      lambda b: b.client("s3").delete_public_access_block(Bucket=b.deployment.bucket)),
+    ("bucket-versioning-off", "versioning suspended",
+     lambda b: b.client("s3").put_bucket_versioning(Bucket=b.deployment.bucket, VersioningConfiguration={"Status": "Suspended"})),
     ("server-side-token-check-off", "ServerSideTokenCheck off",
      lambda b: b.update_identity_pool(_provider_flag("ServerSideTokenCheck", False))),
     ("extra-login-provider", "Google as a second provider",
@@ -366,6 +368,18 @@ def test_guest_write_finding_matches_what_the_sandbox_enforces(breaker, sandbox)
     assert (guest_put(), run_doctor().code) == (False, 0)
     breaker.put_policy("unauthenticated", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": _object(breaker, "public/*")})
     assert (guest_put(), run_doctor().code) == (True, 1)
+
+
+@pytest.mark.parametrize(
+    "status, said", [("", "never turned on"), ("Suspended", "suspended")], ids=["never versioned", "suspended"]
+)
+def test_versioning_off_says_which(provisioned, status, said):
+    """A bucket that never kept versions (S3 then leaves Status out) and a suspended one are both
+    bucket-versioning-off, each named; the snapshot is the live one with that one answer changed."""
+    snapshot = dataclasses.replace(doctor.deployment_inspect(deployment=provisioned), versioning=status)
+    [finding] = doctor.deployment_audit(snapshot=snapshot)
+    assert finding.rule.id == "bucket-versioning-off"
+    assert finding.what == f"Versioning of bucket {provisioned.bucket} is {said}."
 
 
 def test_report_orders_findings_by_severity(breaker):

@@ -81,9 +81,24 @@ def test_trust_policy_names_the_pool_and_amr(name, amr):
 
 
 def test_server_policy_is_read_delete_and_list_only():
-    """The server may verify, delete and reconcile uploads, and nothing else."""
+    """The server may verify, delete and reconcile uploads, each version of them too, and nothing else
+    (no PutObject, no bucket configuration: provision runs with admin credentials)."""
     actions = {action for statement in _statements("server") for action in _actions(statement)}
-    assert actions == {"s3:GetObject", "s3:DeleteObject", "s3:ListBucket"}
+    assert actions == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+    }
+
+
+def test_no_role_may_read_list_or_delete_versions():
+    """Only the server reaches noncurrent versions: what an owner overwrote stays out of every role's reach."""
+    for name in ("authenticated", "moderator", "unauthenticated"):
+        actions = {action for statement in _statements(name) for action in _actions(statement)}
+        assert not {a for a in actions if "Version" in a or a in ("s3:*", "*")}, name
 
 
 @pytest.mark.parametrize("name", FILES)

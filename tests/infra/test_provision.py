@@ -114,8 +114,12 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
         "x-amz-user-agent",
     ]
     assert cors["ExposeHeaders"] == ["ETag"] and cors["MaxAgeSeconds"] > 0
-    [rule] = s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
-    assert rule["Status"] == "Enabled" and rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert s3.get_bucket_versioning(Bucket=d.bucket)["Status"] == "Enabled"
+    rules = {rule["ID"]: rule for rule in s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]}
+    assert sorted(rules) == ["abort-incomplete-multipart-uploads", "expire-noncurrent-versions"]
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
+    assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
 
 
 # --- idempotence ----------------------------------------------------------------------------------
@@ -236,6 +240,25 @@ def _lifecycle_removed(kit: SandboxKit, d: Deployment) -> None:
     kit.client("s3").delete_bucket_lifecycle(Bucket=d.bucket)
 
 
+def _versioning_suspended(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("s3").put_bucket_versioning(Bucket=d.bucket, VersioningConfiguration={"Status": "Suspended"})
+
+
+def _noncurrent_rule_removed(kit: SandboxKit, d: Deployment) -> None:
+    s3 = kit.client("s3")
+    rules = [r for r in s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"] if "NoncurrentVersionExpiration" not in r]
+    s3.put_bucket_lifecycle_configuration(Bucket=d.bucket, LifecycleConfiguration={"Rules": rules})
+
+
+def _noncurrent_rule_lengthened(kit: SandboxKit, d: Deployment) -> None:
+    s3 = kit.client("s3")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
+    for rule in rules:
+        if "NoncurrentVersionExpiration" in rule:
+            rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": 365}
+    s3.put_bucket_lifecycle_configuration(Bucket=d.bucket, LifecycleConfiguration={"Rules": rules})
+
+
 def _group_role_changed(kit: SandboxKit, d: Deployment) -> None:
     kit.client("cognito-idp").update_group(
         UserPoolId=d.user_pool_id, GroupName="moderators", RoleArn=d.authenticated_role_arn, Precedence=5
@@ -280,6 +303,9 @@ DRIFTS = [
     pytest.param(_role_mapping_removed, id="role-mapping-removed"),
     pytest.param(_role_mapping_on_writable_claim, id="role-mapping-rules-on-email"),
     pytest.param(_lifecycle_removed, id="lifecycle-removed"),
+    pytest.param(_versioning_suspended, id="versioning-suspended"),
+    pytest.param(_noncurrent_rule_removed, id="noncurrent-version-rule-removed"),
+    pytest.param(_noncurrent_rule_lengthened, id="noncurrent-version-rule-lengthened"),
     pytest.param(_group_role_changed, id="moderators-group-role-changed"),
     pytest.param(_client_loosened, id="app-client-loosened"),
     pytest.param(_sign_up_flipped, id="self-sign-up-flipped"),
@@ -339,6 +365,16 @@ def test_user_pool_update_keeps_email_sign_in(sandbox, provisioned, settings):
 
 
 # --- deprovision ------------------------------------------------------------------------------------
+
+
+def test_deprovision_empties_a_bucket_of_every_version(sandbox, provisioned):
+    """Overwritten and deleted objects leave versions and delete markers; deprovision removes them and the bucket."""
+    s3 = sandbox.client("s3")
+    for body in (b"one", b"two"):
+        s3.put_object(Bucket=provisioned.bucket, Key="private/x/photo.png", Body=body)
+    s3.delete_object(Bucket=provisioned.bucket, Key="private/x/photo.png")
+    deployment_deprovision(report=lambda line: None)
+    assert _error_code(lambda: s3.head_bucket(Bucket=provisioned.bucket)) in ("404", "NoSuchBucket")
 
 
 def test_deprovision_removes_everything_and_provision_works_again(sandbox, provisioned):
