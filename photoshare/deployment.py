@@ -82,6 +82,7 @@ def deployment_save(deployment: Deployment) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # the mode above applies only if no leftover .tmp existed
     with os.fdopen(descriptor, "w") as handle:
         json.dump(asdict(deployment), handle, indent=2, sort_keys=True)
         handle.write("\n")

@@ -74,7 +74,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite, kept 0600 in a 0700 var/: sessions hold users' tokens.
+        "ENGINE": "photoshare.private_sqlite3",
         "NAME": env_str("DATABASE_PATH", str(VAR_DIR / "db.sqlite3")),
     }
 }
