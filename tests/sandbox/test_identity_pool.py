@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
+import importlib.resources
 import json
 import re
 import uuid
@@ -428,6 +430,71 @@ def test_forged_or_misdirected_login_is_not_authorized(scene, operation, forge, 
     code, text = error(exc)
     assert code == "NotAuthorizedException"
     assert message.fullmatch(text), text
+
+
+# --- moto's shipped key (issue 8, finding 4) -------------------------------------------
+# moto signs every pool's tokens with one key pair whose private half is in
+# the moto wheel. The sandbox gives each pool its own; a token re-signed with
+# moto's key, claiming the moderator role, must get nothing.
+
+
+@functools.cache
+def _moto_private_key() -> Any:
+    data = (importlib.resources.files("moto.cognitoidp") / "resources" / "jwks-private.json.gz").read_bytes()
+    return jwt.PyJWK(json.loads(gzip.decompress(data))).key
+
+
+@dataclass
+class ModeratorScene:
+    dep: Deployment
+    moderator_role: str
+    bob_token: str
+    bob_identity: str
+    carol_token: str
+
+    def as_moderator(self, kid: str) -> str:
+        """bob's real claims, made to say he is a moderator, signed with moto's key under `kid`."""
+        claims = {**claims_of(self.bob_token), "cognito:roles": [self.moderator_role], "cognito:preferred_role": self.moderator_role}
+        return jwt.encode(claims, _moto_private_key(), algorithm="RS256", headers={"kid": kid})
+
+
+@pytest.fixture(scope="module")
+def moderators(sandbox) -> ModeratorScene:
+    """A pool whose Token role mapping gives carol (group moderators) the moderator role."""
+    dep = sandbox.deployment(users=("bob", "carol"))
+    role = auth_role(dep, "moderator")
+    join_group(dep, "carol", "moderators", role_arn=role, precedence=0)
+    set_mapping(dep, {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"})
+    bob_token = dep.id_token("bob")
+    bob_identity = sandbox.unsigned("cognito-identity").get_id(IdentityPoolId=dep.identity_pool_id, Logins=dep.logins(bob_token))["IdentityId"]
+    return ModeratorScene(dep, role, bob_token, bob_identity, dep.id_token("carol"))
+
+
+def test_genuine_moderator_token_gets_the_moderator_role(moderators):
+    """Control: carol's real token, with the claim from her group, gets moderator credentials."""
+    dep = moderators.dep
+    ci = dep.kit.unsigned("cognito-identity")
+    logins = dep.logins(moderators.carol_token)
+    identity_id = ci.get_id(IdentityPoolId=dep.identity_pool_id, Logins=logins)["IdentityId"]
+    creds = ci.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    assert caller_arn(dep.kit, as_boto3(creds)) == session_arn(moderators.moderator_role)
+
+
+@pytest.mark.parametrize(
+    "kid",
+    [pytest.param(lambda s: "dummy", id="moto-kid"), pytest.param(lambda s: jwt.get_unverified_header(s.bob_token)["kid"], id="pool-kid")],
+)
+@pytest.mark.parametrize("operation", ["GetId", "GetCredentialsForIdentity"])
+def test_token_resigned_with_motos_shipped_key_is_refused(moderators, operation, kid):
+    """bob's claims with cognito:preferred_role = moderator, signed with moto's key (its kid or the pool's): NotAuthorizedException."""
+    dep, ci = moderators.dep, moderators.dep.kit.unsigned("cognito-identity")
+    logins = dep.logins(moderators.as_moderator(kid(moderators)))
+    with pytest.raises(ClientError) as exc:
+        if operation == "GetId":
+            ci.get_id(IdentityPoolId=dep.identity_pool_id, Logins=logins)
+        else:
+            ci.get_credentials_for_identity(IdentityId=moderators.bob_identity, Logins=logins)
+    assert error(exc) == ("NotAuthorizedException", "Invalid login token. Couldn't verify signed token.")
 
 
 # --- GetCredentialsForIdentity --------------------------------------------------------

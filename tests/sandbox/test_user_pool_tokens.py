@@ -132,3 +132,56 @@ def test_id_token_with_role_claims_verifies_against_pool_jwks(sandbox):
     )
     assert claims["token_use"] == "id"
     assert claims["cognito:preferred_role"] == arns["editor"]
+
+
+# --- each pool's own signing key (issue 8, finding 4) ------------------------------
+
+MOTO_KID = "dummy"  # the kid of the key pair moto ships and signs every pool's tokens with
+
+
+def jwks_of(sandbox, pool_id: str) -> requests.Response:
+    return requests.get(f"{sandbox.endpoint}/{pool_id}/.well-known/jwks.json", timeout=10)
+
+
+def test_two_pools_sign_with_different_keys(sandbox):
+    """Tokens of two pools carry different kids, neither moto's, and each pool's JWKS differs."""
+    first, second = sandbox.deployment(users=("alice",)), sandbox.deployment(users=("alice",))
+    kids = [jwt.get_unverified_header(dep.id_token("alice"))["kid"] for dep in (first, second)]
+    assert kids[0] != kids[1] and MOTO_KID not in kids
+    assert jwks_of(sandbox, first.user_pool_id).json() != jwks_of(sandbox, second.user_pool_id).json()
+
+
+def test_jwks_holds_exactly_the_pools_own_key(sandbox):
+    """A pool's JWKS is one RS256 signing key, the one its tokens name, with AWS's fields and no private part."""
+    dep = sandbox.deployment(users=("alice",))
+    response = jwks_of(sandbox, dep.user_pool_id)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json")
+    (key,) = response.json()["keys"]
+    assert set(key) == {"alg", "e", "kid", "kty", "n", "use"}
+    assert (key["alg"], key["kty"], key["use"]) == ("RS256", "RSA", "sig")
+    for token_use in ("IdToken", "AccessToken"):
+        assert jwt.get_unverified_header(dep.sign_in("alice")[token_use]) == {"alg": "RS256", "kid": key["kid"]}
+
+
+def test_a_pools_token_does_not_verify_with_another_pools_key(sandbox):
+    """Another pool's published key does not verify this pool's token."""
+    mine, other = sandbox.deployment(users=("alice",)), sandbox.deployment(users=())
+    (key,) = jwt.PyJWKSet.from_dict(jwks_of(sandbox, other.user_pool_id).json()).keys
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(mine.id_token("alice"), key.key, algorithms=["RS256"], options={"verify_aud": False})
+
+
+def test_openid_configuration_points_at_the_pools_jwks(sandbox):
+    """The pool's openid-configuration names its issuer and a jwks_uri serving its own key."""
+    dep = sandbox.deployment(users=())
+    config = requests.get(f"{sandbox.endpoint}/{dep.user_pool_id}/.well-known/openid-configuration", timeout=10).json()
+    assert config["issuer"] == f"https://cognito-idp.{REGION}.amazonaws.com/{dep.user_pool_id}"
+    assert requests.get(config["jwks_uri"], timeout=10).json() == jwks_of(sandbox, dep.user_pool_id).json()
+
+
+@pytest.mark.parametrize("document", ["jwks.json", "openid-configuration"])
+def test_unknown_pool_has_no_keys(sandbox, document):
+    """The well-known documents of a pool that does not exist are a 404, not moto's shared key."""
+    response = requests.get(f"{sandbox.endpoint}/{REGION}_NoSuchPool/.well-known/{document}", timeout=10)
+    assert response.status_code == 404
+    assert response.json() == {"message": f"User pool {REGION}_NoSuchPool does not exist."}
