@@ -47,12 +47,14 @@ def _args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback:
-        print(f"warning: {args.host} is not a loopback address; anyone who can reach it can use the admin key", file=sys.stderr)
+    if not _loopback(args.host):
+        print(
+            f"warning: {args.host} is not a loopback address. The sandbox trusts its network: anyone who can "
+            "reach it can use the admin key test/test, read the outbox and every stored secret. "
+            "Listen on loopback only (the default, 127.0.0.1) unless this network is yours alone.",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         sandbox = server.SandboxServer(
             host=args.host,
@@ -86,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         sandbox.close()
     print("Sandbox stopped." + (" State saved." if args.data_dir else ""), flush=True)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def _raise_interrupt(*_: object) -> None:

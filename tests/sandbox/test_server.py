@@ -191,3 +191,33 @@ def test_help_describes_the_options():
     )
     assert result.returncode == 0, result.stderr
     assert "--host" in result.stdout and "--port" in result.stdout
+
+
+# Not loopback, and not this host's, so binding fails right after the warning
+# and nothing ever listens beyond loopback during the test.
+BEYOND_LOOPBACK = ["192.0.2.1", "2001:db8::1", "sandbox.invalid"]  # TEST-NET-1, IPv6 documentation, RFC 2606
+
+
+@pytest.mark.parametrize("host", BEYOND_LOOPBACK)
+def test_warns_when_told_to_listen_beyond_loopback(host):
+    """`--host` other than loopback prints on stderr that the sandbox trusts its network."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "--host", host, "--port", str(_free_port())],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "trusts its network" in result.stderr and "loopback only" in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_no_warning_on_loopback(host):
+    """On loopback there is nothing to warn about."""
+    port = _free_port()
+    with served("--host", host, "--port", str(port)) as server:
+        server.endpoint()
+        server.wait_ready(port)
+        assert "warning" not in "".join(server.errors)
