@@ -71,7 +71,15 @@ def test_production_refuses_to_start_without_a_required_setting(missing):
 
 
 @pytest.mark.parametrize(
-    "name, value", [("PHOTOSHARE_AWS", "azure"), ("SANDBOX_PORT", "lots"), ("ALLOW_GUESTS", "maybe")]
+    "name, value",
+    [
+        ("PHOTOSHARE_AWS", "azure"),
+        ("SANDBOX_PORT", "lots"),
+        ("ALLOW_GUESTS", "maybe"),
+        ("TRUSTED_PROXY_COUNT", "one"),
+        ("GUEST_IDENTITIES_PER_HOUR", "many"),
+        ("EMAIL_USE_TLS", "perhaps"),
+    ],
 )
 def test_a_malformed_setting_is_refused_by_name(name, value):
     """A setting with a value of the wrong kind fails fast, naming itself."""

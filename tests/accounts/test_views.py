@@ -454,3 +454,30 @@ def test_the_outbox_page_is_for_local_development_only(shared_site, email, outbo
     assert response.status_code == status
     if status == 200:
         assert code in response.content.decode() and email in response.content.decode()
+
+
+# --- nothing answers 500 --------------------------------------------------------------------
+
+ODD = "\u202e\x00<script>" + "é" * 300
+# (method, path, data): odd input for every account page.
+HOSTILE_INPUT = [
+    ("post", path, data)
+    for path in (SIGN_IN, SIGN_UP, CONFIRM, RESEND, FORGOT, RESET)
+    for data in (
+        {},
+        {"email": ODD, "password": ODD, "code": ODD},
+        {"email": "a@" + "b" * 300 + ".example", "password": "x" * 10_000, "code": "1" * 7},
+        {"email": "alice@example.com", "password": ["a", "b"], "code": "12345\n"},
+        {"email": "ALICE@EXAMPLE.COM ", "password": "\x00" * 20, "code": "１２３４５６"},  # full-width digits
+    )
+] + [("get", f"{path}?email={ODD}&next={ODD}", {}) for path in (SIGN_IN, CONFIRM, RESET, "/accounts/outbox/")]
+
+
+@pytest.mark.parametrize("method, path, data", HOSTILE_INPUT)
+def test_odd_input_never_answers_500(shared_site, settings, method, path, data):
+    """Odd, oversized and control-character input to every account page: a 4xx or a page, never a 500."""
+    settings.DEBUG = True  # the outbox page too
+    client = Client(raise_request_exception=False)
+    response = getattr(client, method)(path, data)
+    assert response.status_code < 500, response.content.decode()[:500]
+    assert "Traceback" not in response.content.decode()
