@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -45,12 +46,13 @@ MB = 1024 * 1024
 class Sandbox:
     """`python -m sandbox --data-dir DIR` as `make run` starts it, with what it printed."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, cwd: Path = REPO, umask: int = -1) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(data_dir)],
-            cwd=REPO,
+            cwd=cwd,  # the `sandbox` package that runs is the one in cwd
+            umask=umask,  # -1: inherit ours
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -128,8 +130,8 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def sandbox_on(data_dir: Path, port: int | None = None) -> Iterator[Sandbox]:
-    server = Sandbox(data_dir, port)
+def sandbox_on(data_dir: Path, port: int | None = None, **options: Any) -> Iterator[Sandbox]:
+    server = Sandbox(data_dir, port, **options)
     try:
         yield server
     finally:
@@ -185,6 +187,8 @@ class Before:
     pool_roles: dict[str, Any]  # GetIdentityPoolRoles
     exit_code: int
     stdout: str
+    jwks: dict[str, Any] = field(default_factory=dict)  # the user pool's published keys
+    alice_id_token: str = ""  # issued before the restart
     _fresh: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
     def key(self, template: str) -> str:
@@ -239,7 +243,8 @@ def build(kit: SandboxKit) -> Before:
     kit.client("s3").put_bucket_cors(Bucket=dep.bucket, CORSConfiguration=CORS)
     roles = kit.client("cognito-identity").get_identity_pool_roles(IdentityPoolId=dep.identity_pool_id)
     roles.pop("ResponseMetadata")
-    return Before(dep, ids, arns, creds, objects, roles, exit_code=-1, stdout="")
+    jwks = requests.get(f"{kit.endpoint}/{dep.user_pool_id}/.well-known/jwks.json", timeout=10).json()
+    return Before(dep, ids, arns, creds, objects, roles, exit_code=-1, stdout="", jwks=jwks, alice_id_token=dep.id_token("alice"))
 
 
 @pytest.fixture(scope="module", params=[signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -277,6 +282,22 @@ def test_wrong_password_is_still_refused(restarted, name):
             AuthParameters={"USERNAME": f"{name}@example.com", "PASSWORD": "Not-The-Password-1"},
         )
     assert error_code(exc) == "NotAuthorizedException"
+
+
+def test_user_pool_keeps_its_signing_key(restarted):
+    """The pool's JWKS is the same key under the same kid, and new tokens are signed with it."""
+    got = requests.get(f"{restarted.dep.kit.endpoint}/{restarted.dep.user_pool_id}/.well-known/jwks.json", timeout=10).json()
+    assert got == restarted.jwks
+    (key,) = got["keys"]
+    assert jwt.get_unverified_header(restarted.dep.id_token("bob"))["kid"] == key["kid"]
+
+
+def test_id_token_from_before_the_restart_still_verifies(restarted):
+    """An ID token issued before the restart is still accepted by GetId, for the same identity."""
+    got = restarted.dep.kit.unsigned("cognito-identity").get_id(
+        IdentityPoolId=restarted.dep.identity_pool_id, Logins=restarted.dep.logins(restarted.alice_id_token)
+    )
+    assert got["IdentityId"] == restarted.identity_ids["alice"]
 
 
 def test_attributes_and_groups_kept(restarted):
@@ -627,3 +648,92 @@ def test_deleted_object_stays_deleted_and_its_body_file_goes(tmp_path, shared):
         assert [o["Key"] for o in s3.list_objects_v2(Bucket=dep.bucket)["Contents"]] == ["public/kept.jpg"]
         assert s3.get_object(Bucket=dep.bucket, Key="public/kept.jpg")["Body"].read() == (doomed if shared else kept)
     assert bodies(tmp_path) == [digest(doomed if shared else kept)]
+
+
+# --- who may read the data directory (issue 8, finding 12) -------------------------
+
+
+def modes(data_dir: Path) -> dict[str, int]:
+    """Permission bits of the directory and everything in it, by relative path."""
+    found = {".": data_dir.stat().st_mode & 0o777}
+    for path in data_dir.rglob("*"):
+        found[str(path.relative_to(data_dir))] = path.stat().st_mode & 0o777
+    return found
+
+
+def private(found: dict[str, int], data_dir: Path) -> dict[str, int]:
+    """What `found` should be: directories 0700, files 0600."""
+    return {name: 0o700 if (data_dir / name).is_dir() else 0o600 for name in found}
+
+
+def test_data_directory_is_private_whatever_the_umask(tmp_path):
+    """Started with umask 000 on a new directory: the directory and objects/ are 0700, state.bin, lock and bodies 0600."""
+    data_dir = tmp_path / "data"
+    with sandbox_on(data_dir, umask=0) as server:
+        dep = server.wait_ready().deployment(users=("alice",))
+        dep.put_admin("public/one.jpg", body_of(10_000, "private"))
+        assert server.stop(signal.SIGTERM) == 0
+    found = modes(data_dir)
+    assert {"state.bin", "lock", "objects"} <= set(found) and len(found) == 5, found  # ., state.bin, lock, objects/, one body
+    assert found == private(found, data_dir)
+
+
+def test_loose_data_directory_is_tightened_with_a_warning(saved, tmp_path):
+    """A directory left world-readable (an older sandbox, a copy) is made 0700 and its files 0600 on start, and the log says so."""
+    data_dir = saved.copy(tmp_path / "data")
+    for path in (data_dir, data_dir / "objects"):
+        path.chmod(0o755)
+    for path in [data_dir / "state.bin", *(data_dir / "objects").iterdir()]:
+        path.chmod(0o644)
+    with sandbox_on(data_dir) as server:
+        s3 = server.wait_ready().client("s3")
+        assert s3.get_object(Bucket=saved.bucket, Key="public/one.jpg")["Body"].read() == saved.body
+        found = modes(data_dir)
+        assert found == private(found, data_dir)
+        assert server.stop(signal.SIGTERM) == 0
+    assert "its mode is now 0700" in server.stderr and "their mode is now 0600" in server.stderr, server.stderr
+
+
+# --- a data directory from before pools had their own keys ---------------------------
+
+# The last commit whose sandbox signed every pool's tokens with moto's shared key.
+BEFORE_POOL_KEYS = "918fe4ee8eb7360c9f6fbd97244bfc91578a2374"
+
+
+def _sandbox_before_pool_keys(into: Path) -> Path:
+    """That commit's `sandbox/` package, extracted from git into `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", BEFORE_POOL_KEYS, "sandbox"], capture_output=True, timeout=60
+    )
+    if archive.returncode != 0:
+        pytest.skip(f"needs the git history to run the old sandbox: {archive.stderr.decode(errors='replace').strip()}")
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True, timeout=60)
+    return into
+
+
+def test_state_saved_with_motos_shared_key_moves_to_a_key_of_its_own(tmp_path):
+    """State written by the old sandbox loads; the pool gets a new kid, old tokens are refused, new ones keep the identity."""
+    old_code, data_dir = _sandbox_before_pool_keys(tmp_path / "old"), tmp_path / "data"
+    with sandbox_on(data_dir, cwd=old_code) as first:
+        dep = first.wait_ready().deployment(users=("alice",))
+        old_token = dep.id_token("alice")
+        identity_id = dep.identity_id("alice")
+        assert jwt.get_unverified_header(old_token)["kid"] == "dummy"  # this really is the old sandbox
+        assert first.stop(signal.SIGTERM) == 0
+    with sandbox_on(data_dir, port=first.port) as second:
+        kit = second.wait_ready()
+        (key,) = requests.get(f"{kit.endpoint}/{dep.user_pool_id}/.well-known/jwks.json", timeout=10).json()["keys"]
+        assert key["kid"] != "dummy"
+        ci = kit.unsigned("cognito-identity")
+        with pytest.raises(ClientError) as exc:
+            ci.get_id(IdentityPoolId=dep.identity_pool_id, Logins=dep.logins(old_token))
+        assert exc.value.response["Error"] == {"Code": "NotAuthorizedException", "Message": "Invalid login token. Couldn't verify signed token."}
+        new_token = dep.id_token("alice")
+        assert jwt.get_unverified_header(new_token)["kid"] == key["kid"]
+        assert ci.get_id(IdentityPoolId=dep.identity_pool_id, Logins=dep.logins(new_token))["IdentityId"] == identity_id
+        assert second.stop(signal.SIGTERM) == 0
+    assert f"user pools {dep.user_pool_id} were saved signing with moto's shared key" in second.stderr, second.stderr
+    with sandbox_on(data_dir, port=first.port) as third:  # the new key was saved: same kid on the next start
+        kit = third.wait_ready()
+        assert requests.get(f"{kit.endpoint}/{dep.user_pool_id}/.well-known/jwks.json", timeout=10).json()["keys"] == [key]
