@@ -58,7 +58,11 @@ def client_kwargs(*, signed: bool = True) -> dict[str, Any]:
 
 
 def s3_browser_endpoint() -> str:
-    """The S3 endpoint the browser signs its requests for (path-style locally)."""
-    if settings.AWS_ENDPOINT_URL:
-        return settings.AWS_ENDPOINT_URL
+    """The S3 endpoint the browser signs its requests for (path-style locally).
+
+    Not AWS_ENDPOINT_URL: locally the browser must reach the sandbox on another
+    host than the app's (localhost, the app being on 127.0.0.1), so the S3
+    origin and the app share no cookies."""
+    if settings.AWS_BROWSER_ENDPOINT_URL:
+        return settings.AWS_BROWSER_ENDPOINT_URL
     return f"https://s3.{settings.AWS_REGION}.amazonaws.com"

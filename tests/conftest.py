@@ -24,9 +24,12 @@ def aws_settings(sandbox, settings, tmp_path):
     IDs file of this test's own, so no test sees another's resources."""
     import uuid
 
+    from tests.site_fixtures import browser_endpoint
+
     name = f"t{uuid.uuid4().hex[:10]}"
     settings.PHOTOSHARE_AWS = "local"
     settings.AWS_ENDPOINT_URL = sandbox.endpoint
+    settings.AWS_BROWSER_ENDPOINT_URL = browser_endpoint(sandbox)
     settings.PHOTOSHARE_NAME = name
     settings.PHOTOSHARE_BUCKET = f"{name}-photos"
     settings.PHOTOSHARE_DEPLOYMENT_FILE = tmp_path / "deployment.json"

@@ -30,7 +30,19 @@ from tests.sandbox_kit import SandboxKit, start_kit
 
 # The settings that say which deployment and where; restored for the teardown,
 # since a test may switch them (PHOTOSHARE_AWS='aws', an unreachable endpoint...).
-_WHICH = ("PHOTOSHARE_NAME", "PHOTOSHARE_BUCKET", "PHOTOSHARE_DEPLOYMENT_FILE", "AWS_ENDPOINT_URL", "AWS_REGION")
+_WHICH = (
+    "PHOTOSHARE_NAME",
+    "PHOTOSHARE_BUCKET",
+    "PHOTOSHARE_DEPLOYMENT_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_BROWSER_ENDPOINT_URL",
+    "AWS_REGION",
+)
+
+
+def browser_endpoint(kit: SandboxKit) -> str:
+    """The sandbox as the browser reaches it: on localhost, not the app's 127.0.0.1."""
+    return kit.endpoint.replace("://127.0.0.1:", "://localhost:")
 
 
 def _ignore(line: str) -> None:
@@ -73,6 +85,7 @@ def _shared_deployment(sandbox: SandboxKit, tmp_path_factory) -> Iterator[tuple[
         "PHOTOSHARE_BUCKET": f"{name}-photos",
         "PHOTOSHARE_DEPLOYMENT_FILE": tmp_path_factory.mktemp("shared-site") / "deployment.json",
         "AWS_ENDPOINT_URL": sandbox.endpoint,
+        "AWS_BROWSER_ENDPOINT_URL": browser_endpoint(sandbox),
     }
     with override_settings(**values):
         deployment = deployment_provision(report=_ignore)

@@ -17,6 +17,7 @@ from tests.browser.conftest import sign_in
 from tests.images import png_bytes
 from tests.browser.test_upload import _upload
 from tests.sandbox.test_persistence import Sandbox
+from tests.site_fixtures import browser_endpoint
 from uploads.models import Photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +34,7 @@ def sandbox_process(tmp_path):
 def test_a_photo_and_its_identity_survive_a_sandbox_restart(sandbox_process, live_server, aws_settings, browser, settings):
     """Upload, Ctrl-C the sandbox, start it again: alice signs in, keeps her identity ID and sees her photo."""
     aws_settings.AWS_ENDPOINT_URL = sandbox_process.kit.endpoint
+    aws_settings.AWS_BROWSER_ENDPOINT_URL = browser_endpoint(sandbox_process.kit)
     aws_settings.APP_ORIGINS = [live_server.url]
     deployment = deployment_provision(report=lambda line: None)
     demo_users_seed(report=lambda line: None)
