@@ -118,8 +118,13 @@ if PHOTOSHARE_AWS not in ("local", "aws"):
     raise ImproperlyConfigured(f"PHOTOSHARE_AWS must be 'local' or 'aws', not {PHOTOSHARE_AWS!r}.")
 AWS_REGION = env_str("AWS_REGION", "us-east-1")
 SANDBOX_PORT = env_int("SANDBOX_PORT", 4566)
-# Where boto3 sends every call; None means AWS's real endpoints.
-AWS_ENDPOINT_URL: str | None = f"http://127.0.0.1:{SANDBOX_PORT}" if PHOTOSHARE_AWS == "local" else None
+_SANDBOX = PHOTOSHARE_AWS == "local"
+# Where the server sends every AWS call; None means AWS's real endpoints.
+AWS_ENDPOINT_URL: str | None = env_str("AWS_ENDPOINT_URL", f"http://127.0.0.1:{SANDBOX_PORT}" if _SANDBOX else "") or None
+# The same S3 as the browser reaches it (uploads, presigned photo URLs). Locally
+# on another host than the app's 127.0.0.1: browsers do not separate cookies by
+# port, so on one host whatever the S3 origin served could set the app's cookies.
+AWS_BROWSER_ENDPOINT_URL: str | None = env_str("AWS_BROWSER_ENDPOINT_URL", f"http://localhost:{SANDBOX_PORT}" if _SANDBOX else "") or None
 AWS_CONNECT_TIMEOUT = env_int("AWS_CONNECT_TIMEOUT", 5)  # seconds
 AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 10)  # seconds
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3)  # total tries per call, first one included
@@ -132,8 +137,9 @@ PHOTOSHARE_DEPLOYMENT_FILE = Path(
     env_str("PHOTOSHARE_DEPLOYMENT_FILE", str(VAR_DIR / f"deployment-{PHOTOSHARE_AWS}.json"))
 )
 PORT = env_int("PORT", 8000)
-# The browser origin allowed by the bucket's CORS rule: exactly the app's.
-APP_ORIGINS = env_list("APP_ORIGINS", [f"http://127.0.0.1:{PORT}", f"http://localhost:{PORT}"])
+# The browser origins allowed by the bucket's CORS rule: exactly the app's. Not
+# localhost, which is the sandbox's host as the browser sees it.
+APP_ORIGINS = env_list("APP_ORIGINS", [f"http://127.0.0.1:{PORT}"])
 ALLOW_GUESTS = env_bool("ALLOW_GUESTS", True)
 # New guest identities (GetId without a login) per client address per hour;
 # past it POST /api/credentials answers 429. A guest session reuses its own.
