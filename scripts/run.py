@@ -71,7 +71,9 @@ def main() -> int:
         _manage("migrate", "--noinput", "--verbosity", "0")
         _manage("seed_demo_users")
         print(
-            f"\n  Photoshare is at http://{HOST}:{port}/\n"
+            f"\n  Photoshare is at http://{HOST}:{port}/ (only there: localhost redirects to it)\n"
+            f"  The sandbox (S3 and every AWS API) is at http://localhost:{sandbox_port} for the browser, on another\n"
+            f"  host than the app's so the two share no cookies, and at http://{HOST}:{sandbox_port} for the server.\n"
             f"  Sign in as alice@example.com, bob@example.com or carol@example.com (moderator)\n"
             f"  with the password {os.environ.get('DEMO_PASSWORD', 'Photoshare-Demo-1')}. Ctrl-C stops the app and the sandbox.\n",
             flush=True,
