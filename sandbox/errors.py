@@ -54,6 +54,7 @@ class Failure(Enum):
     AMBIGUOUS = "ambiguous"  # two signals (target, Action, protocol) name different operations
     UNREAD_BODY = "unread-body"  # a body encoding the gateway does not parse for this protocol
     UNKNOWN_OPERATION = "unknown-operation"
+    INVALID_INPUT = "invalid-input"  # parameters moto could not process (the detail is logged)
 
 
 _SIG_MESSAGE = (
@@ -132,6 +133,11 @@ _TABLE.update({
         "rest-xml": ("NotImplemented", 501, "A header you provided implies functionality that is not implemented."),
         "query": ("InvalidAction", 400, "The action or operation requested is invalid. Verify that the action is typed correctly."),
         "json": ("UnknownOperationException", 400, "The operation is not known to this service."),
+    },
+    Failure.INVALID_INPUT: {
+        "rest-xml": ("InvalidArgument", 400, "The request's parameters are missing or invalid."),
+        "query": ("ValidationError", 400, "The request's parameters are missing or invalid."),
+        "json": ("InvalidParameterException", 400, "The request's parameters are missing or invalid."),
     },
 })
 

@@ -742,17 +742,32 @@ class Gateway:
                 user_pool_codes.code_check(request.operation, request.params)
             except AwsError as error:
                 return self._send(start_response, request, error, [])
-        status: list[str] = []
+        answer: list[tuple[str, list[tuple[str, str]]]] = []
 
         def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status.append(line)
-            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
-            return start_response(line, kept + cors_headers, exc_info)
+            answer.append((line, headers))
+            return lambda data: None  # moto's apps return their body; nothing writes
 
-        body = self.moto.app_for(request.service)(moto_environ(request, environ), start)
-        if coded and status[0].startswith("2"):
+        try:
+            result = self.moto.app_for(request.service)(moto_environ(request, environ), start)
+            try:
+                body = b"".join(result)  # held until moto's status is known to be no crash
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:  # moto fails on some inputs AWS would refuse (a missing parameter)
+            log.exception("moto failed on %s %s", request.service, request.operation)
+            answer.clear()
+        if not answer or answer[-1][0].startswith("5"):
+            log.warning("moto could not serve %s %s", request.service, request.operation)
+            return self._send(start_response, request, failure_error(Failure.INVALID_INPUT, request.service), cors_headers)
+        line, headers = answer[-1]
+        if coded and line.startswith("2"):
             user_pool_codes.code_after(request.operation, request.params, lifetime=self.code_ttl)
-        return body
+        kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+        start_response(line, kept + cors_headers)
+        return [body]
 
     @staticmethod
     def _outbox(request: Request, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -198,3 +198,89 @@ def test_guest_get_caller_identity_still_answers(sandbox, deployment):
     reply = signed(sandbox, guest, "sts", "POST", "/?Action=GetCallerIdentity&Version=2011-06-15", {}, b"")
     assert reply.status == 200, reply.text
     assert "CognitoIdentityCredentials" in reply.text
+
+
+# --- property: no mix of signals reaches a moto operation other than the one authorized
+
+PROPERTY_COUNT = 250  # requests; fixed seed, so a failure reproduces
+PROPERTY_SEED = 1208
+_P_TARGETS = [None, f"{IDP}.InitiateAuth", f"{IDP}.SignUp", f"{IDP}.ListUsers", f"{IDP}.AdminSetUserPassword", IDP,
+              "AWSCognitoIdentityService.GetId", "DynamoDB_20120810.GetItem", f"{IDP}.", "InitiateAuth"]
+_P_ACTIONS = [None, None, None, None, "AssumeRole", "GetCallerIdentity", "ListUserPools", "AdminSetUserPassword", "ListRoles", "InitiateAuth"]
+_P_TYPES = [None, "application/x-amz-json-1.1", "application/x-amz-json-1.1", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
+_P_SIGNERS = [None, "guest-sts", "guest-cognito-idp", "admin-sts", "admin-iam"]
+
+
+def _mixed_request(rng, dep: Deployment, guest: dict[str, str]) -> tuple[str | None, str, dict[str, str], bytes]:
+    """(signer, target path, headers, body) drawn from the pools above."""
+    target = rng.choice(_P_TARGETS)
+    query_action, body_action = rng.choice(_P_ACTIONS), rng.choice(_P_ACTIONS)
+    content_type = rng.choice(_P_TYPES)
+    fields = {"RoleArn": dep.roles["authenticated"], "RoleSessionName": "p", "UserPoolId": dep.user_pool_id, "MaxResults": "5"}
+    if body_action:
+        fields = {"Action": body_action, "Version": rng.choice(["2011-06-15", "2010-05-08"]), **fields}
+    shape = rng.choice(["json", "json-smuggled", "form", "multipart", "empty"])
+    if shape == "json":
+        body = json.dumps({"ClientId": dep.client_id, "AuthFlow": "USER_PASSWORD_AUTH", **fields}).encode()
+    elif shape == "json-smuggled":
+        body = json.dumps({"ClientId": "&" + urlencode(fields) + "&", "AuthFlow": "USER_PASSWORD_AUTH"}).encode()
+    elif shape == "form":
+        body = urlencode(fields).encode()
+    elif shape == "multipart":
+        multipart_type, body = _multipart(fields)
+        content_type = multipart_type if content_type == "multipart/form-data" else content_type
+    else:
+        body = b""
+    query = {"Action": query_action, "Version": "2011-06-15", "MaxResults": "5"} if query_action else {}
+    headers = {}
+    if target:
+        headers["X-Amz-Target"] = target
+    if content_type:
+        headers["Content-Type"] = content_type
+    return rng.choice(_P_SIGNERS), "/" + (f"?{urlencode(query)}" if query else ""), headers, body
+
+
+@pytest.fixture
+def moto_calls(monkeypatch) -> list[tuple[str, tuple[str, str | None] | None]]:
+    """What moto executed, per call: (operation, the gateway's decision for that request).
+
+    White-box on purpose: the property is about what moto *ran*, which no HTTP
+    answer shows reliably (a refused admin call and an executed one with bad
+    parameters can look alike). The sandbox runs in a thread of this process,
+    so wrapping moto's dispatch here sees every call; the gateway leaves its
+    decision in the environ it hands moto (`sandbox.decision`)."""
+    from moto.core.responses import BaseResponse
+
+    calls: list[tuple[str, tuple[str, str | None] | None]] = []
+    original = BaseResponse.call_action
+
+    def spy(self):
+        calls.append((self._get_action(), self.normalized_request.environ.get("sandbox.decision")))
+        return original(self)
+
+    monkeypatch.setattr(BaseResponse, "call_action", spy)
+    return calls
+
+
+def test_no_signal_mix_reaches_another_moto_operation(sandbox, deployment, moto_calls):
+    """Random mixes of X-Amz-Target, Action (query, body), Content-Type and body: moto runs only what was decided."""
+    rng = __import__("random").Random(PROPERTY_SEED)
+    _, guest = deployment.guest_credentials()
+    admin = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    statuses = []
+    for _ in range(PROPERTY_COUNT):
+        signer, target, headers, body = _mixed_request(rng, deployment, guest)
+        before = len(moto_calls)
+        if signer is None:
+            reply = send(sandbox, "POST", target, headers, body)
+        else:
+            who, service = signer.split("-", 1)
+            reply = signed(sandbox, guest if who == "guest" else admin, service, "POST", target, headers, body)
+        statuses.append(reply.status)
+        assert reply.status < 500, (signer, target, headers, body, reply.text)
+        for executed, decision in moto_calls[before:]:
+            assert decision is not None and executed == decision[1], (signer, target, headers, body, executed, decision)
+        if signer is None or signer.startswith("guest"):
+            assert "AssumeRoleResult" not in reply.text and "ClientSecret" not in reply.text
+    assert moto_calls, "no request reached moto: the property was never exercised"
+    assert len({op for op, _ in moto_calls}) >= 3, moto_calls  # both protocols, several operations
