@@ -18,6 +18,20 @@ function say(message) {
   status.textContent = message;
 }
 
+// The type the file's first bytes say, as the server sniffs them. S3 keeps the
+// Content-Type sent with the PUT, and the server refuses an image stored as
+// any type but its own, so a PNG named photo.jpg must still go as image/png.
+async function sniff(file) {
+  const head = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  const starts = (bytes, at = 0) => bytes.every((byte, i) => head[at + i] === byte);
+  const ascii = (text) => [...text].map((c) => c.charCodeAt(0));
+  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
+  if (starts(ascii("GIF87a")) || starts(ascii("GIF89a"))) return "image/gif";
+  if (starts(ascii("RIFF")) && starts(ascii("WEBP"), 8)) return "image/webp";
+  return null;
+}
+
 function objectUrl(credentials, key) {
   const path = [credentials.bucket, ...key.split("/")].map(encodeURIComponent).join("/");
   return `${credentials.endpoint}/${path}`;
@@ -30,7 +44,9 @@ async function upload(event) {
     say("Choose a photo first.");
     return;
   }
-  if (!(file.type in EXTENSIONS)) {
+  // Bytes that are no image go as the browser typed them: the server refuses them.
+  const type = (await sniff(file)) || file.type;
+  if (!(type in EXTENSIONS)) {
     say("That file is not a JPEG, PNG, GIF or WebP image.");
     return;
   }
@@ -44,7 +60,7 @@ async function upload(event) {
     say("Uploading…");
     const credentials = await credentialsGet({ url: form.dataset.credentialsUrl, csrfToken: form.dataset.csrfToken });
     const visibility = form.elements.public.checked ? "public" : "private";
-    const key = `${visibility}/${credentials.identityId}/${crypto.randomUUID()}.${EXTENSIONS[file.type]}`;
+    const key = `${visibility}/${credentials.identityId}/${crypto.randomUUID()}.${EXTENSIONS[type]}`;
     const aws = new AwsClient({
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,
@@ -56,7 +72,7 @@ async function upload(event) {
     const put = await aws.fetch(objectUrl(credentials, key), {
       method: "PUT",
       body: file,
-      headers: { "Content-Type": file.type },
+      headers: { "Content-Type": type },
     });
     if (!put.ok) {
       throw new Error(`S3 refused the upload (${put.status}).`);

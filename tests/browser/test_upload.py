@@ -49,3 +49,15 @@ def test_a_file_that_is_not_an_image_is_refused_and_removed(live_site, live_serv
     assert not Photo.objects.filter(owner=bob).exists()
     listed = sandbox.client("s3").list_objects_v2(Bucket=live_site.bucket, Prefix=f"private/{bob.identity_id}/")
     assert listed.get("KeyCount", 0) == 0
+
+
+def test_a_png_named_like_a_jpeg_goes_as_the_png_it_is(live_site, live_server, page, sandbox, settings):
+    """A PNG chosen as photo.jpg (the browser says image/jpeg): upload.js sends its own type, so it registers as image/png."""
+    sign_in(page, live_server.url, "carol@example.com", settings.DEMO_PASSWORD)
+    _upload(page, live_server.url, "photo.jpg", "image/jpeg", png_bytes())
+    page.wait_for_url(f"{live_server.url}/photos/")
+    photo = Photo.objects.get(owner=User.objects.get(email="carol@example.com"))
+    assert photo.content_type == "image/png" and photo.key.endswith(".png")
+    stored = sandbox.client("s3").head_object(Bucket=live_site.bucket, Key=photo.key)
+    assert stored["ContentType"] == "image/png" and stored["VersionId"] == photo.version_id
+    assert page.problems == []
