@@ -284,3 +284,61 @@ def test_no_signal_mix_reaches_another_moto_operation(sandbox, deployment, moto_
             assert "AssumeRoleResult" not in reply.text and "ClientSecret" not in reply.text
     assert moto_calls, "no request reached moto: the property was never exercised"
     assert len({op for op, _ in moto_calls}) >= 3, moto_calls  # both protocols, several operations
+
+
+# --- finding 5: the bucket comes from the path, never from Host --------------------
+
+def s3_signed_for_host(
+    kit: SandboxKit, creds: dict[str, str], method: str, host: str, path: str, body: bytes = b""
+) -> Reply:
+    """An S3 request signed for `Host: host` (so the signature is valid) and sent to the sandbox."""
+    from botocore.auth import S3SigV4Auth
+
+    path = quote(path, safe="/~")
+    request = AWSRequest(method=method, url=f"http://{host}{path}", data=body)
+    key = Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"], creds.get("aws_session_token"))
+    S3SigV4Auth(key, "s3", REGION).add_auth(request)
+    wire = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    return send(kit, method, path, {"Host": host, **wire}, body)
+
+
+@pytest.fixture(scope="module")
+def victim_bucket(sandbox: SandboxKit) -> str:
+    """Another bucket, which alice's credentials must never write."""
+    name = f"victim-{uuid.uuid4().hex[:8]}"
+    sandbox.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+VIRTUAL_HOSTS = ["{bucket}.{netloc}", "{bucket}.localhost:{port}", "{bucket}.s3.amazonaws.com", "s3.amazonaws.com",
+                 "{bucket}.s3.us-east-1.amazonaws.com", "evil.example:{port}"]
+
+
+@pytest.mark.parametrize("host", VIRTUAL_HOSTS)
+def test_virtual_hosted_bucket_is_refused(sandbox, deployment, victim_bucket, host):
+    """Finding 5: a PUT authorized for path-style bucket A, sent with Host: B.<domain>, is refused; B is untouched."""
+    identity, alice = deployment.user_credentials("carol")
+    where = urlsplit(sandbox.endpoint)
+    host = host.format(bucket=victim_bucket, netloc=where.netloc, port=where.port)
+    path = f"/{deployment.bucket}/private/{identity}/p.jpg"
+    reply = s3_signed_for_host(sandbox, alice, "PUT", host, path, b"smuggled")
+    assert reply.status == 400 and b"InvalidRequest" in reply.body, reply.text
+    assert sandbox.client("s3").list_objects_v2(Bucket=victim_bucket).get("KeyCount", 0) == 0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}"])
+def test_path_style_hosts_are_served(sandbox, deployment, host):
+    """The control: localhost and IP literals with a port are path-style, and the signature uses the Host sent."""
+    identity, carol = deployment.user_credentials("carol")
+    path = f"/{deployment.bucket}/private/{identity}/{uuid.uuid4().hex[:6]}.jpg"
+    reply = s3_signed_for_host(sandbox, carol, "PUT", host.format(port=urlsplit(sandbox.endpoint).port), path, b"ok")
+    assert reply.status == 200, reply.text
+
+
+def test_browser_on_localhost_and_server_on_loopback_ip_both_work(sandbox, deployment):
+    """boto3 pointed at http://localhost:<port> (the browser's origin) and at 127.0.0.1 both read the same object."""
+    identity, carol = deployment.user_credentials("carol")
+    key = f"private/{identity}/{uuid.uuid4().hex[:6]}.jpg"
+    sandbox.client("s3", carol).put_object(Bucket=deployment.bucket, Key=key, Body=b"same")
+    localhost = SandboxKit(endpoint=sandbox.endpoint.replace("127.0.0.1", "localhost"))
+    assert localhost.client("s3", carol).get_object(Bucket=deployment.bucket, Key=key)["Body"].read() == b"same"
