@@ -478,3 +478,100 @@ def test_expired_session_credentials_are_refused(expired, service, operation, co
     with pytest.raises(ClientError) as caught:
         getattr(client, operation)(**kwargs)
     assert _code_and_status(caught.value) == (code, status)
+
+
+# --- SigV4 strictness (issue 8, finding 12) ------------------------------------------
+
+OTHER_REGION = "eu-west-1"
+
+
+def _client_in(kit: SandboxKit, service: str, region: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=kit.endpoint,
+        region_name=region,
+        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}, signature_version="v4"),
+        **ADMIN,
+    )
+
+
+WRONG_REGION_CALLS = [
+    pytest.param("s3", lambda c: c.list_buckets(), "AuthorizationHeaderMalformed", 400, id="s3"),
+    pytest.param("sts", lambda c: c.get_caller_identity(), "SignatureDoesNotMatch", 403, id="sts"),
+    pytest.param("iam", lambda c: c.list_roles(), "SignatureDoesNotMatch", 403, id="iam"),
+    pytest.param("cognito-idp", lambda c: c.list_user_pools(MaxResults=1), "InvalidSignatureException", 400, id="cognito-idp"),
+    pytest.param("cognito-identity", lambda c: c.list_identity_pools(MaxResults=1), "InvalidSignatureException", 400, id="cognito-identity"),
+]
+
+
+@pytest.mark.parametrize("service, call, code, status", WRONG_REGION_CALLS)
+def test_scope_for_another_region_is_refused(sandbox, service, call, code, status):
+    """A correct signature scoped to eu-west-1 is refused by the us-east-1 endpoint, in the service's words."""
+    with pytest.raises(ClientError) as info:
+        call(_client_in(sandbox, service, OTHER_REGION))
+    assert _code_and_status(info.value) == (code, status)
+    if service == "s3":
+        assert "the region 'eu-west-1' is wrong; expecting 'us-east-1'" in info.value.response["Error"]["Message"]
+
+
+def test_presigned_url_for_another_region_is_refused(sandbox, users, photo):
+    """A presigned URL scoped to eu-west-1 is AuthorizationQueryParametersError, as S3 answers it."""
+    s3 = _client_in(sandbox, "s3", OTHER_REGION)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": users.bucket, "Key": photo.key}, ExpiresIn=60)
+    assert _s3_error(requests.get(url, timeout=TIMEOUT)) == ("AuthorizationQueryParametersError", 400)
+
+
+def _hand_signed_get(url: str, creds: Creds, *, scope_date: str | None = None, signed_headers: tuple[str, ...] = ("host", "x-amz-content-sha256", "x-amz-date")) -> requests.Response:
+    """A GET signed by the SigV4 recipe itself, so the signature is right even
+    where the request is wrong (another scope date, Host left unsigned)."""
+    import hmac
+    from urllib.parse import urlsplit
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    date_stamp = scope_date or amz_date[:8]
+    where = urlsplit(url)
+    values = {"host": where.netloc, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
+    canonical = "\n".join(
+        ["GET", where.path, "", "".join(f"{h}:{values[h]}\n" for h in signed_headers), ";".join(signed_headers), "UNSIGNED-PAYLOAD"]
+    )
+    scope = f"{date_stamp}/{REGION}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = f"AWS4{creds['aws_secret_access_key']}".encode()
+    for part in (date_stamp, REGION, "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers = {
+        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+        "x-amz-date": amz_date,
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={creds['aws_access_key_id']}/{scope}, "
+        f"SignedHeaders={';'.join(signed_headers)}, Signature={signature}",
+    }
+    if creds.get("aws_session_token"):
+        headers["x-amz-security-token"] = creds["aws_session_token"]
+    return requests.get(url, headers=headers, timeout=TIMEOUT)
+
+
+def _yesterday() -> str:
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).strftime("%Y%m%d")
+
+
+def test_hand_signed_get_is_accepted(sandbox, users, photo):
+    """The control for the cases below: the recipe, followed exactly, is served."""
+    response = _hand_signed_get(_object_url(sandbox, users.bucket, photo.key), users.alice)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"scope_date": "yesterday"}, id="scope-date-not-x-amz-date"),
+        pytest.param({"signed_headers": ("x-amz-content-sha256", "x-amz-date")}, id="host-not-signed"),
+    ],
+)
+def test_loose_signature_is_refused(sandbox, users, photo, options):
+    """A correctly computed signature over a scope dated another day, or without Host, is AuthorizationHeaderMalformed."""
+    if options.get("scope_date") == "yesterday":
+        options = {**options, "scope_date": _yesterday()}
+    response = _hand_signed_get(_object_url(sandbox, users.bucket, photo.key), users.alice, **options)
+    assert _s3_error(response) == ("AuthorizationHeaderMalformed", 400)
