@@ -350,3 +350,129 @@ def test_anonymous_list_bucket(cast: Cast) -> None:
     response = requests.get(f"{cast.kit.endpoint}/{cast.dep.bucket}?list-type=2&prefix=public/", timeout=HTTP_TIMEOUT)
     assert response.status_code == 403
     assert "<Code>AccessDenied</Code>" in response.text
+
+
+# --- sub-resources and versions map to their own actions (issue 8, finding 12) ----
+
+@dataclass(frozen=True)
+class Versioned:
+    """A versioned bucket with one object, and sessions of roles granted exact S3 action lists."""
+
+    kit: SandboxKit
+    bucket: str
+    key: str
+    version_id: str
+    sessions: dict[str, dict[str, str]]  # grant name -> boto3 kwargs
+
+    def s3(self, grant: str):
+        return self.kit.client("s3", self.sessions[grant])
+
+
+GRANTS = {
+    # ListBucket unconditionally: the action unknown sub-resources were once mistaken for.
+    "plain": ["s3:ListBucket", "s3:GetObject", "s3:DeleteObject", "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration"],
+    "versions": ["s3:GetObjectVersion", "s3:DeleteObjectVersion", "s3:ListBucketVersions", "s3:PutBucketVersioning",
+                 "s3:PutLifecycleConfiguration"],
+}
+
+
+@pytest.fixture(scope="module")
+def versioned(sandbox: SandboxKit) -> Versioned:
+    import json
+
+    suffix = uuid.uuid4().hex[:8]
+    bucket, key = f"versioned-{suffix}", "photo.jpg"
+    admin = sandbox.client("s3")
+    admin.create_bucket(Bucket=bucket)
+    admin.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    version_id = admin.put_object(Bucket=bucket, Key=key, Body=BODY)["VersionId"]
+    iam, sts = sandbox.client("iam"), sandbox.client("sts")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+    sessions = {}
+    for name, actions in GRANTS.items():
+        role = f"{name}-{suffix}"
+        arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}
+        ]}
+        iam.put_role_policy(RoleName=role, PolicyName="s3", PolicyDocument=json.dumps(policy))
+        c = sts.assume_role(RoleArn=arn, RoleSessionName=name)["Credentials"]
+        sessions[name] = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                          "aws_session_token": c["SessionToken"]}
+    return Versioned(sandbox, bucket, key, version_id, sessions)
+
+
+def _lifecycle() -> dict:
+    return {"Rules": [{"ID": "noncurrent", "Status": "Enabled", "Filter": {"Prefix": ""},
+                       "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]}
+
+
+VERSION_CALLS = {
+    "get-object": lambda v, s3: s3.get_object(Bucket=v.bucket, Key=v.key),
+    "head-object": lambda v, s3: s3.head_object(Bucket=v.bucket, Key=v.key),
+    "get-object-version": lambda v, s3: s3.get_object(Bucket=v.bucket, Key=v.key, VersionId=v.version_id),
+    "head-object-version": lambda v, s3: s3.head_object(Bucket=v.bucket, Key=v.key, VersionId=v.version_id),
+    "delete-object-version": lambda v, s3: s3.delete_object(Bucket=v.bucket, Key=v.key, VersionId="not-a-version"),
+    "list-object-versions": lambda v, s3: s3.list_object_versions(Bucket=v.bucket),
+    "get-bucket-versioning": lambda v, s3: s3.get_bucket_versioning(Bucket=v.bucket),
+    "put-bucket-versioning": lambda v, s3: s3.put_bucket_versioning(Bucket=v.bucket, VersioningConfiguration={"Status": "Enabled"}),
+    "put-lifecycle": lambda v, s3: s3.put_bucket_lifecycle_configuration(Bucket=v.bucket, LifecycleConfiguration=_lifecycle()),
+    "get-lifecycle": lambda v, s3: s3.get_bucket_lifecycle_configuration(Bucket=v.bucket),
+    "delete-objects-version": lambda v, s3: s3.delete_objects(
+        Bucket=v.bucket, Delete={"Objects": [{"Key": "gone.jpg", "VersionId": "not-a-version"}]}
+    ),
+}
+
+VERSION_CASES = [
+    # call, the grant that allows it (the other grant must be refused)
+    ("get-object", "plain"),
+    ("head-object", "plain"),
+    ("get-object-version", "versions"),
+    ("head-object-version", "versions"),
+    ("delete-object-version", "versions"),
+    ("list-object-versions", "versions"),
+    ("get-bucket-versioning", "plain"),
+    ("put-bucket-versioning", "versions"),
+    ("put-lifecycle", "versions"),
+    ("get-lifecycle", "plain"),
+    ("delete-objects-version", "versions"),
+]
+
+
+def _refused(call) -> bool:
+    try:
+        call()
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        return code in ("AccessDenied", "403")
+    return False
+
+
+@pytest.mark.parametrize("call, grant", VERSION_CASES)
+def test_version_requests_need_their_own_actions(versioned: Versioned, call: str, grant: str) -> None:
+    """versionId, ?versions, ?versioning and ?lifecycle map to the IAM actions AWS checks, and only those."""
+    other = next(g for g in GRANTS if g != grant)
+    run = VERSION_CALLS[call]
+    assert not _refused(lambda: run(versioned, versioned.s3(grant))), f"{call} refused with {GRANTS[grant]}"
+    assert _refused(lambda: run(versioned, versioned.s3(other))), f"{call} allowed with {GRANTS[other]}"
+
+
+UNKNOWN_SUBRESOURCES = ["object-lock", "replication", "policyStatus", "ownershipControls", "intelligent-tiering",
+                        "analytics", "inventory", "metrics", "no-such-thing"]
+
+
+@pytest.mark.parametrize("subresource", UNKNOWN_SUBRESOURCES)
+def test_unmapped_bucket_subresource_is_not_list_bucket(versioned: Versioned, subresource: str) -> None:
+    """GET ?<sub-resource> with only s3:ListBucket granted is AccessDenied: it fails closed, not as ListBucket."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = versioned.sessions["plain"]
+    url = f"{versioned.kit.endpoint}/{versioned.bucket}?{subresource}"
+    request = AWSRequest(method="GET", url=url)
+    S3SigV4Auth(Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"], creds["aws_session_token"]), "s3",
+                "us-east-1").add_auth(request)
+    response = requests.get(url, headers=dict(request.headers.items()), timeout=HTTP_TIMEOUT)
+    assert response.status_code == 403 and b"<Code>AccessDenied</Code>" in response.content, response.text
+    assert versioned.s3("plain").list_objects_v2(Bucket=versioned.bucket)["KeyCount"] == 1  # the control
