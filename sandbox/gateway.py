@@ -401,6 +401,7 @@ def moto_environ(request: Request, environ: Mapping[str, Any]) -> dict[str, Any]
             fresh["CONTENT_TYPE"] = FORM
         elif request.operation is None:  # the well-known documents
             path, body = request.raw_path, b""
+            fresh["HTTP_HOST"] = environ.get("HTTP_HOST", _NEUTRAL_HOST)  # jwks_uri is built from it
         else:
             # `&` and `=` only ever occur inside JSON strings, so escaping them
             # keeps the JSON and leaves moto's url-decoding of bodies nothing to find.
