@@ -788,7 +788,7 @@ class Gateway:
         return [body]
 
 
-_REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 501: "Not Implemented"}
+_REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 411: "Length Required", 501: "Not Implemented"}
 
 
 def _resource(request: Request, region: str) -> str:
