@@ -24,7 +24,7 @@ from accounts.cognito import CognitoError
 from accounts.models import User
 from accounts.services import SESSION_TOKENS
 from accounts.views import CODE_LIMITS, MESSAGES, SIGN_IN_LIMITS
-from tests.site_fixtures import STRONG_PASSWORD
+from tests.site_fixtures import STRONG_PASSWORD, browser_endpoint
 
 SIGN_UP, CONFIRM, RESEND = "/accounts/sign-up/", "/accounts/confirm/", "/accounts/confirm/resend/"
 SIGN_IN, SIGN_OUT = "/accounts/sign-in/", "/accounts/sign-out/"
@@ -426,7 +426,7 @@ def test_pages_carry_a_csp_without_inline_script_that_lets_the_browser_reach_the
     csp = _csp(response)
     assert csp["script-src"] == ["'self'"]
     assert not {"'unsafe-inline'", "'unsafe-eval'"} & set(csp.get("default-src", []) + csp["script-src"])
-    assert set(csp["connect-src"]) == {"'self'", sandbox.endpoint}
+    assert set(csp["connect-src"]) == {"'self'", browser_endpoint(sandbox)}
     assert csp["frame-ancestors"] == ["'none'"]
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.content.decode())
     assert not re.search(r"\son[a-z]+=", response.content.decode())  # no inline event handlers either
