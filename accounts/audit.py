@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from accounts.models import AuditEvent
-from photoshare.http import client_address
+from core.http import client_address
 
 log = logging.getLogger("photoshare.audit")
 

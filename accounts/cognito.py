@@ -2,7 +2,7 @@
 codes, sign-out) and the identity pool (`GetId`, `GetCredentialsForIdentity`).
 
 The only module that talks to cognito-idp and cognito-identity. Calls have
-explicit timeouts and retries (photoshare.aws), and botocore's ClientError
+explicit timeouts and retries (core.aws), and botocore's ClientError
 becomes `CognitoError` with AWS's code, which views map to fixed messages.
 """
 
@@ -21,8 +21,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from photoshare.aws import client_kwargs, settings_key
-from photoshare.deployment import deployment_get
+from core.aws import client_kwargs, settings_key
+from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from accounts.cognito import CognitoError, Credentials
 from accounts.models import AuditEvent, User
 from accounts.ratelimit import address_key, too_many
 from accounts.tokens import InvalidToken, id_token_verify
-from photoshare.deployment import deployment_get
-from photoshare.http import client_address
+from core.deployment import deployment_get
+from core.http import client_address
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import jwt
 from django.conf import settings
 
 from accounts import cognito
-from photoshare.deployment import deployment_get
+from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
 

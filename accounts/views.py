@@ -41,9 +41,9 @@ from accounts.services import (
     session_sign_in,
     session_sign_out,
 )
-from photoshare.aws import s3_browser_endpoint
-from photoshare.deployment import deployment_get
-from photoshare.http import client_address, json_answer, json_error
+from core.aws import s3_browser_endpoint
+from core.deployment import deployment_get
+from core.http import client_address, json_answer, json_error
 
 log = logging.getLogger(__name__)
 

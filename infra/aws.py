@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from django.conf import settings
 
-from photoshare.aws import client_kwargs, settings_key
+from core.aws import client_kwargs, settings_key
 
 log = logging.getLogger(__name__)
 

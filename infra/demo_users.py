@@ -15,7 +15,7 @@ from django.conf import settings
 
 from infra import aws
 from infra.provision import MODERATORS
-from photoshare.deployment import deployment_get
+from core.deployment import deployment_get
 
 
 class LocalOnly(Exception):

@@ -29,8 +29,8 @@ from django.conf import settings
 from infra import aws
 from infra.demo_users import DEMO_USERS
 from infra.provision import MODERATORS
-from photoshare.deployment import Deployment
-from sandbox.iam_policy import Decision, evaluate
+from core.deployment import Deployment
+from iampolicy import Decision, evaluate
 
 COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
 AUD = f"{COGNITO_IDENTITY}:aud"

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from infra import aws
-from photoshare.deployment import Deployment, deployment_save
+from core.deployment import Deployment, deployment_save
 
 Report = Callable[[str], None]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from photoshare.aws import s3_browser_endpoint
+from core.aws import s3_browser_endpoint
 
 
 def s3_origins() -> list[str]:

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.csrf import csrf_failure as django_csrf_failure
 
-from photoshare.http import json_error
+from core.http import json_error
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -38,7 +38,7 @@ import botocore.session
 
 from sandbox import cors, identity_pool, moto_seams, s3_actions, sigv4, user_pool_codes
 from sandbox.errors import AwsError, Failure, failure_error, render, wrong_region_error
-from sandbox.iam_policy import Decision, evaluate
+from iampolicy import Decision, evaluate
 from sandbox.persistence import SharedLock
 from sandbox.sessions import session_get
 from sandbox.web_identity import assume_role_with_web_identity

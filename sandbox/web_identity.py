@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox import moto_seams
 from sandbox.errors import AwsError
-from sandbox.iam_policy import evaluate
+from iampolicy import evaluate
 from sandbox.sessions import session_create
 
 ISSUER = "https://cognito-identity.amazonaws.com"

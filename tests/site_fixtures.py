@@ -25,7 +25,7 @@ from django.test import Client, override_settings
 from accounts import cognito
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_deprovision, deployment_provision
-from photoshare.deployment import Deployment
+from core.deployment import Deployment
 from tests.sandbox_kit import SandboxKit, start_kit
 
 # The settings that say which deployment and where; restored for the teardown,

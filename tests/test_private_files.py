@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from photoshare.deployment import Deployment, deployment_save
+from core.deployment import Deployment, deployment_save
 
 ROOT = Path(__file__).resolve().parent.parent
 

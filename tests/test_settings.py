@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from photoshare.deployment import ENVIRONMENT
+from core.deployment import ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent
 READ = re.compile(r"""env_(?:str|int|bool|list|required)\(\s*["']([A-Z0-9_]+)["']""")
 DIRECT = re.compile(r"""os\.environ(?:\.get)?[\[(]\s*["']([A-Z0-9_]+)["']""")
-APP_PACKAGES = ("photoshare", "accounts", "uploads", "infra", "scripts")
+APP_PACKAGES = ("photoshare", "core", "accounts", "uploads", "infra", "scripts")
 
 
 def _read_by_code() -> set[str]:

@@ -27,8 +27,8 @@ from django.conf import settings
 from botocore.exceptions import BotoCoreError, ClientError
 from storages.backends.s3 import S3Storage
 
-from photoshare.aws import SANDBOX_ADMIN_KEYS, settings_key
-from photoshare.deployment import deployment_get
+from core.aws import SANDBOX_ADMIN_KEYS, settings_key
+from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
 

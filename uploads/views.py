@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from photoshare.http import JsonBodyRefused, json_answer, json_error, json_object_read
+from core.http import JsonBodyRefused, json_answer, json_error, json_object_read
 from uploads.services import (
     MAX_PHOTO_BYTES,
     PhotoRejected,

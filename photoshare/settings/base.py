@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from photoshare.env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("PHOTOSHARE_VAR_DIR", str(BASE_DIR / "var")))
@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "core",
     "accounts",
     "uploads",
     "infra",
@@ -52,7 +53,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Reverse proxies (load balancer, CDN) in front of the app that append the
 # address they saw to X-Forwarded-For; 0 believes REMOTE_ADDR only. The client
-# address it gives (photoshare.http.client_address) keys rate limits and audit.
+# address it gives (core.http.client_address) keys rate limits and audit.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 WSGI_APPLICATION = "photoshare.wsgi.application"
 
@@ -130,7 +131,7 @@ AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 10)  # seconds
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3)  # total tries per call, first one included
 
 # The deployment: names that `provision` creates, and the file it writes the
-# resulting IDs to (read back by photoshare.deployment).
+# resulting IDs to (read back by core.deployment).
 PHOTOSHARE_NAME = env_str("PHOTOSHARE_NAME", "photoshare")
 PHOTOSHARE_BUCKET = env_str("PHOTOSHARE_BUCKET", f"{PHOTOSHARE_NAME}-photos" if PHOTOSHARE_AWS == "local" else "")
 PHOTOSHARE_DEPLOYMENT_FILE = Path(

@@ -1,6 +1,6 @@
 """Local development: the sandbox, DEBUG on, a throwaway secret key."""
 
-from photoshare.env import env_list, env_str
+from core.env import env_list, env_str
 from photoshare.settings.base import *  # noqa: F403
 
 DEBUG = True

@@ -1,7 +1,7 @@
 """Production: HTTPS only, secrets from the environment, and clean under
 `manage.py check --deploy`."""
 
-from photoshare.env import env_int, env_list, env_required
+from core.env import env_int, env_list, env_required
 from photoshare.settings.base import *  # noqa: F403
 
 DEBUG = False

@@ -15,7 +15,7 @@ import requests
 
 from accounts import cognito
 from accounts.cognito import CognitoError
-from photoshare.deployment import deployment_get
+from core.deployment import deployment_get
 from sandbox.server import free_port
 from tests.site_fixtures import STRONG_PASSWORD
 

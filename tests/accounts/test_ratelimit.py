@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from accounts import views
 from accounts.models import AuditEvent
 from accounts.ratelimit import address_key
-from photoshare.http import client_address
+from core.http import client_address
 from tests.accounts.test_views import SIGN_IN, clear_of_window_edge
 from tests.site_fixtures import STRONG_PASSWORD
 

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import hmac
 
-from photoshare.deployment import Deployment
+from core.deployment import Deployment
 from tests.sandbox_kit import SandboxKit, as_boto3
 
 

@@ -18,7 +18,7 @@ from django.test import override_settings
 
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_deprovision, deployment_provision
-from photoshare.deployment import Deployment
+from core.deployment import Deployment
 from tests.infra.actors import guest_credentials, user_credentials
 from tests.sandbox_kit import SandboxKit
 

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from infra.provision import deployment_provision
-from photoshare.deployment import deployment_get
+from core.deployment import deployment_get
 from sandbox.server import free_port
 from tests.infra.actors import sign_in
 

@@ -22,7 +22,7 @@ from django.core.management import call_command
 
 from infra import doctor
 from infra.management.commands.doctor import CANNOT_READ
-from photoshare.deployment import Deployment
+from core.deployment import Deployment
 
 COGNITO = "cognito-identity.amazonaws.com"
 EXPECTED_ORIGIN = "http://127.0.0.1:8000"

@@ -21,7 +21,7 @@ from infra.provision import (
     policy_render,
     server_policy_path,
 )
-from photoshare.deployment import Deployment, deployment_get
+from core.deployment import Deployment, deployment_get
 from tests.infra.actors import sign_in
 from tests.sandbox_kit import SandboxKit
 

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from infra.doctor import deployment_audit, deployment_inspect, report_json, report_text
 from infra.management.errors import command_errors
-from photoshare.deployment import deployment_get
+from core.deployment import deployment_get
 
 CANNOT_READ = "doctor: cannot read the deployment, so nothing was audited."
 EXIT_FINDINGS, EXIT_UNREADABLE = 1, 2

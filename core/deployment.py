@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from photoshare.env import env_str
+from core.env import env_str
 
 
 @dataclass(frozen=True)

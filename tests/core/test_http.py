@@ -1,4 +1,4 @@
-"""The JSON limits of photoshare.http, through the one JSON API that reads a
+"""The JSON limits of core.http, through the one JSON API that reads a
 body (POST /api/photos) with a signed-in user's test client: every body an
 attacker can send is a 400 {"error": ...}, never a 500, and the detail is
 logged rather than shown."""
@@ -10,7 +10,7 @@ import json
 import pytest
 from django.test import Client
 
-from photoshare.http import JSON_MAX_DEPTH, JsonBodyRefused, TOO_LARGE, json_object_read
+from core.http import JSON_MAX_DEPTH, JsonBodyRefused, TOO_LARGE, json_object_read
 from uploads.views import REGISTER_BODY_MAX
 
 API = "/api/photos"
@@ -72,7 +72,7 @@ def test_the_reason_is_logged_not_shown(member_client, caplog):
     """The nested array's refusal names the depth in the log; the answer says nothing about it."""
     response = _post(member_client, _nested(4000))
     assert "depth" not in response.content.decode()
-    assert any("depth" in r.getMessage() and r.name == "photoshare.http" for r in caplog.records)
+    assert any("depth" in r.getMessage() and r.name == "core.http" for r in caplog.records)
 
 
 # What json_object_read accepts, checked on the parsed value.

@@ -1,0 +1,6 @@
+"""IAM policy evaluation, standard library only, for the sandbox (which
+enforces policies) and for `doctor` (which audits them)."""
+
+from iampolicy.evaluator import Decision, evaluate, like, substitute
+
+__all__ = ["Decision", "evaluate", "like", "substitute"]
