@@ -26,6 +26,15 @@ from typing import Any
 Context = Mapping[str, str | Sequence[str]]  # condition keys are lower-cased
 
 
+class Mode(Enum):
+    """Who is asking. An enforcer fails closed: what it does not understand
+    never allows. An auditor fails open: what it does not understand may
+    apply, so it is reported rather than missed."""
+
+    ENFORCE = "enforce"
+    AUDIT = "audit"
+
+
 class Decision(Enum):
     ALLOW = "Allow"
     DENY = "Deny"  # an explicit Deny matched
@@ -254,6 +263,7 @@ def evaluate(
     action: str,
     resource: str = "*",
     context: Context,
+    mode: Mode,
     principal: Mapping[str, str] | None = None,
 ) -> Decision:
     """Decide `action` on `resource` under the policy `documents` (JSON text).

@@ -30,7 +30,7 @@ from infra import aws
 from infra.demo_users import DEMO_USERS
 from infra.provision import MODERATORS
 from core.deployment import Deployment
-from iampolicy import Decision, evaluate
+from iampolicy import Decision, Mode, evaluate
 
 COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
 AUD = f"{COGNITO_IDENTITY}:aud"
@@ -515,11 +515,11 @@ def _allows(s: Snapshot, role: Role, probe: Probe, context: Mapping[str, Any]) -
     request = dict(context)
     if probe.prefix is not None:
         request["s3:prefix"] = probe.prefix
-    decisions = [evaluate(role.policies, action=probe.action, resource=probe.resource, context=request)]
+    decisions = [evaluate(role.policies, action=probe.action, resource=probe.resource, context=request, mode=Mode.AUDIT)]
     if s.bucket_policy and probe.resource.startswith(f"arn:aws:s3:::{s.deployment.bucket}"):
         decisions.append(
             evaluate(
-                [s.bucket_policy], action=probe.action, resource=probe.resource, context=request, principal={"AWS": role.arn}
+                [s.bucket_policy], action=probe.action, resource=probe.resource, context=request, mode=Mode.AUDIT, principal={"AWS": role.arn}
             )
         )
     if Decision.DENY in decisions:
@@ -598,7 +598,7 @@ def _check_listbucket(s: Snapshot, ids: _Ids) -> list[Finding]:
 
 
 def _trusts(role: Role, *, action: str, context: Mapping[str, Any], principal: Mapping[str, str]) -> bool:
-    return evaluate([role.trust], action=action, resource=role.arn, context=context, principal=principal).allowed
+    return evaluate([role.trust], action=action, resource=role.arn, context=context, mode=Mode.AUDIT, principal=principal).allowed
 
 
 def _check_trust(s: Snapshot, ids: _Ids) -> list[Finding]:

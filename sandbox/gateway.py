@@ -38,7 +38,7 @@ import botocore.session
 
 from sandbox import cors, identity_pool, moto_seams, s3_actions, sigv4, user_pool_codes
 from sandbox.errors import AwsError, Failure, failure_error, render, wrong_region_error
-from iampolicy import Decision, evaluate
+from iampolicy import Decision, Mode, evaluate
 from sandbox.persistence import SharedLock
 from sandbox.sessions import session_get
 from sandbox.web_identity import assume_role_with_web_identity
@@ -661,7 +661,7 @@ class Gateway:
             needs = [s3_actions.Need(action, _resource(request, self._region(request)))]
         for need in needs:
             context = {**principal.context, **need.context}
-            decision = evaluate(principal.policies, action=need.action, resource=need.resource, context=context)
+            decision = evaluate(principal.policies, action=need.action, resource=need.resource, context=context, mode=Mode.ENFORCE)
             if not decision.allowed:
                 why = "with an explicit deny in an identity-based policy" if decision is Decision.DENY else (
                     f"because no identity-based policy allows the {need.action} action"

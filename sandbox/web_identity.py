@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox import moto_seams
 from sandbox.errors import AwsError
-from iampolicy import evaluate
+from iampolicy import Mode, evaluate
 from sandbox.sessions import session_create
 
 ISSUER = "https://cognito-identity.amazonaws.com"
@@ -55,6 +55,7 @@ def trust_allows(role: moto_seams.RoleView, context: Mapping[str, Any]) -> bool:
         action="sts:AssumeRoleWithWebIdentity",
         resource=role.arn,
         context={k.lower(): v for k, v in context.items()},
+        mode=Mode.ENFORCE,
         principal={"Federated": PROVIDER},
     )
     return decision.allowed
