@@ -1,68 +1,239 @@
-"""How every boto3 client of the app is built: one endpoint, one region,
-explicit timeouts and retries.
+"""Every boto3 client of the app, and what becomes of botocore's errors.
 
-The wrapper modules (`accounts/cognito.py`, `uploads/storage.py`,
-`infra/aws.py`) each create their own clients with these keyword arguments;
-this module only decides what the arguments are, so it needs botocore's
-`Config` and not boto3 itself.
+The wrapper modules (`accounts/cognito.py` for Cognito, `uploads/storage.py`
+for S3, `infra/aws.py` for the admin plane) get their clients from
+`aws_client()` and run their calls inside `aws_errors()`: so every outbound
+call has the same explicit timeouts and retries, and every failure reaches
+the callers as one of the few exceptions below, with AWS's code kept for the
+log. Nothing outside those modules needs botocore.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
+import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError as BotoConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+)
 from django.conf import settings
 
-# The sandbox's account admin (see sandbox/README section); never used on AWS.
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# The sandbox's account admin; the sandbox accepts these keys for the
+# server's own calls. Never used on AWS, where boto3's usual chain applies.
 SANDBOX_ADMIN_KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
-def settings_key() -> tuple[Any, ...]:
-    """Everything an AWS client depends on. Modules cache their clients by this
-    value: building one costs tens of milliseconds, and tests point the
-    settings at a new sandbox deployment."""
+# --- clients ----------------------------------------------------------------------------
+
+
+def endpoint_url(service: str, *, browser: bool = False) -> str | None:
+    """Where `service` is reached: the sandbox locally, AWS's own endpoint
+    otherwise (None lets botocore choose it for the region).
+
+    `browser=True` is the S3 endpoint the browser sends its requests to, so
+    what the server presigns for it: locally that is another host than the
+    server's (localhost, the app being on 127.0.0.1), so the S3 origin and the
+    app share no cookies."""
+    if browser:
+        if service != "s3":
+            raise ValueError(f"the browser reaches only S3 directly, not {service}")
+        return settings.AWS_BROWSER_ENDPOINT_URL or settings.AWS_ENDPOINT_URL
+    return settings.AWS_ENDPOINT_URL
+
+
+def s3_browser_endpoint() -> str:
+    """The S3 endpoint the browser signs its requests for (path-style locally)."""
+    return endpoint_url("s3", browser=True) or f"https://s3.{settings.AWS_REGION}.amazonaws.com"
+
+
+def aws_client(service: str, *, signed: bool = True, browser: bool = False) -> Any:
+    """The boto3 client for `service`, built once per configuration.
+
+    `signed=False` is for the public Cognito APIs (GetId, InitiateAuth,
+    GetCredentialsForIdentity...), which AWS serves without credentials: the
+    app client secret or the ID token is what proves the caller."""
+    return _client_for(service, signed, endpoint_url(service, browser=browser), *_configuration())
+
+
+def _configuration() -> tuple[str, str, int, int, int]:
     return (
         settings.PHOTOSHARE_AWS,
-        settings.AWS_ENDPOINT_URL,
         settings.AWS_REGION,
-        settings.AWS_CONNECT_TIMEOUT,
-        settings.AWS_READ_TIMEOUT,
+        settings.AWS_CONNECT_TIMEOUT,  # seconds
+        settings.AWS_READ_TIMEOUT,  # seconds
         settings.AWS_MAX_ATTEMPTS,
     )
 
 
-def client_kwargs(*, signed: bool = True) -> dict[str, Any]:
-    """boto3.client(service, **client_kwargs()) for the configured AWS.
+@functools.cache
+def _client_for(service: str, signed: bool, endpoint: str | None, *configuration: Any) -> Any:
+    # Keyed by every value a client depends on: boto3 clients are thread-safe
+    # and cost tens of milliseconds to build, and tests point the settings at
+    # another sandbox.
+    return boto3.client(service, **_client_kwargs(signed, endpoint, *configuration))
 
-    `signed=False` is for the public Cognito APIs (GetId, InitiateAuth...),
-    which AWS serves without credentials."""
+
+def _client_kwargs(
+    signed: bool,
+    endpoint: str | None,
+    mode: str,
+    region: str,
+    connect_timeout: int,
+    read_timeout: int,
+    max_attempts: int,
+) -> dict[str, Any]:
     config = Config(
-        region_name=settings.AWS_REGION,
-        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
-        read_timeout=settings.AWS_READ_TIMEOUT,
-        retries={"max_attempts": settings.AWS_MAX_ATTEMPTS, "mode": "standard"},
-        s3={"addressing_style": "path" if settings.PHOTOSHARE_AWS == "local" else "virtual"},
-        signature_version="s3v4" if signed else None,
+        region_name=region,
+        connect_timeout=connect_timeout,  # seconds
+        read_timeout=read_timeout,  # seconds
+        # total_max_attempts counts the first try; botocore's max_attempts would not.
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
+        # The sandbox serves one host, so its buckets are in the path.
+        s3={"addressing_style": "path" if mode == "local" else "virtual"},
+        # SigV4 for everything signed (S3 refuses SigV2 presigned URLs).
+        signature_version="s3v4" if signed else UNSIGNED,
     )
-    kwargs: dict[str, Any] = {"region_name": settings.AWS_REGION, "config": config}
-    if settings.AWS_ENDPOINT_URL:
-        kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
-    if settings.PHOTOSHARE_AWS == "local":
+    kwargs: dict[str, Any] = {"region_name": region, "config": config}
+    if endpoint:
+        kwargs["endpoint_url"] = endpoint
+    if mode == "local":
         kwargs.update(SANDBOX_ADMIN_KEYS)
-    if not signed:
-        from botocore import UNSIGNED
-
-        kwargs["config"] = config.merge(Config(signature_version=UNSIGNED))
     return kwargs
 
 
-def s3_browser_endpoint() -> str:
-    """The S3 endpoint the browser signs its requests for (path-style locally).
+# --- errors -----------------------------------------------------------------------------
 
-    Not AWS_ENDPOINT_URL: locally the browser must reach the sandbox on another
-    host than the app's (localhost, the app being on 127.0.0.1), so the S3
-    origin and the app share no cookies."""
-    if settings.AWS_BROWSER_ENDPOINT_URL:
-        return settings.AWS_BROWSER_ENDPOINT_URL
-    return f"https://s3.{settings.AWS_REGION}.amazonaws.com"
+
+class AwsCallError(Exception):
+    """An AWS call failed. `code` is AWS's error code (or botocore's exception
+    name), `operation` the API operation, `detail` AWS's message: all for the
+    log and for branching, never for showing to a person."""
+
+    def __init__(self, code: str, detail: str = "", *, operation: str = "") -> None:
+        super().__init__(f"{operation or 'AWS'}: {code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.operation = operation
+
+
+class NotFound(AwsCallError):
+    """The resource (or the configuration asked for) does not exist."""
+
+
+class AlreadyExists(AwsCallError):
+    """A resource of that name exists already (possibly in another account, for buckets)."""
+
+
+class AccessDenied(AwsCallError):
+    """The caller's credentials lack a permission."""
+
+
+class Unreachable(AwsCallError):
+    """No answer in time from the endpoint: not running, no network, or a
+    connect or read timeout after every retry."""
+
+
+class NoCredentials(AwsCallError):
+    """boto3 found no credentials in its usual chain (AWS mode only)."""
+
+
+_NOT_FOUND = {
+    "404",
+    "NotFound",
+    "NoSuchBucket",
+    "NoSuchBucketPolicy",
+    "NoSuchKey",
+    "NoSuchEntity",
+    "NoSuchCORSConfiguration",
+    "NoSuchLifecycleConfiguration",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ResourceNotFoundException",
+    "UserNotFoundException",
+}
+_ALREADY_EXISTS = {
+    "BucketAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+    "EntityAlreadyExists",
+    "GroupExistsException",
+    "UsernameExistsException",
+}
+_ACCESS_DENIED = {"403", "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidClientTokenId"}
+
+
+def aws_error(exc: Exception, *, operation: str = "") -> AwsCallError:
+    """Ours for one of botocore's exceptions (anything else is returned as a
+    plain AwsCallError named after its class)."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "") or "Unknown")
+        kind: type[AwsCallError] = (
+            NotFound
+            if code in _NOT_FOUND
+            else AlreadyExists
+            if code in _ALREADY_EXISTS
+            else AccessDenied
+            if code in _ACCESS_DENIED
+            else AwsCallError
+        )
+        return kind(code, str(error.get("Message", "")), operation=exc.operation_name or operation)
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # refused, DNS, connect and read timeouts
+        return Unreachable(type(exc).__name__, str(exc), operation=operation)
+    if isinstance(exc, NoCredentialsError):
+        return NoCredentials("NoCredentials", str(exc), operation=operation)
+    return AwsCallError(type(exc).__name__, str(exc), operation=operation)
+
+
+@contextlib.contextmanager
+def aws_errors(operation: str = "") -> Iterator[None]:
+    """Run AWS calls with botocore's exceptions turned into ours. Logging is
+    the caller's: it knows whether a NotFound is news or the expected answer."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise aws_error(exc, operation=operation) from exc
+
+
+def aws_translated(function: Callable[P, R]) -> Callable[P, R]:
+    """`aws_errors()` around a whole function, named after it."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with aws_errors(function.__name__):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+# --- names AWS derives from the deployment ----------------------------------------------
+
+
+def user_pool_provider_name(*, user_pool_id: str, region: str | None = None) -> str:
+    """The identity pool's login key (and provider name) for a user pool:
+    `cognito-idp.<region>.amazonaws.com/<poolId>`. The issuer of the pool's
+    tokens is the same with `https://` in front.
+    https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-integrating-user-pools-with-identity-pools.html"""
+    return f"cognito-idp.{region or settings.AWS_REGION}.amazonaws.com/{user_pool_id}"
+
+
+def settings_key() -> tuple[Any, ...]:
+    """Everything an AWS client depends on, for modules that cache objects
+    built on one (a JWKS client per pool...)."""
+    return (settings.AWS_ENDPOINT_URL, settings.AWS_BROWSER_ENDPOINT_URL, *_configuration())
+
+
+def client_kwargs(*, signed: bool = True) -> dict[str, Any]:
+    """Transitional, until accounts/cognito.py calls aws_client(): the
+    keyword arguments aws_client() builds a Cognito client with."""
+    return _client_kwargs(signed, endpoint_url("cognito-idp"), *_configuration())

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from core.aws import user_pool_provider_name
 from core.env import env_str
 
 
@@ -33,7 +34,7 @@ class Deployment:
     @property
     def provider(self) -> str:
         """The identity pool's login key for this user pool."""
-        return f"cognito-idp.{settings.AWS_REGION}.amazonaws.com/{self.user_pool_id}"
+        return user_pool_provider_name(user_pool_id=self.user_pool_id)
 
 
 # Field -> environment variable that overrides the file.

@@ -1,132 +1,32 @@
 """The AWS admin plane that `provision`, `deprovision`, `seed_demo_users` and
 `doctor` drive: Cognito user pools and identity pools, IAM roles, and the
-bucket's configuration. The only module in `infra/` that imports boto3.
+bucket's configuration. The only module in `infra/` that calls AWS.
 
 Each function is one AWS call (or one paginated listing) with keyword-only
 arguments, so the callers read as a list of decisions, not of API plumbing.
-botocore's errors become the few exceptions below, named for what a caller
-branches on; everything else is `AwsError` with AWS's code kept for the log.
+Clients and errors come from `core.aws`: botocore's errors become a few
+exceptions named for what a caller branches on (`NotFound`, `AlreadyExists`,
+`AccessDenied`, `Unreachable`); everything else is `AwsCallError` with AWS's
+code kept for the log.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 from collections.abc import Callable, Iterator
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from django.conf import settings
 
-from core.aws import client_kwargs, settings_key
+from core.aws import aws_client, aws_errors, aws_translated
 
-log = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
+# Re-exported: the callers branch on `aws.NotFound`, `aws.AlreadyExists`...
+from core.aws import AccessDenied, AlreadyExists, AwsCallError, NoCredentials, NotFound, Unreachable  # noqa: F401
 
 PAGE_SIZE = 60  # items per page; the Cognito list APIs' maximum
 
 
-# --- errors -----------------------------------------------------------------------------
-
-
-class AwsError(Exception):
-    """An AWS call failed; `code` is AWS's error code, for the log."""
-
-    def __init__(self, message: str, *, code: str = "", operation: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.operation = operation
-
-
-class NotFound(AwsError):
-    """The resource (or the configuration asked for) does not exist."""
-
-
-class AlreadyExists(AwsError):
-    """A resource of that name exists already (possibly in another account, for buckets)."""
-
-
-class AccessDenied(AwsError):
-    """The caller's credentials lack a permission."""
-
-
-class Unreachable(AwsError):
-    """No answer from the endpoint (the sandbox not running, no network)."""
-
-
-class NoCredentials(AwsError):
-    """boto3 found no credentials in its usual chain (AWS mode only)."""
-
-
-_NOT_FOUND = {
-    "404",
-    "NotFound",
-    "NoSuchBucket",
-    "NoSuchEntity",
-    "NoSuchCORSConfiguration",
-    "NoSuchLifecycleConfiguration",
-    "NoSuchPublicAccessBlockConfiguration",
-    "ResourceNotFoundException",
-    "UserNotFoundException",
-}
-_ALREADY_EXISTS = {
-    "BucketAlreadyExists",
-    "BucketAlreadyOwnedByYou",
-    "EntityAlreadyExists",
-    "GroupExistsException",
-    "UsernameExistsException",
-}
-_ACCESS_DENIED = {"403", "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidClientTokenId"}
-
-
-def _translated(function: Callable[P, R]) -> Callable[P, R]:
-    """Turn botocore's exceptions into ours, naming the operation."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        name = function.__name__
-        try:
-            return function(*args, **kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
-            message = f"{exc.operation_name}: {code}: {error.get('Message', '')}"
-            kind = (
-                NotFound
-                if code in _NOT_FOUND
-                else AlreadyExists
-                if code in _ALREADY_EXISTS
-                else AccessDenied
-                if code in _ACCESS_DENIED
-                else AwsError
-            )
-            raise kind(message, code=code, operation=exc.operation_name) from exc
-        except EndpointConnectionError as exc:
-            raise Unreachable(str(exc), code="EndpointConnectionError", operation=name) from exc
-        except NoCredentialsError as exc:
-            raise NoCredentials(str(exc), code="NoCredentials", operation=name) from exc
-        except BotoCoreError as exc:
-            raise AwsError(str(exc), code=type(exc).__name__, operation=name) from exc
-
-    return wrapper
-
-
-# --- clients ----------------------------------------------------------------------------
-
-_clients: dict[tuple[Any, ...], Any] = {}
-
-
 def _client(service: str) -> Any:
-    """One client per service and configuration: building one costs tens of
-    milliseconds, and tests point the settings at a new sandbox per session."""
-    key = (service, *settings_key())
-    client = _clients.get(key)
-    if client is None:
-        client = _clients[key] = boto3.client(service, **client_kwargs())
-    return client
+    return aws_client(service)
 
 
 def _pages(call: Callable[..., dict[str, Any]], items: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -143,24 +43,24 @@ def _pages(call: Callable[..., dict[str, Any]], items: str, **params: Any) -> It
 # --- user pools (cognito-idp) ----------------------------------------------------------
 
 
-@_translated
+@aws_translated
 def user_pool_ids_by_name(*, name: str) -> list[str]:
     """User pool names are not unique on AWS, so all matches are returned."""
     idp = _client("cognito-idp")
     return [p["Id"] for p in _pages(idp.list_user_pools, "UserPools", MaxResults=PAGE_SIZE) if p["Name"] == name]
 
 
-@_translated
+@aws_translated
 def user_pool_create(*, name: str, config: dict[str, Any]) -> str:
     return _client("cognito-idp").create_user_pool(PoolName=name, **config)["UserPool"]["Id"]
 
 
-@_translated
+@aws_translated
 def user_pool_describe(*, pool_id: str) -> dict[str, Any]:
     return _client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
 
-@_translated
+@aws_translated
 def user_pool_update(*, pool_id: str, config: dict[str, Any]) -> None:
     """UpdateUserPool resets every setting it is not given to its default,
     so `config` must be the whole updatable configuration.
@@ -168,56 +68,56 @@ def user_pool_update(*, pool_id: str, config: dict[str, Any]) -> None:
     _client("cognito-idp").update_user_pool(UserPoolId=pool_id, **config)
 
 
-@_translated
+@aws_translated
 def user_pool_delete(*, pool_id: str) -> None:
     _client("cognito-idp").delete_user_pool(UserPoolId=pool_id)
 
 
-@_translated
+@aws_translated
 def app_client_ids_by_name(*, pool_id: str, name: str) -> list[str]:
     idp = _client("cognito-idp")
     clients = _pages(idp.list_user_pool_clients, "UserPoolClients", UserPoolId=pool_id, MaxResults=PAGE_SIZE)
     return [c["ClientId"] for c in clients if c["ClientName"] == name]
 
 
-@_translated
+@aws_translated
 def app_client_create(*, pool_id: str, name: str, config: dict[str, Any]) -> dict[str, Any]:
     idp = _client("cognito-idp")
     return idp.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **config)["UserPoolClient"]
 
 
-@_translated
+@aws_translated
 def app_client_describe(*, pool_id: str, client_id: str) -> dict[str, Any]:
     return _client("cognito-idp").describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
 
 
-@_translated
+@aws_translated
 def app_client_update(*, pool_id: str, client_id: str, name: str, config: dict[str, Any]) -> None:
     """Like UpdateUserPool, anything left out is reset (ExplicitAuthFlows,
     ReadAttributes, WriteAttributes...), so `config` is the whole of it."""
     _client("cognito-idp").update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, ClientName=name, **config)
 
 
-@_translated
+@aws_translated
 def group_get(*, pool_id: str, name: str) -> dict[str, Any]:
     return _client("cognito-idp").get_group(UserPoolId=pool_id, GroupName=name)["Group"]
 
 
-@_translated
+@aws_translated
 def group_create(*, pool_id: str, name: str, role_arn: str, precedence: int, description: str) -> None:
     _client("cognito-idp").create_group(
         UserPoolId=pool_id, GroupName=name, RoleArn=role_arn, Precedence=precedence, Description=description
     )
 
 
-@_translated
+@aws_translated
 def group_update(*, pool_id: str, name: str, role_arn: str, precedence: int, description: str) -> None:
     _client("cognito-idp").update_group(
         UserPoolId=pool_id, GroupName=name, RoleArn=role_arn, Precedence=precedence, Description=description
     )
 
 
-@_translated
+@aws_translated
 def user_get(*, pool_id: str, username: str) -> dict[str, Any]:
     """AdminGetUser, with `UserAttributes` turned into a name -> value dict."""
     user = _client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
@@ -225,7 +125,7 @@ def user_get(*, pool_id: str, username: str) -> dict[str, Any]:
     return user
 
 
-@_translated
+@aws_translated
 def user_create(*, pool_id: str, email: str) -> None:
     """An admin-created user with a verified email and no invitation sent."""
     _client("cognito-idp").admin_create_user(
@@ -236,14 +136,14 @@ def user_create(*, pool_id: str, email: str) -> None:
     )
 
 
-@_translated
+@aws_translated
 def user_attributes_update(*, pool_id: str, username: str, attributes: dict[str, str]) -> None:
     _client("cognito-idp").admin_update_user_attributes(
         UserPoolId=pool_id, Username=username, UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()]
     )
 
 
-@_translated
+@aws_translated
 def user_password_set(*, pool_id: str, username: str, password: str) -> None:
     """A permanent password, which also confirms the user (no FORCE_CHANGE_PASSWORD)."""
     _client("cognito-idp").admin_set_user_password(
@@ -251,19 +151,19 @@ def user_password_set(*, pool_id: str, username: str, password: str) -> None:
     )
 
 
-@_translated
+@aws_translated
 def user_groups(*, pool_id: str, username: str) -> list[str]:
     idp = _client("cognito-idp")
     groups = _pages(idp.admin_list_groups_for_user, "Groups", UserPoolId=pool_id, Username=username, Limit=PAGE_SIZE)
     return [g["GroupName"] for g in groups]
 
 
-@_translated
+@aws_translated
 def user_group_add(*, pool_id: str, username: str, group: str) -> None:
     _client("cognito-idp").admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
 
 
-@_translated
+@aws_translated
 def user_group_remove(*, pool_id: str, username: str, group: str) -> None:
     _client("cognito-idp").admin_remove_user_from_group(UserPoolId=pool_id, Username=username, GroupName=group)
 
@@ -271,44 +171,44 @@ def user_group_remove(*, pool_id: str, username: str, group: str) -> None:
 # --- identity pools (cognito-identity) ----------------------------------------------------
 
 
-@_translated
+@aws_translated
 def identity_pool_ids_by_name(*, name: str) -> list[str]:
     identity = _client("cognito-identity")
     pools = _pages(identity.list_identity_pools, "IdentityPools", MaxResults=PAGE_SIZE)
     return [p["IdentityPoolId"] for p in pools if p["IdentityPoolName"] == name]
 
 
-@_translated
+@aws_translated
 def identity_pool_create(*, config: dict[str, Any]) -> str:
     return _client("cognito-identity").create_identity_pool(**config)["IdentityPoolId"]
 
 
-@_translated
+@aws_translated
 def identity_pool_describe(*, identity_pool_id: str) -> dict[str, Any]:
     description = _client("cognito-identity").describe_identity_pool(IdentityPoolId=identity_pool_id)
     description.pop("ResponseMetadata", None)
     return description
 
 
-@_translated
+@aws_translated
 def identity_pool_update(*, identity_pool_id: str, config: dict[str, Any]) -> None:
     """UpdateIdentityPool replaces the whole configuration, providers included."""
     _client("cognito-identity").update_identity_pool(IdentityPoolId=identity_pool_id, **config)
 
 
-@_translated
+@aws_translated
 def identity_pool_delete(*, identity_pool_id: str) -> None:
     _client("cognito-identity").delete_identity_pool(IdentityPoolId=identity_pool_id)
 
 
-@_translated
+@aws_translated
 def identity_pool_roles_get(*, identity_pool_id: str) -> dict[str, Any]:
     """{"Roles": {...}, "RoleMappings": {...}}, both present even when empty."""
     result = _client("cognito-identity").get_identity_pool_roles(IdentityPoolId=identity_pool_id)
     return {"Roles": result.get("Roles", {}), "RoleMappings": result.get("RoleMappings", {})}
 
 
-@_translated
+@aws_translated
 def identity_pool_roles_set(*, identity_pool_id: str, roles: dict[str, str], role_mappings: dict[str, Any]) -> None:
     _client("cognito-identity").set_identity_pool_roles(
         IdentityPoolId=identity_pool_id, Roles=roles, RoleMappings=role_mappings
@@ -318,60 +218,60 @@ def identity_pool_roles_set(*, identity_pool_id: str, roles: dict[str, str], rol
 # --- IAM roles ------------------------------------------------------------------------------
 
 
-@_translated
+@aws_translated
 def role_get(*, name: str) -> dict[str, Any]:
     """GetRole; `AssumeRolePolicyDocument` arrives already parsed (botocore
     URL-decodes and loads IAM policy documents)."""
     return _client("iam").get_role(RoleName=name)["Role"]
 
 
-@_translated
+@aws_translated
 def role_create(*, name: str, trust_policy: str, description: str) -> str:
     """The new role's ARN."""
     role = _client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy, Description=description)
     return role["Role"]["Arn"]
 
 
-@_translated
+@aws_translated
 def role_trust_update(*, name: str, trust_policy: str) -> None:
     _client("iam").update_assume_role_policy(RoleName=name, PolicyDocument=trust_policy)
 
 
-@_translated
+@aws_translated
 def role_policy_names(*, role: str) -> list[str]:
     """The role's inline policies."""
     paginator = _client("iam").get_paginator("list_role_policies")
     return [name for page in paginator.paginate(RoleName=role) for name in page["PolicyNames"]]
 
 
-@_translated
+@aws_translated
 def role_policy_get(*, role: str, name: str) -> dict[str, Any]:
     return _client("iam").get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
 
 
-@_translated
+@aws_translated
 def role_policy_put(*, role: str, name: str, document: str) -> None:
     _client("iam").put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
 
 
-@_translated
+@aws_translated
 def role_policy_delete(*, role: str, name: str) -> None:
     _client("iam").delete_role_policy(RoleName=role, PolicyName=name)
 
 
-@_translated
+@aws_translated
 def role_attached_policy_arns(*, role: str) -> list[str]:
     """Managed policies attached to the role."""
     paginator = _client("iam").get_paginator("list_attached_role_policies")
     return [p["PolicyArn"] for page in paginator.paginate(RoleName=role) for p in page["AttachedPolicies"]]
 
 
-@_translated
+@aws_translated
 def role_policy_detach(*, role: str, policy_arn: str) -> None:
     _client("iam").detach_role_policy(RoleName=role, PolicyArn=policy_arn)
 
 
-@_translated
+@aws_translated
 def role_delete(*, name: str) -> None:
     """IAM refuses to delete a role that still has policies: remove them first."""
     _client("iam").delete_role(RoleName=name)
@@ -380,20 +280,18 @@ def role_delete(*, name: str) -> None:
 # --- S3 bucket configuration ----------------------------------------------------------------
 
 
-@_translated
 def bucket_exists(*, bucket: str) -> bool:
     """False when there is no such bucket; AccessDenied when it exists but is
     not ours (bucket names are global)."""
     try:
-        _client("s3").head_bucket(Bucket=bucket)
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchBucket", "NotFound"):
-            return False
-        raise
+        with aws_errors("HeadBucket"):
+            _client("s3").head_bucket(Bucket=bucket)
+    except NotFound:
+        return False
     return True
 
 
-@_translated
+@aws_translated
 def bucket_create(*, bucket: str) -> None:
     # us-east-1 is the one region that refuses a LocationConstraint naming itself.
     region = settings.AWS_REGION
@@ -401,37 +299,37 @@ def bucket_create(*, bucket: str) -> None:
     _client("s3").create_bucket(Bucket=bucket, **location)
 
 
-@_translated
+@aws_translated
 def bucket_public_access_block_get(*, bucket: str) -> dict[str, bool]:
     return _client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
 
 
-@_translated
+@aws_translated
 def bucket_public_access_block_put(*, bucket: str, config: dict[str, bool]) -> None:
     _client("s3").put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=config)
 
 
-@_translated
+@aws_translated
 def bucket_cors_get(*, bucket: str) -> list[dict[str, Any]]:
     return _client("s3").get_bucket_cors(Bucket=bucket)["CORSRules"]
 
 
-@_translated
+@aws_translated
 def bucket_cors_put(*, bucket: str, rules: list[dict[str, Any]]) -> None:
     _client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
 
 
-@_translated
+@aws_translated
 def bucket_lifecycle_get(*, bucket: str) -> list[dict[str, Any]]:
     return _client("s3").get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
 
 
-@_translated
+@aws_translated
 def bucket_lifecycle_put(*, bucket: str, rules: list[dict[str, Any]]) -> None:
     _client("s3").put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
 
 
-@_translated
+@aws_translated
 def bucket_versioning_get(*, bucket: str) -> str:
     """'Enabled', 'Suspended', or '' for a bucket that never kept versions
     (GetBucketVersioning then leaves Status out). Once enabled, versioning can
@@ -439,12 +337,12 @@ def bucket_versioning_get(*, bucket: str) -> str:
     return _client("s3").get_bucket_versioning(Bucket=bucket).get("Status", "")
 
 
-@_translated
+@aws_translated
 def bucket_versioning_enable(*, bucket: str) -> None:
     _client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
-@_translated
+@aws_translated
 def bucket_empty(*, bucket: str) -> int:
     """Delete every object version and delete marker and abort every
     unfinished multipart upload, since S3 refuses to delete a bucket that has
@@ -463,7 +361,7 @@ def bucket_empty(*, bucket: str) -> int:
     return deleted
 
 
-@_translated
+@aws_translated
 def bucket_delete(*, bucket: str) -> None:
     _client("s3").delete_bucket(Bucket=bucket)
 
@@ -472,14 +370,14 @@ def bucket_delete(*, bucket: str) -> None:
 # Read-only: doctor audits, it never changes anything.
 
 
-@_translated
+@aws_translated
 def group_list(*, pool_id: str) -> list[dict[str, Any]]:
     """Every group of the user pool, with its RoleArn (Token mapping hands those out)."""
     idp = _client("cognito-idp")
     return list(_pages(idp.list_groups, "Groups", UserPoolId=pool_id, Limit=PAGE_SIZE))
 
 
-@_translated
+@aws_translated
 def managed_policy_document(*, policy_arn: str) -> dict[str, Any]:
     """The default version of a managed policy: the one IAM enforces."""
     iam = _client("iam")
@@ -487,18 +385,13 @@ def managed_policy_document(*, policy_arn: str) -> dict[str, Any]:
     return iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
 
 
-@_translated
+@aws_translated
 def bucket_policy_get(*, bucket: str) -> str:
     """The bucket policy as JSON text; NotFound when the bucket has none."""
-    try:
-        return _client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
-            raise NotFound(f"GetBucketPolicy: NoSuchBucketPolicy: {bucket}", code="NoSuchBucketPolicy") from exc
-        raise
+    return _client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
 
 
-@_translated
+@aws_translated
 def user_emails_present(*, pool_id: str, emails: list[str] | tuple[str, ...]) -> list[str]:
     """Which of `emails` belong to a user of the pool (ListUsers filters on
     the attribute, so it finds them whatever their username is)."""

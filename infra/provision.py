@@ -22,8 +22,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from infra import aws
+from core.aws import user_pool_provider_name
 from core.deployment import Deployment, deployment_save
+from infra import aws
 
 Report = Callable[[str], None]
 
@@ -307,7 +308,7 @@ def deployment_provision(*, report: Report) -> Deployment:
     names = deployment_names()
     pool_id = _user_pool_ensure(names=names, report=report)
     client = _app_client_ensure(pool_id=pool_id, names=names, report=report)
-    provider = f"cognito-idp.{settings.AWS_REGION}.amazonaws.com/{pool_id}"
+    provider = user_pool_provider_name(user_pool_id=pool_id)
     identity_pool_id = _identity_pool_ensure(names=names, provider=provider, client_id=client["ClientId"], report=report)
     roles = {
         kind: _role_ensure(

@@ -36,7 +36,7 @@ def command_errors(command: str) -> Iterator[None]:
         # Our own messages, written for people.
         log.warning("%s: %s", command, exc)
         raise CommandError(str(exc)) from exc
-    except aws.AwsError as exc:
+    except aws.AwsCallError as exc:
         log.error("%s: %s call %s failed: %s (%s)", command, settings.PHOTOSHARE_AWS, exc.operation, exc, exc.code)
         if isinstance(exc, aws.Unreachable):
             message = _unreachable()
