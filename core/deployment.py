@@ -3,13 +3,15 @@
 `manage.py provision` writes them to `PHOTOSHARE_DEPLOYMENT_FILE` (git-ignored,
 readable by the owner only, since it holds the app client secret). On AWS they
 may come from the environment instead (`COGNITO_USER_POOL_ID`, ...), which
-wins over the file.
+wins over the file. The file is read once per process, and again only when
+it changes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -56,9 +58,33 @@ def _read(path: Path) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
+# The file as last read, and what it was (path, inode, size, mtime) when read.
+_loaded: tuple[tuple[object, ...], dict[str, str]] | None = None
+_loading = threading.Lock()
+
+
+def _file_values(path: Path) -> dict[str, str]:
+    """The file's values, read again only when the file changed.
+
+    Every sign-in and credentials request needs the deployment, so parsing
+    the file each time would cost several reads a request; one `os.stat`
+    tells whether it changed. `deployment_save` replaces the file (a new
+    inode), and an edit by hand changes its mtime or size."""
+    global _loaded
+    try:
+        status = os.stat(path)
+        signature: tuple[object, ...] = (str(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    except FileNotFoundError:
+        signature = (str(path), None)
+    with _loading:
+        if _loaded is None or _loaded[0] != signature:
+            _loaded = (signature, _read(path))
+        return dict(_loaded[1])
+
+
 def deployment_get() -> Deployment:
     """The current deployment; fails naming the first missing value."""
-    data = _read(Path(settings.PHOTOSHARE_DEPLOYMENT_FILE))
+    data = _file_values(Path(settings.PHOTOSHARE_DEPLOYMENT_FILE))
     for field_name, variable in ENVIRONMENT.items():
         value = env_str(variable, "")
         if value:
