@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,21 +18,33 @@ log = logging.getLogger("photoshare.audit")
 USER_AGENT_MAX = 300  # characters kept of the User-Agent header
 
 
+@dataclass(frozen=True)
+class Requester:
+    """Where a request came from, as the services need it: the client address
+    (for rate limits and the trail) and the User-Agent (for the trail)."""
+
+    address: str
+    user_agent: str = ""
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Requester:
+        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says (core.http):
+        # a proxy header is trivially forged unless the proxy is known.
+        return cls(client_address(request), request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX])
+
+
 def audit_record(
     *,
-    request: HttpRequest,
+    requester: Requester,
     outcome: str,
-    user: Any = None,
+    user: Any,
     authenticated: bool,
     identity_id: str = "",
     provider: str = "",
     expiration: dt.datetime | None = None,
     error_code: str = "",
 ) -> AuditEvent:
-    """`user` names who asked when the request no longer does (a failed
-    refresh signs the user out before the refusal is recorded)."""
-    if user is None and request.user.is_authenticated:
-        user = request.user
+    """`user` is who asked (None for a guest)."""
     event = AuditEvent.objects.create(
         user=user,
         sub=user.username if user else "",
@@ -39,10 +52,8 @@ def audit_record(
         provider=provider if authenticated else "",
         authenticated=authenticated,
         expiration=expiration,
-        # X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says: a proxy header
-        # is trivially forged unless the proxy is known.
-        client_ip=client_address(request) or None,
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
+        client_ip=requester.address or None,
+        user_agent=requester.user_agent,
         outcome=outcome,
         error_code=error_code,
     )

@@ -1,7 +1,10 @@
 """The authentication backend: a verified user-pool ID token is who you are.
 
 Shaped like Django's RemoteUserBackend: verify, then get-or-create the user
-by the token's `sub`, then `configure_user` keeps the email in step."""
+by the token's `sub`, then `configure_user` keeps the email in step. The
+token is verified here and only here for a sign-in; its claims ride on the
+returned user as `user.id_claims`, for the view to hand to the service, so
+nothing downstream verifies it again (mozilla-django-oidc does the same)."""
 
 from __future__ import annotations
 
@@ -12,9 +15,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
-from accounts.tokens import InvalidToken, id_token_verify
+from accounts import tokens
+from accounts.tokens import InvalidToken
 
 log = logging.getLogger(__name__)
+
+
+def email_is_verified(claims: dict[str, Any]) -> bool:
+    """Cognito's ID token says `email_verified: true` (a JSON boolean; an
+    emulator that copies the attribute may send the string "true"). An
+    unverified email is only what someone typed: it must not become the
+    address the app shows or writes to."""
+    return claims.get("email_verified") in (True, "true")
 
 
 class CognitoBackend(BaseBackend):
@@ -22,27 +34,42 @@ class CognitoBackend(BaseBackend):
         if id_token is None:
             return None  # not ours: let other backends (admin passwords) try
         try:
-            claims = id_token_verify(id_token)
+            claims = tokens.id_token_verify(id_token)
         except InvalidToken as exc:
             log.warning("refused an ID token: %s", exc)
             return None
-        user_model = get_user_model()
-        user, created = user_model.objects.get_or_create(username=claims["sub"])
-        return self.configure_user(user, claims, created=created)
+        user, created = get_user_model().objects.get_or_create(username=claims["sub"])
+        user = self.configure_user(user, claims, created=created)
+        if not self.user_can_authenticate(user):
+            log.info("refused sign-in of deactivated user %s", user.pk)
+            return None
+        user.id_claims = claims
+        return user
 
     def configure_user(self, user: Any, claims: dict[str, Any], *, created: bool) -> Any:
-        """Mirror the attributes the app shows; the user pool stays the source."""
-        email = claims.get("email", "")
+        """Mirror the attributes the app shows; the user pool stays the source.
+        The email only once the pool has verified it."""
+        changed = []
         if created:
             user.set_unusable_password()  # users sign in through Cognito only
-        if created or user.email != email:
+            changed.append("password")
+        email = claims.get("email", "")
+        if email_is_verified(claims) and user.email != email:
             user.email = email
-            user.save()
+            changed.append("email")
+        if changed:
+            user.save(update_fields=changed)
         return user
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        """As ModelBackend: a user deactivated in the admin is nobody, at
+        sign-in and on every later request of a session they already had."""
+        return getattr(user, "is_active", True)
 
     def get_user(self, user_id: int) -> Any:
         user_model = get_user_model()
         try:
-            return user_model.objects.get(pk=user_id)
+            user = user_model.objects.get(pk=user_id)
         except user_model.DoesNotExist:
             return None
+        return user if self.user_can_authenticate(user) else None

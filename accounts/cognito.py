@@ -2,7 +2,7 @@
 codes, sign-out) and the identity pool (`GetId`, `GetCredentialsForIdentity`).
 
 The only module that talks to cognito-idp and cognito-identity. Calls have
-explicit timeouts and retries (core.aws), and botocore's ClientError
+explicit timeouts and retries (`core.aws.aws_client`), and every failure
 becomes `CognitoError` with AWS's code, which views map to fixed messages.
 """
 
@@ -14,21 +14,19 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from core.aws import client_kwargs, settings_key
+from core.aws import AwsCallError, Unreachable, aws_client, aws_errors, user_pool_provider_name
 from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
 
 
 class CognitoError(Exception):
-    """A Cognito refusal or failure; `code` is AWS's error code."""
+    """A Cognito refusal or failure; `code` is AWS's error code, or
+    "Unreachable" when no answer came (views map codes to fixed messages)."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}")
@@ -52,40 +50,32 @@ class Credentials:
     expiration: dt.datetime  # aware, UTC
 
 
-@cache
-def _client_for(service: str, settings_key: tuple[Any, ...]) -> Any:
-    # boto3 clients are thread-safe and costly to build: one per service and
-    # AWS configuration (tests switch endpoints between deployments).
-    return boto3.client(service, **client_kwargs(signed=False))
-
-
-def _client(service: str) -> Any:
-    return _client_for(service, settings_key())
-
-
 def _call(service: str, operation: str, **params: Any) -> dict[str, Any]:
-    """Every operation used here is one AWS serves unsigned (the app client
-    secret, not AWS credentials, is what proves the caller)."""
-    client = _client(service)
+    """Every operation used here is one AWS serves unsigned: the app client
+    secret or the ID token, not AWS credentials, is what proves the caller."""
     try:
-        return getattr(client, operation)(**params)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        log.info("cognito %s refused: %s %s", operation, error.get("Code"), error.get("Message"))
-        raise CognitoError(error.get("Code", "Unknown"), error.get("Message", "")) from exc
-    except BotoCoreError as exc:
-        log.warning("cognito %s failed: %s", operation, exc)
-        raise CognitoError("Unreachable", str(exc)) from exc
+        with aws_errors(operation):
+            return getattr(aws_client(service, signed=False), operation)(**params)
+    except Unreachable as exc:
+        log.warning("cognito %s failed: %s", operation, exc.detail)
+        raise CognitoError("Unreachable", exc.detail) from exc
+    except AwsCallError as exc:
+        log.info("cognito %s refused: %s %s", operation, exc.code, exc.detail)
+        raise CognitoError(exc.code, exc.detail) from exc
 
 
-def secret_hash(username: str) -> str:
-    """SECRET_HASH for a confidential app client: proves the call comes from
-    the server that holds the client secret."""
-    deployment = deployment_get()
-    digest = hmac.new(
-        deployment.app_client_secret.encode(), (username + deployment.app_client_id).encode(), hashlib.sha256
-    ).digest()
+def secret_hash(username: str, *, client_id: str, client_secret: str) -> str:
+    """SECRET_HASH for a confidential app client, Base64(HMAC-SHA256(secret,
+    username + client ID)): proves the call comes from whoever holds the
+    client secret, that is the server.
+    https://docs.aws.amazon.com/cognito/latest/developerguide/signing-up-users-in-your-app.html#cognito-user-pools-computing-secret-hash"""
+    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+def _secret_hash(username: str) -> str:
+    deployment = deployment_get()
+    return secret_hash(username, client_id=deployment.app_client_id, client_secret=deployment.app_client_secret)
 
 
 def jwks_url() -> str:
@@ -93,11 +83,12 @@ def jwks_url() -> str:
     pool = deployment_get().user_pool_id
     if settings.AWS_ENDPOINT_URL:
         return f"{settings.AWS_ENDPOINT_URL}/{pool}/.well-known/jwks.json"
-    return f"https://cognito-idp.{settings.AWS_REGION}.amazonaws.com/{pool}/.well-known/jwks.json"
+    return f"https://{user_pool_provider_name(user_pool_id=pool)}/.well-known/jwks.json"
 
 
 def issuer() -> str:
-    return f"https://cognito-idp.{settings.AWS_REGION}.amazonaws.com/{deployment_get().user_pool_id}"
+    """The `iss` of the pool's tokens: its provider name with https:// in front."""
+    return f"https://{user_pool_provider_name(user_pool_id=deployment_get().user_pool_id)}"
 
 
 # --- user pool ------------------------------------------------------------------
@@ -116,7 +107,7 @@ def user_sign_in(*, email: str, password: str) -> Tokens:
         "initiate_auth",
         ClientId=deployment.app_client_id,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": secret_hash(email)},
+        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": _secret_hash(email)},
     )
     return _tokens(result)
 
@@ -130,7 +121,7 @@ def user_tokens_refresh(*, refresh_token: str, username: str) -> Tokens:
         "initiate_auth",
         ClientId=deployment.app_client_id,
         AuthFlow="REFRESH_TOKEN_AUTH",
-        AuthParameters={"REFRESH_TOKEN": refresh_token, "SECRET_HASH": secret_hash(username)},
+        AuthParameters={"REFRESH_TOKEN": refresh_token, "SECRET_HASH": _secret_hash(username)},
     )
     tokens = _tokens(result)
     return Tokens(tokens.id_token, tokens.access_token, refresh_token)
@@ -142,7 +133,7 @@ def user_sign_up(*, email: str, password: str) -> None:
         "cognito-idp",
         "sign_up",
         ClientId=deployment.app_client_id,
-        SecretHash=secret_hash(email),
+        SecretHash=_secret_hash(email),
         Username=email,
         Password=password,
         UserAttributes=[{"Name": "email", "Value": email}],
@@ -155,7 +146,7 @@ def user_sign_up_confirm(*, email: str, code: str) -> None:
         "cognito-idp",
         "confirm_sign_up",
         ClientId=deployment.app_client_id,
-        SecretHash=secret_hash(email),
+        SecretHash=_secret_hash(email),
         Username=email,
         ConfirmationCode=code,
     )
@@ -167,7 +158,7 @@ def user_code_resend(*, email: str) -> None:
         "cognito-idp",
         "resend_confirmation_code",
         ClientId=deployment.app_client_id,
-        SecretHash=secret_hash(email),
+        SecretHash=_secret_hash(email),
         Username=email,
     )
 
@@ -175,7 +166,7 @@ def user_code_resend(*, email: str) -> None:
 def user_password_forgot(*, email: str) -> None:
     deployment = deployment_get()
     _call(
-        "cognito-idp", "forgot_password", ClientId=deployment.app_client_id, SecretHash=secret_hash(email), Username=email
+        "cognito-idp", "forgot_password", ClientId=deployment.app_client_id, SecretHash=_secret_hash(email), Username=email
     )
 
 
@@ -185,7 +176,7 @@ def user_password_reset(*, email: str, code: str, password: str) -> None:
         "cognito-idp",
         "confirm_forgot_password",
         ClientId=deployment.app_client_id,
-        SecretHash=secret_hash(email),
+        SecretHash=_secret_hash(email),
         Username=email,
         ConfirmationCode=code,
         Password=password,

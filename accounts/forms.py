@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 EMAIL_MAX = 254  # characters, RFC 5321
 PASSWORD_MAX = 256  # characters, Cognito's limit
@@ -17,9 +18,10 @@ PASSWORD_MAX = 256  # characters, Cognito's limit
 PASSWORD_MIN = 12  # characters
 # The characters Cognito counts as symbols (Cognito developer guide, "Password requirements").
 COGNITO_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
-WEAK_PASSWORD = (
+WEAK_PASSWORD = _(
     "That password is too weak: use at least 12 characters with upper- and lower-case letters, a number and a symbol."
 )
+PASSWORD_HELP = _("At least 12 characters, with upper- and lower-case letters, a number and a symbol.")
 
 
 def password_policy_check(password: str) -> None:
@@ -51,7 +53,7 @@ class SignUpForm(_EmailForm):
         max_length=PASSWORD_MAX,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters, with upper- and lower-case letters, a number and a symbol.",
+        help_text=PASSWORD_HELP,
         validators=[password_policy_check],
     )
 
@@ -60,7 +62,7 @@ class _CodeForm(_EmailForm):
     code = forms.RegexField(
         regex=r"^\d{6}$",
         max_length=6,
-        error_messages={"invalid": "The code is the six digits in the email."},
+        error_messages={"invalid": _("The code is the six digits in the email.")},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -79,10 +81,10 @@ class PasswordForgotForm(_EmailForm):
 
 class PasswordResetForm(_CodeForm):
     password = forms.CharField(
-        label="New password",
+        label=_("New password"),
         max_length=PASSWORD_MAX,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters, with upper- and lower-case letters, a number and a symbol.",
+        help_text=PASSWORD_HELP,
         validators=[password_policy_check],
     )

@@ -2,47 +2,38 @@
 user pool, turn the ID token into an identity and credentials through the
 identity pool's enhanced flow, and sign out.
 
-Tokens live in the server-side session only; the browser gets nothing but
-scoped, expiring AWS credentials from `identity_credentials_get`.
+The path runs one way. The sign-in view has `CognitoBackend` verify the ID
+token and passes its claims here; nothing in this module verifies a token
+again, except the new one a refresh brings. Functions take domain values (a
+user, the session's `CredentialStore`, the `Requester`), never the request:
+the view is where HTTP ends, and the only session state touched is the store
+the view hands in. Tokens live in the server-side session only; the browser
+gets nothing but scoped, expiring AWS credentials from
+`identity_credentials_get`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
 from django.core.mail import send_mail
-from django.http import HttpRequest
 
-from accounts import cognito
-from accounts.audit import audit_record
-from accounts.cognito import CognitoError, Credentials
+from accounts import cognito, tokens
+from accounts.audit import Requester, audit_record
+from accounts.cognito import CognitoError, Credentials, Tokens
 from accounts.models import AuditEvent, User
 from accounts.ratelimit import address_key, too_many
-from accounts.tokens import InvalidToken, id_token_verify
+from accounts.store import CredentialStore, IssuedCredentials, SessionTokens
+from accounts.tokens import InvalidToken
 from core.deployment import deployment_get
-from core.http import client_address
 
 log = logging.getLogger(__name__)
 
-SESSION_TOKENS = "cognito.tokens"
-SESSION_GUEST_IDENTITY = "cognito.guest_identity_id"
-SESSION_CREDENTIALS = "cognito.credentials"
-REUSE_UNTIL = dt.timedelta(minutes=5)  # cached credentials are replaced this long before they expire
-REFRESH_BEFORE = dt.timedelta(minutes=1)  # ID tokens are refreshed this long before they expire
-
-
-class SignInFailed(CognitoError):
-    """Cognito refused the sign-in, or answered with a token we cannot verify;
-    `code` is AWS's error code (or "InvalidToken")."""
-
 
 class SessionExpired(Exception):
-    """The user's tokens could not be refreshed; they have been signed out."""
+    """The user's tokens could not be refreshed (or there are none); the
+    view must sign the session out."""
 
 
 class GuestsDisabled(Exception):
@@ -56,16 +47,6 @@ class GuestsThrottled(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class IssuedCredentials:
-    credentials: Credentials
-    authenticated: bool
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # --- signing up ------------------------------------------------------------------
@@ -103,193 +84,159 @@ def _existing_account_notify(*, email: str) -> None:
 
 # --- signing in and out -----------------------------------------------------------
 
-def session_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
-    """USER_PASSWORD_AUTH, verify the ID token, log in (a new session key), and
-    settle the user's identity (a guest of this session keeps its ID)."""
+def session_sign_in(
+    *, user: User, tokens: Tokens, claims: dict, store: CredentialStore, requester: Requester
+) -> None:
+    """After the view's authenticate() and login(): keep the tokens (whose ID
+    token `claims` were verified from), and settle the user's identity; a
+    guest of this session hands over its identity ID."""
+    store.tokens_keep(tokens, claims)
+    store.credentials_forget()  # a guest's, or another user's
+    identity_ensure(user=user, id_token=tokens.id_token, store=store, requester=requester)
+    store.guest_identity_id = ""
+
+
+def session_sign_out(*, store: CredentialStore) -> None:
+    """GlobalSignOut, so the tokens die everywhere; the view then logs out,
+    which empties the session."""
+    held = store.tokens
+    if held is not None:
+        _sign_out_everywhere(held)
+
+
+def _sign_out_everywhere(held: SessionTokens) -> None:
     try:
-        tokens = cognito.user_sign_in(email=email, password=password)
-    except CognitoError as exc:
-        raise SignInFailed(exc.code, exc.detail) from exc
-    user = authenticate(request, id_token=tokens.id_token)
-    if user is None:  # the user pool answered with a token we cannot verify
-        raise SignInFailed("InvalidToken")
-    guest_identity = request.session.get(SESSION_GUEST_IDENTITY)
-    login(request, user, backend="accounts.backends.CognitoBackend")  # rotates the session key
-    claims = id_token_verify(tokens.id_token)
-    request.session[SESSION_TOKENS] = {
-        "id": tokens.id_token,
-        "access": tokens.access_token,
-        "refresh": tokens.refresh_token,
-        "username": claims.get("cognito:username", claims["sub"]),
-        "expires_at": claims["exp"],
-    }
-    request.session.pop(SESSION_GUEST_IDENTITY, None)
-    request.session.pop(SESSION_CREDENTIALS, None)
-    _identity_settle(request=request, user=user, id_token=tokens.id_token, guest_identity=guest_identity)
-    return user
+        cognito.user_sign_out_everywhere(access_token=held.access_token)
+    except CognitoError as exc:  # already revoked or expired: signing out locally is what matters
+        log.info("GlobalSignOut failed: %s", exc.code)
 
 
-def _identity_settle(*, request: HttpRequest, user: User, id_token: str, guest_identity: str | None) -> None:
-    """Give the user their identity ID once: their guest identity if this
-    session had one (AWS links the login to it), otherwise GetId's answer."""
-    if user.identity_id:
-        return
-    if guest_identity:
-        try:
-            issued = cognito.identity_credentials_issue(identity_id=guest_identity, id_token=id_token)
-        except CognitoError as exc:  # the login already has another identity, or the guest one is gone
-            log.info("could not link guest identity %s: %s", guest_identity, exc.code)
-        else:
-            user.identity_id = issued.identity_id
-            user.save(update_fields=["identity_id"])
-            _audit_issued(request, issued, authenticated=True)
-            _cache(request, issued, authenticated=True)
-            return
-    user.identity_id = cognito.identity_id_get(id_token=id_token)
-    user.save(update_fields=["identity_id"])
-
-
-def session_sign_out(*, request: HttpRequest) -> None:
-    """GlobalSignOut (so the tokens die everywhere), then flush the session."""
-    tokens = request.session.get(SESSION_TOKENS) or {}
-    if tokens.get("access"):
-        try:
-            cognito.user_sign_out_everywhere(access_token=tokens["access"])
-        except CognitoError as exc:  # already revoked or expired: signing out locally is what matters
-            log.info("GlobalSignOut failed: %s", exc.code)
-    logout(request)
-
-
-def _fresh_id_token(request: HttpRequest) -> str:
-    """The session's ID token, refreshed when it is about to expire. A failed
-    refresh (revoked, expired refresh token) signs the user out."""
-    tokens: dict[str, Any] = request.session.get(SESSION_TOKENS) or {}
-    if not tokens.get("id"):
-        logout(request)
+def _id_token_fresh(*, user: User, store: CredentialStore) -> str:
+    """The session's ID token, refreshed (REFRESH_TOKEN_AUTH) when it is about
+    to expire; the new one is verified, once. A refresh that fails (revoked,
+    expired) revokes what is left and raises SessionExpired."""
+    held = store.tokens
+    if held is None:
         raise SessionExpired("no tokens in session")
-    if dt.datetime.fromtimestamp(tokens["expires_at"], dt.timezone.utc) - _now() > REFRESH_BEFORE:
-        return tokens["id"]
+    if not held.expiring():
+        return held.id_token
     try:
-        fresh = cognito.user_tokens_refresh(refresh_token=tokens["refresh"], username=tokens["username"])
-        claims = id_token_verify(fresh.id_token)
-    except (CognitoError, InvalidToken, KeyError) as exc:
+        fresh = cognito.user_tokens_refresh(refresh_token=held.refresh_token, username=held.username)
+        claims = tokens.id_token_verify(fresh.id_token)
+    except (CognitoError, InvalidToken) as exc:
         log.info("token refresh failed, signing out: %s", exc)
-        session_sign_out(request=request)
+        _sign_out_everywhere(held)
         raise SessionExpired(str(exc)) from exc
-    if claims["sub"] != request.user.username:
-        session_sign_out(request=request)
+    if claims["sub"] != user.username:
+        _sign_out_everywhere(held)
         raise SessionExpired("refreshed token is for another user")
-    request.session[SESSION_TOKENS] = {**tokens, "id": fresh.id_token, "access": fresh.access_token, "expires_at": claims["exp"]}
+    store.tokens_keep(fresh, claims)
     return fresh.id_token
+
+
+# --- identities -------------------------------------------------------------------------
+
+def identity_ensure(
+    *, user: User | None, id_token: str | None, store: CredentialStore, requester: Requester, stale: str = ""
+) -> str:
+    """The identity ID of `user` (with their ID token), or of this session's
+    guest when `user` is None, getting one when there is none yet, or only
+    `stale`, one the identity pool no longer knows.
+
+    A user keeps theirs on their row: `GetId` with a login is stable, but
+    each call costs a round trip and counts against AWS's throttle. A user
+    without one who was a guest in this session links the guest identity
+    (AWS adds the login to it, "Switching unauthenticated users to
+    authenticated users"), so their guest uploads stay theirs. A guest keeps
+    theirs in the session: `GetId` without a login makes a new identity on
+    every call."""
+    known = user.identity_id if user else store.guest_identity_id
+    if known and known != stale:
+        return known
+    if user is None:
+        identity_id = _guest_identity_new(requester)
+        store.guest_identity_id = identity_id
+        return identity_id
+    linked = "" if stale else _guest_identity_link(user=user, id_token=id_token, store=store, requester=requester)
+    user.identity_id = linked or cognito.identity_id_get(id_token=id_token)
+    user.save(update_fields=["identity_id"])
+    return user.identity_id
+
+
+def _guest_identity_link(*, user: User, id_token: str | None, store: CredentialStore, requester: Requester) -> str:
+    """GetCredentialsForIdentity on the guest identity with the user's login
+    links the two; "" when there is no guest identity or AWS refuses (the
+    login has another identity already, or the guest one is gone). The
+    credentials it brings are the user's: recorded and cached."""
+    guest = store.guest_identity_id
+    if not guest:
+        return ""
+    try:
+        issued = cognito.identity_credentials_issue(identity_id=guest, id_token=id_token)
+    except CognitoError as exc:
+        log.info("could not link guest identity %s: %s", guest, exc.code)
+        return ""
+    _issued_record(issued, user=user, requester=requester)
+    store.credentials_keep(issued, owner=user.pk)
+    return issued.identity_id
+
+
+def _guest_identity_new(requester: Requester) -> str:
+    """GetId without a login. Limited per client address: each one is a row
+    in the identity pool, and AWS throttles GetId per account, so a flood of
+    fresh sessions would otherwise end in errors for everyone (and a
+    session and audit row each)."""
+    retry_after = too_many(
+        scope="guest-identity",
+        keys=[("client", address_key(requester.address))],
+        limits={"client": (settings.GUEST_IDENTITIES_PER_HOUR, 3600)},
+    )
+    if retry_after:
+        log.info("new guest identity refused for %s: over GUEST_IDENTITIES_PER_HOUR", requester.address)
+        raise GuestsThrottled(retry_after)
+    return cognito.identity_id_get(id_token=None)
 
 
 # --- credentials --------------------------------------------------------------------
 
-def _cache(request: HttpRequest, issued: Credentials, *, authenticated: bool) -> None:
-    request.session[SESSION_CREDENTIALS] = {
-        "identity_id": issued.identity_id,
-        "access_key_id": issued.access_key_id,
-        "secret_access_key": issued.secret_access_key,
-        "session_token": issued.session_token,
-        "expiration": issued.expiration.isoformat(),
-        "authenticated": authenticated,
-        "user": request.user.pk if authenticated else None,
-    }
-
-
-def _cached(request: HttpRequest) -> IssuedCredentials | None:
-    cached = request.session.get(SESSION_CREDENTIALS)
-    if not cached:
-        return None
-    owner = request.user.pk if request.user.is_authenticated else None
-    expiration = dt.datetime.fromisoformat(cached["expiration"])
-    if cached["user"] != owner or expiration - _now() <= REUSE_UNTIL:
-        return None
-    credentials = Credentials(
-        identity_id=cached["identity_id"],
-        access_key_id=cached["access_key_id"],
-        secret_access_key=cached["secret_access_key"],
-        session_token=cached["session_token"],
-        expiration=expiration,
-    )
-    return IssuedCredentials(credentials, cached["authenticated"])
-
-
-def _audit_issued(request: HttpRequest, issued: Credentials, *, authenticated: bool) -> None:
-    audit_record(
-        request=request,
-        outcome=AuditEvent.Outcome.ISSUED,
-        authenticated=authenticated,
-        identity_id=issued.identity_id,
-        provider=deployment_get().provider,
-        expiration=issued.expiration,
-    )
-
-
-def identity_credentials_get(*, request: HttpRequest) -> IssuedCredentials:
-    """Scoped AWS credentials for whoever is asking: the signed-in user's
-    authenticated role, or a guest's unauthenticated role. Reused from the
-    session until five minutes before they expire."""
-    cached = _cached(request)
+def identity_credentials_get(*, user: User | None, store: CredentialStore, requester: Requester) -> IssuedCredentials:
+    """Scoped AWS credentials for whoever is asking: the signed-in `user`'s
+    role, or a guest's (`user` None) unauthenticated role. Reused from the
+    session until REUSE_UNTIL before they expire. Every issue and refusal is
+    recorded in the audit trail."""
+    owner = user.pk if user else None
+    cached = store.credentials_cached(owner=owner)
     if cached is not None:
         return cached
-    authenticated = request.user.is_authenticated
-    # Noted now: a failed refresh signs the user out before the refusal is recorded.
-    asker = request.user if authenticated else None
-    identity_id = request.user.identity_id if authenticated else ""
+    identity_id = user.identity_id if user else store.guest_identity_id
     try:
-        if authenticated:
-            id_token = _fresh_id_token(request)
-            identity_id = request.user.identity_id or _identity_get(request, id_token)
-            issued = _issue_healing(request, identity_id, id_token)
+        if user:
+            id_token: str | None = _id_token_fresh(user=user, store=store)
+        elif settings.ALLOW_GUESTS:
+            id_token = None
         else:
-            if not settings.ALLOW_GUESTS:
-                raise GuestsDisabled()
-            identity_id = request.session.get(SESSION_GUEST_IDENTITY) or _guest_identity_new(request)
-            issued = _issue_healing(request, identity_id, None)
+            raise GuestsDisabled()
+        identity_id = identity_ensure(user=user, id_token=id_token, store=store, requester=requester)
+        issued = _credentials_issue(identity_id=identity_id, user=user, id_token=id_token, store=store, requester=requester)
     except (CognitoError, GuestsDisabled, SessionExpired) as exc:
-        code = getattr(exc, "code", type(exc).__name__)
         audit_record(
-            request=request,
+            requester=requester,
             outcome=AuditEvent.Outcome.REFUSED,
-            user=asker,
-            authenticated=authenticated,
+            user=user,
+            authenticated=user is not None,
             identity_id=identity_id,
-            provider=deployment_get().provider if authenticated else "",
-            error_code=code,
+            provider=deployment_get().provider if user else "",
+            error_code=getattr(exc, "code", type(exc).__name__),
         )
         raise
-    _audit_issued(request, issued, authenticated=authenticated)
-    _cache(request, issued, authenticated=authenticated)
-    return IssuedCredentials(issued, authenticated)
+    _issued_record(issued, user=user, requester=requester)
+    store.credentials_keep(issued, owner=owner)
+    return IssuedCredentials(issued, user is not None)
 
 
-def _identity_get(request: HttpRequest, id_token: str) -> str:
-    identity_id = cognito.identity_id_get(id_token=id_token)
-    request.user.identity_id = identity_id
-    request.user.save(update_fields=["identity_id"])
-    return identity_id
-
-
-def _guest_identity_new(request: HttpRequest) -> str:
-    """GetId without a login: a new identity on every call, kept in the session.
-    Limited per client address: each one is a row in the identity pool, and
-    AWS throttles GetId per account, so a flood of fresh sessions would
-    otherwise end in errors for everyone (and a session, audit row each)."""
-    retry_after = too_many(
-        scope="guest-identity",
-        keys=[("client", address_key(client_address(request)))],
-        limits={"client": (settings.GUEST_IDENTITIES_PER_HOUR, 3600)},
-    )
-    if retry_after:
-        log.info("new guest identity refused for %s: over GUEST_IDENTITIES_PER_HOUR", client_address(request))
-        raise GuestsThrottled(retry_after)
-    identity_id = cognito.identity_id_get(id_token=None)
-    request.session[SESSION_GUEST_IDENTITY] = identity_id
-    return identity_id
-
-
-def _issue_healing(request: HttpRequest, identity_id: str, id_token: str | None) -> Credentials:
+def _credentials_issue(
+    *, identity_id: str, user: User | None, id_token: str | None, store: CredentialStore, requester: Requester
+) -> Credentials:
     """GetCredentialsForIdentity; an identity the pool no longer knows
     (deleted in the console, a reset sandbox) is replaced through GetId."""
     try:
@@ -298,5 +245,17 @@ def _issue_healing(request: HttpRequest, identity_id: str, id_token: str | None)
         if exc.code != "ResourceNotFoundException":
             raise
     log.warning("identity %s is unknown to the identity pool; getting a new one", identity_id)
-    replacement = _identity_get(request, id_token) if id_token else _guest_identity_new(request)
+    replacement = identity_ensure(user=user, id_token=id_token, store=store, requester=requester, stale=identity_id)
     return cognito.identity_credentials_issue(identity_id=replacement, id_token=id_token)
+
+
+def _issued_record(issued: Credentials, *, user: User | None, requester: Requester) -> None:
+    audit_record(
+        requester=requester,
+        outcome=AuditEvent.Outcome.ISSUED,
+        user=user,
+        authenticated=user is not None,
+        identity_id=issued.identity_id,
+        provider=deployment_get().provider,
+        expiration=issued.expiration,
+    )

@@ -23,9 +23,11 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from accounts import cognito
+from core.aws import aws_client
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_deprovision, deployment_provision
 from core.deployment import Deployment
+from tests.actors import STRONG_PASSWORD, page_sign_in, user_create
 from tests.sandbox_kit import SandboxKit, start_kit
 
 # The settings that say which deployment and where; restored for the teardown,
@@ -64,7 +66,6 @@ def provisioned(deployment_cleanup) -> Deployment:
     return deployment_provision(report=_ignore)
 
 
-STRONG_PASSWORD = "Fresh-Password-42!"  # meets the pool's policy (12+, upper, lower, digit, symbol)
 SHORT_CODE_TTL = 1  # seconds a code lasts in the short-lived sandbox
 SHORT_CREDENTIALS_TTL = 240  # seconds: less than the five minutes before expiry when the app stops reusing
 
@@ -126,18 +127,9 @@ def make_user(shared_site: Deployment, sandbox: SandboxKit) -> Callable[..., str
     """Create a confirmed user of the shared pool that no other test has
     touched, as an administrator would; returns the email (password
     STRONG_PASSWORD unless given)."""
-    idp = sandbox.client("cognito-idp")
 
     def make(password: str = STRONG_PASSWORD) -> str:
-        email = f"u{uuid.uuid4().hex[:10]}@example.com"
-        idp.admin_create_user(
-            UserPoolId=shared_site.user_pool_id,
-            Username=email,
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        idp.admin_set_user_password(UserPoolId=shared_site.user_pool_id, Username=email, Password=password, Permanent=True)
-        return email
+        return user_create(sandbox, user_pool_id=shared_site.user_pool_id, password=password)
 
     return make
 
@@ -145,14 +137,7 @@ def make_user(shared_site: Deployment, sandbox: SandboxKit) -> Callable[..., str
 @pytest.fixture
 def sign_in(shared_site: Deployment) -> Callable[..., Client]:
     """Sign `email` in through the sign-in page; returns the test client."""
-
-    def signed_in(email: str, password: str = STRONG_PASSWORD, client: Client | None = None) -> Client:
-        client = client or Client()
-        response = client.post("/accounts/sign-in/", {"email": email, "password": password})
-        assert response.status_code == 302, response.content.decode()[:2000]
-        return client
-
-    return signed_in
+    return page_sign_in
 
 
 @pytest.fixture
@@ -184,21 +169,10 @@ def identity_calls(shared_site: Deployment) -> Iterator[collections.Counter]:
     def count(model: Any, **kwargs: Any) -> None:
         calls[model.name] += 1
 
-    client = cognito._client("cognito-identity")
+    client = aws_client("cognito-identity", signed=False)  # the one accounts.cognito uses
     client.meta.events.register("before-call.cognito-identity", count)
     yield calls
     client.meta.events.unregister("before-call.cognito-identity", count)
-
-
-def pool_identities(kit: SandboxKit, identity_pool_id: str) -> list[dict[str, Any]]:
-    """Every identity of the pool, as ListIdentities pages them."""
-    client, found, token = kit.client("cognito-identity"), [], None
-    while True:
-        page = client.list_identities(IdentityPoolId=identity_pool_id, MaxResults=60, **({"NextToken": token} if token else {}))
-        found += page["Identities"]
-        token = page.get("NextToken")
-        if not token:
-            return found
 
 
 # --- forging tokens ------------------------------------------------------------------
@@ -212,7 +186,7 @@ def _pool_signing_key(issuer: str) -> Any:
     from sandbox import moto_seams
 
     region, pool_id = issuer.rsplit("/", 1)[-1].split("_", 1)[0], issuer.rsplit("/", 1)[-1]
-    return moto_seams.user_pool_signing_key_for_tests(region, pool_id)
+    return moto_seams.cognitoidp.user_pool_signing_key_for_tests(region, pool_id)
 
 
 class Forge:

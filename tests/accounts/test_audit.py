@@ -11,7 +11,7 @@ import time
 from django.test import Client
 
 from accounts.models import AuditEvent, User
-from accounts.services import SESSION_CREDENTIALS, SESSION_TOKENS
+from accounts.store import SESSION_CREDENTIALS, SESSION_TOKENS
 
 API = "/api/credentials"
 AGENT = "Mozilla/5.0 (audit test)"

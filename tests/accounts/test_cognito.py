@@ -17,7 +17,7 @@ from accounts import cognito
 from accounts.cognito import CognitoError
 from core.deployment import deployment_get
 from sandbox.server import free_port
-from tests.site_fixtures import STRONG_PASSWORD
+from tests.actors import STRONG_PASSWORD
 
 
 def test_secret_hash_is_the_hmac_of_username_and_client_id(shared_site):
@@ -25,7 +25,10 @@ def test_secret_hash_is_the_hmac_of_username_and_client_id(shared_site):
     expected = hmac.new(
         shared_site.app_client_secret.encode(), ("alice@example.com" + shared_site.app_client_id).encode(), hashlib.sha256
     ).digest()
-    assert cognito.secret_hash("alice@example.com") == base64.b64encode(expected).decode()
+    computed = cognito.secret_hash(
+        "alice@example.com", client_id=shared_site.app_client_id, client_secret=shared_site.app_client_secret
+    )
+    assert computed == base64.b64encode(expected).decode()
 
 
 def test_issuer_and_jwks_are_this_pools(shared_site, sandbox):

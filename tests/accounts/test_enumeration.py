@@ -17,7 +17,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.services import EXISTING_ACCOUNT_SUBJECT
-from tests.site_fixtures import STRONG_PASSWORD
+from tests.actors import STRONG_PASSWORD
 
 SIGN_UP, CONFIRM, RESEND = "/accounts/sign-up/", "/accounts/confirm/", "/accounts/confirm/resend/"
 FORGOT, RESET = "/accounts/password-reset/", "/accounts/password-reset/confirm/"

@@ -8,8 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from accounts.models import AuditEvent
-from accounts.services import SESSION_CREDENTIALS
-from tests.site_fixtures import pool_identities
+from accounts.store import SESSION_CREDENTIALS
+from tests.actors import pool_identities
 
 API = "/api/credentials"
 CROWD = "198.51.100.40"  # one address, many fresh sessions

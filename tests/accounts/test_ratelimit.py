@@ -13,7 +13,7 @@ from accounts.models import AuditEvent
 from accounts.ratelimit import address_key
 from core.http import client_address
 from tests.accounts.test_views import SIGN_IN, clear_of_window_edge
-from tests.site_fixtures import STRONG_PASSWORD
+from tests.actors import STRONG_PASSWORD
 
 WRONG = "Wrong-Password-1!"
 X, Y = "198.51.100.20", "203.0.113.30"  # two clients (documentation ranges)

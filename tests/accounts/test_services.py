@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from accounts.services import REUSE_UNTIL, SESSION_CREDENTIALS, SESSION_GUEST_IDENTITY, SESSION_TOKENS
-from tests.site_fixtures import SHORT_CREDENTIALS_TTL, pool_identities
+from accounts.store import REUSE_UNTIL, SESSION_CREDENTIALS, SESSION_GUEST_IDENTITY, SESSION_TOKENS
+from tests.actors import pool_identities
+from tests.site_fixtures import SHORT_CREDENTIALS_TTL
 
 API = "/api/credentials"
 

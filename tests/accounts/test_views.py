@@ -22,9 +22,10 @@ from django.utils.html import escape
 from accounts import cognito
 from accounts.cognito import CognitoError
 from accounts.models import User
-from accounts.services import SESSION_TOKENS
+from accounts.store import SESSION_TOKENS
 from accounts.views import CODE_LIMITS, MESSAGES, SIGN_IN_LIMITS
-from tests.site_fixtures import STRONG_PASSWORD, browser_endpoint
+from tests.actors import STRONG_PASSWORD
+from tests.site_fixtures import browser_endpoint
 
 SIGN_UP, CONFIRM, RESEND = "/accounts/sign-up/", "/accounts/confirm/", "/accounts/confirm/resend/"
 SIGN_IN, SIGN_OUT = "/accounts/sign-in/", "/accounts/sign-out/"
@@ -33,7 +34,7 @@ NEW_PASSWORD = "Another-Password-7?"
 
 
 def shows(response: HttpResponse, message: str) -> bool:
-    return escape(message) in response.content.decode()
+    return escape(str(message)) in response.content.decode()
 
 
 def with_email(path: str, email: str) -> str:

@@ -15,7 +15,7 @@ from django.conf import settings
 from infra.provision import deployment_provision
 from core.deployment import deployment_get
 from sandbox.server import free_port
-from tests.infra.actors import sign_in
+from tests.actors import sign_in
 
 
 @dataclass

@@ -22,7 +22,7 @@ from infra.provision import (
     server_policy_path,
 )
 from core.deployment import Deployment, deployment_get
-from tests.infra.actors import sign_in
+from tests.actors import sign_in
 from tests.sandbox_kit import SandboxKit
 
 Drift = Callable[[SandboxKit, Deployment], None]

@@ -1,0 +1,137 @@
+"""What a browser session holds of the Cognito flow, and nothing else does:
+the user-pool tokens, a guest's identity ID, and the last credentials issued.
+
+Everything lives in Django's server-side session (the browser only holds its
+key), under the three keys below. `CredentialStore` is the one place that
+reads and writes them, so their shape and the reuse margin are defined once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.cognito import Credentials, Tokens
+
+SESSION_TOKENS = "cognito.tokens"
+SESSION_GUEST_IDENTITY = "cognito.guest_identity_id"
+SESSION_CREDENTIALS = "cognito.credentials"
+
+# Cached credentials are replaced this long before they expire, so the
+# browser never starts an upload with keys about to die under it.
+REUSE_UNTIL = dt.timedelta(minutes=5)
+# ID tokens are refreshed this long before they expire.
+REFRESH_BEFORE = dt.timedelta(minutes=1)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class SessionTokens:
+    """The user-pool tokens of a signed-in session. `username` is the
+    user-pool username (the `sub` for email sign-in), which SECRET_HASH needs
+    on refresh; `expires_at` is the ID token's `exp` (seconds since the epoch)."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str
+    username: str
+    expires_at: int
+
+    def expiring(self, *, now: dt.datetime | None = None) -> bool:
+        left = dt.datetime.fromtimestamp(self.expires_at, dt.timezone.utc) - (now or _now())
+        return left <= REFRESH_BEFORE
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    credentials: Credentials
+    authenticated: bool
+
+
+class CredentialStore:
+    """The Cognito state of one session. `session` is Django's
+    `request.session` (any mutable mapping will do, which keeps the reuse rule
+    testable without a server)."""
+
+    def __init__(self, session: MutableMapping[str, Any]) -> None:
+        self.session = session
+
+    # --- user-pool tokens ------------------------------------------------------------
+
+    @property
+    def tokens(self) -> SessionTokens | None:
+        stored = self.session.get(SESSION_TOKENS)
+        if not stored or not stored.get("id"):
+            return None
+        return SessionTokens(
+            id_token=stored["id"],
+            access_token=stored["access"],
+            refresh_token=stored["refresh"],
+            username=stored["username"],
+            expires_at=stored["expires_at"],
+        )
+
+    def tokens_keep(self, tokens: Tokens, claims: dict[str, Any]) -> None:
+        """Keep tokens whose ID token has been verified into `claims`. A
+        refresh returns no new refresh token, so the one held is kept."""
+        held = self.session.get(SESSION_TOKENS) or {}
+        self.session[SESSION_TOKENS] = {
+            "id": tokens.id_token,
+            "access": tokens.access_token,
+            "refresh": tokens.refresh_token or held.get("refresh"),
+            "username": claims.get("cognito:username", claims["sub"]),
+            "expires_at": claims["exp"],
+        }
+
+    # --- a guest's identity -------------------------------------------------------------
+
+    @property
+    def guest_identity_id(self) -> str:
+        return self.session.get(SESSION_GUEST_IDENTITY, "")
+
+    @guest_identity_id.setter
+    def guest_identity_id(self, identity_id: str) -> None:
+        if identity_id:
+            self.session[SESSION_GUEST_IDENTITY] = identity_id
+        else:
+            self.session.pop(SESSION_GUEST_IDENTITY, None)
+
+    # --- issued credentials ----------------------------------------------------------------
+
+    def credentials_keep(self, issued: Credentials, *, owner: int | None) -> None:
+        """Cache credentials for whoever `owner` is (a user's pk, None for a guest)."""
+        self.session[SESSION_CREDENTIALS] = {
+            "identity_id": issued.identity_id,
+            "access_key_id": issued.access_key_id,
+            "secret_access_key": issued.secret_access_key,
+            "session_token": issued.session_token,
+            "expiration": issued.expiration.isoformat(),
+            "authenticated": owner is not None,
+            "user": owner,
+        }
+
+    def credentials_cached(self, *, owner: int | None, now: dt.datetime | None = None) -> IssuedCredentials | None:
+        """The cached credentials, if they are `owner`'s and have more than
+        REUSE_UNTIL left; otherwise None, and new ones must be issued."""
+        cached = self.session.get(SESSION_CREDENTIALS)
+        if not cached or cached["user"] != owner:
+            return None
+        expiration = dt.datetime.fromisoformat(cached["expiration"])
+        if expiration - (now or _now()) <= REUSE_UNTIL:
+            return None
+        credentials = Credentials(
+            identity_id=cached["identity_id"],
+            access_key_id=cached["access_key_id"],
+            secret_access_key=cached["secret_access_key"],
+            session_token=cached["session_token"],
+            expiration=expiration,
+        )
+        return IssuedCredentials(credentials, cached["authenticated"])
+
+    def credentials_forget(self) -> None:
+        self.session.pop(SESSION_CREDENTIALS, None)
