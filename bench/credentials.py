@@ -79,7 +79,7 @@ def main() -> int:
         from django.core.management import call_command
         from django.test import Client
 
-        from accounts.services import SESSION_CREDENTIALS
+        from accounts.store import CredentialStore
         from infra.demo_users import demo_users_seed
         from infra.provision import deployment_provision
 
@@ -96,7 +96,7 @@ def main() -> int:
 
         def forget() -> None:
             session = client.session
-            session.pop(SESSION_CREDENTIALS, None)
+            CredentialStore(session).credentials_forget()
             session.save()
 
         def call() -> tuple[float, dict]:
