@@ -2,10 +2,12 @@
 delete, and reconcile the catalog with the bucket.
 
 No IAM condition can limit the size or type of what `PutObject` writes
-(AWS_NOTES, "S3 and IAM"), so the server checks each upload after the fact:
-it must sit under the uploader's own identity prefix, be at most
-MAX_PHOTO_BYTES, start like an image, and have been stored with that image's
-own Content-Type. Anything else is deleted, every version of it.
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
+has none for either), so the server checks each upload after the fact
+against `uploads.rules`: it must sit under the uploader's own identity
+prefix, be at most MAX_PHOTO_BYTES, start like an image, and have been
+stored with that image's own Content-Type. Anything else is deleted, every
+version of it.
 
 What viewers get is what was checked. The owner can write their key again
 whenever they like (their policy allows PutObject there, and no IAM condition
@@ -24,32 +26,29 @@ can say "only once"), so a check of the key alone would not hold. Instead:
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from core.aws import AwsCallError
 from uploads import storage
 from uploads.models import Photo
+from uploads.rules import (
+    MAX_PHOTO_BYTES,
+    NO_STORAGE_YET,
+    NOT_AN_IMAGE,
+    SNIFF_BYTES,
+    TOO_LARGE,
+    image_type_sniff,
+    key_parse,
+    key_prefixes,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024  # 10 MiB
 TITLE_MAX = 200  # characters
-_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}"
-
-# Leading bytes of the image formats browsers show.
-_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-
-
-TOO_LARGE = f"Photos can be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB."
-NOT_AN_IMAGE = "That file is not a JPEG, PNG, GIF or WebP image."
+NOT_YOURS = "That upload is not in your folder."
 WRONG_TYPE = "That image was uploaded with a type other than its own. Please upload it again."
 
 
@@ -63,27 +62,20 @@ class Reconciled:
     removed: list[str]  # keys whose objects were gone
 
 
-def _sniff(head: bytes) -> str | None:
-    for signature, content_type in _SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def photo_prefixes(*, user: User) -> dict[str, str]:
     """Visibility -> the user's own prefix, as their IAM policy scopes it."""
-    return {v: f"{v}/{user.identity_id}/" for v in Photo.Visibility.values}
+    return key_prefixes(identity_id=user.identity_id) if user.identity_id else {}
 
 
 def _visibility_of(user: User, key: str) -> str:
+    """The visibility of a photo key under the user's own prefixes. Thumbnails
+    have a well-formed key too, but are not photos one registers."""
     if not user.identity_id:
-        raise PhotoRejected("Your account has no storage yet. Reload the page and try again.")
-    match = re.fullmatch(rf"(private|public)/{re.escape(user.identity_id)}/{_NAME}", key)
-    if match is None:
-        raise PhotoRejected("That upload is not in your folder.")
-    return match.group(1)
+        raise PhotoRejected(NO_STORAGE_YET)
+    parsed = key_parse(key)
+    if parsed is None or parsed.identity_id != user.identity_id or parsed.thumbnail:
+        raise PhotoRejected(NOT_YOURS)
+    return parsed.visibility
 
 
 def _refuse(key: str, reason: str, message: str) -> PhotoRejected:
@@ -107,12 +99,12 @@ def photo_register(*, user: User, key: str, title: str = "") -> Photo:
     if stat.version_id is None:
         # Without versions nothing can be pinned: the owner's next PUT would be served as checked.
         log.error("cannot register %s: bucket versioning is off (run `manage.py provision`)", key)
-        raise storage.StorageUnavailable("versioning")
+        raise AwsCallError("BucketVersioningOff", "run manage.py provision", operation="photo_register")
     if stat.size > MAX_PHOTO_BYTES:
         raise _refuse(key, f"{stat.size} bytes is over the limit", TOO_LARGE)
     # The bytes of the version the stat saw, not of whatever is current by now.
-    head = storage.object_head_bytes(key=key, count=16, version_id=stat.version_id) if stat.size else b""
-    content_type = _sniff(head)
+    head = storage.object_head_bytes(key=key, count=SNIFF_BYTES, version_id=stat.version_id) if stat.size else b""
+    content_type = image_type_sniff(head)
     if content_type is None:
         raise _refuse(key, "not an image", NOT_AN_IMAGE)
     if stat.content_type != content_type:
@@ -170,7 +162,7 @@ def photos_reconcile(*, user: User) -> Reconciled:
     version expired by the lifecycle rule after an overwrite). One listing per
     prefix, not one request per photo."""
     catalog = {photo.key: photo for photo in Photo.objects.filter(owner=user)}
-    own = set(photo_prefixes(user=user).values()) if user.identity_id else set()
+    own = set(photo_prefixes(user=user).values())
     # Photos kept from an identity the user no longer has live under old prefixes.
     prefixes = own | {key.rsplit("/", 1)[0] + "/" for key in catalog}
     listed = {key: item for prefix in sorted(prefixes) for key, item in storage.objects_list(prefix=prefix).items()}

@@ -13,17 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.aws import AwsCallError
 from core.http import JsonBodyRefused, json_answer, json_error, json_object_read
-from uploads.services import (
-    MAX_PHOTO_BYTES,
-    PhotoRejected,
-    photo_delete,
-    photo_list,
-    photo_register,
-    photo_url,
-    photos_reconcile,
-)
-from uploads.storage import StorageUnavailable
+from uploads.rules import IMAGE_TYPE_NAMES, IMAGE_TYPES, MAX_PHOTO_BYTES, browser_rules
+from uploads.services import PhotoRejected, photo_delete, photo_list, photo_register, photo_url, photos_reconcile
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +31,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
     try:
         photos_reconcile(user=request.user)
         photos = [(photo, photo_url(photo=photo)) for photo in photo_list(user=request.user)]
-    except StorageUnavailable:
+    except AwsCallError:  # logged by uploads.storage
         messages.error(request, UNAVAILABLE)
         photos = []
     return render(request, "uploads/gallery.html", {"photos": photos})
@@ -47,11 +40,15 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def upload(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "uploads/upload.html",
-        {"max_bytes": MAX_PHOTO_BYTES, "max_megabytes": MAX_PHOTO_BYTES // (1024 * 1024)},
-    )
+    """The form; the page data tells upload.js the user's own prefixes and the
+    accepted types and size, as the server will check them."""
+    context = {
+        "rules": browser_rules(identity_id=request.user.identity_id or ""),
+        "accept": ",".join(IMAGE_TYPES),
+        "type_names": IMAGE_TYPE_NAMES,
+        "max_megabytes": MAX_PHOTO_BYTES // (1024 * 1024),
+    }
+    return render(request, "uploads/upload.html", context)
 
 
 @login_required
@@ -59,7 +56,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 def delete(request: HttpRequest, photo_id: str) -> HttpResponse:
     try:
         deleted = photo_delete(user=request.user, photo_id=photo_id)
-    except StorageUnavailable:
+    except AwsCallError:  # logged by uploads.storage
         messages.error(request, UNAVAILABLE)
     else:
         messages.info(request, "Photo deleted." if deleted else "That photo is not yours, or is already gone.")
@@ -83,7 +80,7 @@ def api_photos(request: HttpRequest) -> JsonResponse:
         photo = photo_register(user=request.user, key=key, title=title.strip())
     except PhotoRejected as exc:
         return json_error(str(exc), 400)
-    except StorageUnavailable:
+    except AwsCallError:  # logged by uploads.storage
         return json_error(UNAVAILABLE, 503)
     return json_answer(
         {"id": str(photo.pk), "key": photo.key, "visibility": photo.visibility, "gallery": reverse("uploads:gallery")},

@@ -1,35 +1,34 @@
 // Upload a photo straight from the browser to S3, then register it.
 //
 // 1. Scoped credentials from POST /api/credentials (credentials.js).
-// 2. A SigV4-signed PUT to <endpoint>/<bucket>/<private|public>/<identity id>/<uuid>.<ext>,
-//    signed here with aws4fetch: the IAM policy only lets these credentials
-//    write under their own identity ID, so that is the only place we can put it.
+// 2. A SigV4-signed PUT to <endpoint>/<bucket>/<prefix><uuid>.<extension>,
+//    signed here with aws4fetch. The prefix is one the page was given
+//    (uploads/rules.py, through json_script): the IAM policy only lets these
+//    credentials write under their own identity ID, and the server decides
+//    what that prefix is. The browser adds only the uuid and the extension.
 // 3. POST /api/photos so the server checks the upload and adds it to the catalog.
 import { AwsClient } from "../vendor/aws4fetch/aws4fetch.esm.mjs";
 import { credentialsGet } from "./credentials.js";
 
-const EXTENSIONS = { "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp" };
 const RETRIES = 2; // aws4fetch retries on 5xx and network errors
 
 const form = document.getElementById("upload-form");
 const status = form.querySelector('[data-role="status"]');
+// The prefixes, types, signatures, size limit and messages, as the server checks them.
+const rules = JSON.parse(document.getElementById(form.dataset.rules).textContent);
 
 function say(message) {
   status.textContent = message;
 }
 
-// The type the file's first bytes say, as the server sniffs them. S3 keeps the
-// Content-Type sent with the PUT, and the server refuses an image stored as
-// any type but its own, so a PNG named photo.jpg must still go as image/png.
+// The type the file's first bytes say, by the signatures the server sniffs.
+// S3 keeps the Content-Type sent with the PUT, and the server refuses an image
+// stored as any type but its own, so a PNG named photo.jpg must still go as image/png.
 async function sniff(file) {
-  const head = new Uint8Array(await file.slice(0, 12).arrayBuffer());
-  const starts = (bytes, at = 0) => bytes.every((byte, i) => head[at + i] === byte);
-  const ascii = (text) => [...text].map((c) => c.charCodeAt(0));
-  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
-  if (starts(ascii("GIF87a")) || starts(ascii("GIF89a"))) return "image/gif";
-  if (starts(ascii("RIFF")) && starts(ascii("WEBP"), 8)) return "image/webp";
-  return null;
+  const head = new Uint8Array(await file.slice(0, rules.sniffBytes).arrayBuffer());
+  const matches = (signature) => signature.every(([at, bytes]) => bytes.every((byte, i) => head[at + i] === byte));
+  const found = Object.entries(rules.types).find(([, type]) => type.signatures.some(matches));
+  return found ? found[0] : null;
 }
 
 function objectUrl(credentials, key) {
@@ -46,12 +45,12 @@ async function upload(event) {
   }
   // Bytes that are no image go as the browser typed them: the server refuses them.
   const type = (await sniff(file)) || file.type;
-  if (!(type in EXTENSIONS)) {
-    say("That file is not a JPEG, PNG, GIF or WebP image.");
+  if (!(type in rules.types)) {
+    say(rules.messages.notAnImage);
     return;
   }
-  if (file.size > Number(form.dataset.maxBytes)) {
-    say("That photo is too large.");
+  if (file.size > rules.maxBytes) {
+    say(rules.messages.tooLarge);
     return;
   }
   const button = form.querySelector("button[type=submit]");
@@ -59,8 +58,11 @@ async function upload(event) {
   try {
     say("Uploading…");
     const credentials = await credentialsGet({ url: form.dataset.credentialsUrl, csrfToken: form.dataset.csrfToken });
-    const visibility = form.elements.public.checked ? "public" : "private";
-    const key = `${visibility}/${credentials.identityId}/${crypto.randomUUID()}.${EXTENSIONS[type]}`;
+    const prefix = rules.prefixes[form.elements.public.checked ? "public" : "private"];
+    if (!prefix || credentials.identityId !== rules.identityId) {
+      throw new Error(rules.messages.noStorage); // the identity changed since the page was made
+    }
+    const key = `${prefix}${crypto.randomUUID()}.${rules.types[type].extension}`;
     const aws = new AwsClient({
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,

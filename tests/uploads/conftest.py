@@ -21,6 +21,7 @@ from django.test import Client
 from accounts.models import User
 from tests.images import png_bytes
 from tests.sandbox_kit import SandboxKit, s3_from_answer
+from uploads.rules import key_prefix
 
 # --- image bytes ------------------------------------------------------------------------
 # The server recognises a photo by its leading bytes only, so the smallest
@@ -110,7 +111,7 @@ class Member:
 
     def key(self, name: str | None = None, visibility: str = "private") -> str:
         """A key under this member's own prefix; by default named as upload.js names uploads."""
-        return f"{visibility}/{self.identity_id}/{name or uuid.uuid4().hex + '.png'}"
+        return key_prefix(visibility=visibility, identity_id=self.identity_id) + (name or f"{uuid.uuid4()}.png")
 
     def upload(self, key: str, body: bytes, content_type: str | None = None) -> str | None:
         """PutObject with the member's own credentials and a Content-Type, as

@@ -14,10 +14,11 @@ from botocore.exceptions import ClientError
 
 from accounts.models import User
 from tests.uploads.conftest import GIF87, GIF89, JPEG, PNG, WEBP
-from uploads.models import Photo
+from core.aws import AwsCallError
 from uploads import storage
+from uploads.models import Photo
+from uploads.rules import MAX_PHOTO_BYTES
 from uploads.services import (
-    MAX_PHOTO_BYTES,
     TITLE_MAX,
     PhotoRejected,
     photo_delete,
@@ -66,6 +67,8 @@ KEYS_NOT_YOURS = [
     pytest.param("private/{me}/photo.png\n", False, id="trailing newline"),
     pytest.param("private/{me}/my photo.png", True, id="space in the name"),
     pytest.param("private/{me}/" + "a" * 201, True, id="name over 200 characters"),
+    pytest.param("private/{me}/thumbs/" + str(uuid.uuid4()) + ".jpg", True, id="a thumbnail is no photo"),
+    pytest.param("public/{me}/thumbs/" + str(uuid.uuid4()) + ".jpg", True, id="a public thumbnail is no photo"),
 ]
 
 
@@ -287,8 +290,9 @@ def test_without_versioning_nothing_is_registered(owner, versioning_suspended):
     registration refuses as 'storage unavailable' (logged for the operator) and deletes nothing."""
     key = owner.key()
     owner.upload(key, PNG)
-    with pytest.raises(storage.StorageUnavailable):
+    with pytest.raises(AwsCallError) as refused:
         photo_register(user=owner.user, key=key)
+    assert refused.value.code == "BucketVersioningOff"
     assert not Photo.objects.exists()
     assert versioning_suspended.has(key)
 

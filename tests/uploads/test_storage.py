@@ -12,7 +12,8 @@ import requests
 
 from tests.site_fixtures import browser_endpoint
 from uploads import storage
-from uploads.storage import DOWNLOAD_URL_SECONDS, StorageUnavailable, StoredObject
+from core.aws import Unreachable, aws_client
+from uploads.storage import DOWNLOAD_URL_SECONDS, StoredObject
 
 TWO_MB = 2 * 1024 * 1024
 
@@ -21,15 +22,6 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-def fresh_storages():
-    """The storage object is cached per bucket and settings; a test that
-    changes what it is built from starts and ends with none cached."""
-    storage._storage_for.cache_clear()
-    yield
-    storage._storage_for.cache_clear()
 
 
 # --- object_stat ----------------------------------------------------------------------------
@@ -98,7 +90,7 @@ def test_object_head_bytes_reads_only_the_first_bytes(bucket, scratch):
     body = bytes(range(256)) * (TWO_MB // 256)
     bucket.put(key, body)
     answers = []
-    client = storage._storage().bucket.meta.client
+    client = aws_client("s3")
 
     def seen(http_response, parsed, **kwargs):
         answers.append((http_response.status_code, parsed.get("ContentLength"), parsed.get("ContentRange")))
@@ -244,7 +236,7 @@ def test_a_download_url_without_its_own_signature_is_refused(bucket, scratch, sp
     assert b"secret" not in response.content
 
 
-def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypatch, fresh_storages):
+def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypatch):
     """After its lifetime the URL is refused ('Request has expired'). The lifetime is cut from 600 s to 1 s so the test need not wait ten minutes."""
     monkeypatch.setattr(storage, "DOWNLOAD_URL_SECONDS", 1)
     key = scratch + "photo.png"
@@ -270,9 +262,9 @@ def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypat
         pytest.param(lambda: storage.object_delete(key="private/x/photo.png"), id="object_delete"),
     ],
 )
-def test_an_unreachable_s3_is_storage_unavailable(shared_site, settings, fresh_storages, call):
-    """Nothing listening at the endpoint: each call raises our StorageUnavailable, not a botocore error."""
+def test_an_unreachable_s3_is_unreachable(shared_site, settings, call):
+    """Nothing listening at the endpoint: each call raises core.aws's Unreachable, not a botocore error."""
     settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{_closed_port()}"
     settings.AWS_MAX_ATTEMPTS = 1
-    with pytest.raises(StorageUnavailable):
+    with pytest.raises(Unreachable):
         call()

@@ -16,7 +16,8 @@ from django.test import Client
 
 from tests.uploads.conftest import JPEG, PNG
 from uploads.models import Photo
-from uploads.services import MAX_PHOTO_BYTES, photo_register
+from uploads.rules import IMAGE_TYPES, MAX_PHOTO_BYTES
+from uploads.services import photo_register
 from uploads.views import REGISTER_BODY_MAX, UNAVAILABLE
 
 API = "/api/photos"
@@ -129,7 +130,7 @@ def test_the_gallery_says_so_when_s3_does_not_answer(owner, settings):
 
 
 def test_the_upload_page_gives_upload_js_its_urls_and_a_working_csrf_token(owner):
-    """data-credentials-url, data-register-url, data-csrf-token and data-max-bytes on the form; the token lets a strict client register."""
+    """data-credentials-url, data-register-url and data-csrf-token on the form; the token lets a strict client register."""
     strict = Client(enforce_csrf_checks=True)
     strict.cookies = owner.client.cookies
     page = strict.get(UPLOAD)
@@ -139,12 +140,35 @@ def test_the_upload_page_gives_upload_js_its_urls_and_a_working_csrf_token(owner
     data = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', form))
     assert data["credentials-url"] == "/api/credentials"
     assert data["register-url"] == API
-    assert data["max-bytes"] == str(MAX_PHOTO_BYTES)
+    assert data["rules"] == "upload-rules"
     assert len(data["csrf-token"]) >= 32
     key = owner.key()
     owner.upload(key, PNG)
     response = register(strict, {"key": key}, HTTP_X_CSRFTOKEN=data["csrf-token"])
     assert response.status_code == 201
+
+
+def _page_rules(client: Client) -> dict:
+    text = client.get(UPLOAD).content.decode()
+    found = re.search(r'<script id="upload-rules" type="application/json">(.*?)</script>', text, re.S)
+    return json.loads(found.group(1))
+
+
+def test_the_upload_page_tells_upload_js_the_users_own_prefixes(owner, stranger):
+    """The page data holds this member's own prefixes (never another's): upload.js adds only <uuid>.<extension>."""
+    rules = _page_rules(owner.client)
+    assert rules["identityId"] == owner.identity_id
+    assert rules["prefixes"] == {"private": f"private/{owner.identity_id}/", "public": f"public/{owner.identity_id}/"}
+    assert stranger.identity_id not in json.dumps(rules)
+
+
+def test_the_upload_page_tells_upload_js_the_servers_types_and_limit(owner):
+    """The accepted types with their extensions and signatures, the size limit and the messages are the server's."""
+    rules = _page_rules(owner.client)
+    assert rules["maxBytes"] == MAX_PHOTO_BYTES
+    assert {t: v["extension"] for t, v in rules["types"].items()} == {t: v.extension for t, v in IMAGE_TYPES.items()}
+    assert rules["types"]["image/png"]["signatures"] == [[[0, list(b"\x89PNG\r\n\x1a\n")]]]
+    assert rules["messages"]["notAnImage"] == NOT_AN_IMAGE
 
 
 # --- POST /api/photos -------------------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""uploads.rules, the one definition of the key format, the image types and
+the size limit: pure functions, no sandbox needed."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from uploads.rules import (
+    IMAGE_TYPES,
+    MAX_PHOTO_BYTES,
+    NOT_AN_IMAGE,
+    PhotoKey,
+    browser_rules,
+    image_type_sniff,
+    key_parse,
+    key_prefix,
+    key_prefixes,
+)
+
+ME = "us-east-1:1b2c3d4e-0000-4000-8000-000000000001"
+UUID = str(uuid.UUID(int=7))
+
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        pytest.param(f"private/{ME}/{UUID}.jpg", PhotoKey("private", ME, f"{UUID}.jpg", False), id="private photo"),
+        pytest.param(f"public/{ME}/{UUID}.webp", PhotoKey("public", ME, f"{UUID}.webp", False), id="public photo"),
+        pytest.param(f"private/{ME}/holiday.png", PhotoKey("private", ME, "holiday.png", False), id="any safe name"),
+        pytest.param(f"private/{ME}/thumbs/{UUID}.jpg", PhotoKey("private", ME, f"{UUID}.jpg", True), id="thumbnail"),
+        pytest.param(f"public/{ME}/thumbs/{UUID}.jpg", PhotoKey("public", ME, f"{UUID}.jpg", True), id="public thumbnail"),
+        pytest.param(f"private/{ME}/thumbs/{UUID}.png", None, id="thumbnail not jpg"),
+        pytest.param(f"private/{ME}/thumbs/holiday.jpg", None, id="thumbnail not a uuid"),
+        pytest.param(f"private/{ME}/thumbs/", None, id="thumbs folder only"),
+        pytest.param(f"private/{ME}/sub/{UUID}.jpg", None, id="other sub-folder"),
+        pytest.param(f"shared/{ME}/{UUID}.jpg", None, id="unknown visibility"),
+        pytest.param(f"private/{ME}/../{UUID}.jpg", None, id="dot-dot"),
+        pytest.param(f"private/not-an-identity/{UUID}.jpg", None, id="no region in the identity"),
+        pytest.param(f"private/{ME}/{UUID}.jpg\n", None, id="trailing newline"),
+        pytest.param(f"private/{ME}/", None, id="no name"),
+    ],
+)
+def test_key_parse(key, expected):
+    """Well-formed photo and thumbnail keys give their parts; every other shape gives None."""
+    assert key_parse(key) == expected
+
+
+def test_prefixes_round_trip_through_the_parser():
+    """A key made in a prefix the server hands out parses back to that identity and visibility."""
+    for visibility, prefix in key_prefixes(identity_id=ME).items():
+        assert prefix == key_prefix(visibility=visibility, identity_id=ME)
+        parsed = key_parse(f"{prefix}{UUID}.png")
+        assert (parsed.visibility, parsed.identity_id, parsed.thumbnail) == (visibility, ME, False)
+
+
+def test_an_unknown_visibility_has_no_prefix():
+    """key_prefix refuses a visibility the key format does not have."""
+    with pytest.raises(ValueError):
+        key_prefix(visibility="shared", identity_id=ME)
+
+
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        (b"\xff\xd8\xff\xe0" + bytes(8), "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(4), "image/png"),
+        (b"GIF87a" + bytes(6), "image/gif"),
+        (b"GIF89a" + bytes(6), "image/gif"),
+        (b"RIFF\x24\x00\x00\x00WEBP", "image/webp"),
+        (b"RIFF\x24\x00\x00\x00WAVE", None),
+        (b"\x89PNG\r\n", None),
+        (b"", None),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+    ],
+)
+def test_image_type_sniff(head, expected):
+    """The type a file's first bytes say, by the one table of signatures."""
+    assert image_type_sniff(head) == expected
+
+
+def test_the_browser_is_told_the_same_rules():
+    """browser_rules carries the prefixes, the types, their signatures and the limit, taken from this module."""
+    rules = browser_rules(identity_id=ME)
+    assert rules["prefixes"] == key_prefixes(identity_id=ME)
+    assert rules["maxBytes"] == MAX_PHOTO_BYTES
+    assert set(rules["types"]) == set(IMAGE_TYPES)
+    assert rules["messages"]["notAnImage"] == NOT_AN_IMAGE
+    for content_type, told in rules["types"].items():
+        for signature in told["signatures"]:
+            head = bytearray(rules["sniffBytes"])
+            for offset, part in signature:
+                head[offset : offset + len(part)] = bytes(part)
+            assert image_type_sniff(bytes(head)) == content_type
+
+
+def test_without_an_identity_the_browser_gets_no_prefix():
+    """Before the user has an identity there is no prefix to upload to."""
+    assert browser_rules(identity_id="")["prefixes"] == {}

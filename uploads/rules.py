@@ -1,0 +1,123 @@
+"""What the server accepts as a photo, defined once: where its key lives in
+the bucket, which image types, how large. The browser is told all of it by
+the upload page (`browser_rules()`, through json_script) and never builds
+its own copy; the server checks every upload against the same values.
+
+Keys are `<private|public>/<identity id>/<name>`, thumbnails
+`<private|public>/<identity id>/thumbs/<uuid>.jpg`. The identity ID is the
+identity pool's (`us-east-1:<uuid>`), because that is what the IAM policy
+variable `${cognito-identity.amazonaws.com:sub}` stands for, so each user's
+policy lets them write under their own prefixes only.
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_s3_cognito-bucket.html
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+VISIBILITIES = ("private", "public")  # the first key segment; Photo.Visibility's values
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # 10 MiB
+THUMBNAILS = "thumbs"  # the folder under a user's prefix that holds thumbnails
+
+
+@dataclass(frozen=True)
+class ImageType:
+    extension: str
+    name: str  # for people
+    # Each signature is (offset, bytes) pairs that must all match the file's start.
+    signatures: tuple[tuple[tuple[int, bytes], ...], ...]
+
+
+# The formats every browser shows, with the leading bytes that identify them.
+IMAGE_TYPES = {
+    "image/jpeg": ImageType("jpg", "JPEG", (((0, b"\xff\xd8\xff"),),)),
+    "image/png": ImageType("png", "PNG", (((0, b"\x89PNG\r\n\x1a\n"),),)),
+    "image/gif": ImageType("gif", "GIF", (((0, b"GIF87a"),), ((0, b"GIF89a"),))),
+    "image/webp": ImageType("webp", "WebP", (((0, b"RIFF"), (8, b"WEBP")),)),
+}
+SNIFF_BYTES = max(offset + len(part) for t in IMAGE_TYPES.values() for s in t.signatures for offset, part in s)
+
+_NAMES = [t.name for t in IMAGE_TYPES.values()]
+IMAGE_TYPE_NAMES = f"{', '.join(_NAMES[:-1])} or {_NAMES[-1]}"  # "JPEG, PNG, GIF or WebP"
+NOT_AN_IMAGE = f"That file is not a {IMAGE_TYPE_NAMES} image."
+TOO_LARGE = f"Photos can be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB."
+NO_STORAGE_YET = "Your account has no storage yet. Reload the page and try again."
+
+
+def image_type_sniff(head: bytes) -> str | None:
+    """The image type `head` (the file's first bytes) starts like, if any."""
+    for content_type, image in IMAGE_TYPES.items():
+        for signature in image.signatures:
+            if all(head[offset : offset + len(part)] == part for offset, part in signature):
+                return content_type
+    return None
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}"  # the browser sends <uuid>.<extension>
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_KEY = re.compile(
+    rf"(?P<visibility>{'|'.join(VISIBILITIES)})/(?P<identity_id>[A-Za-z0-9-]+:[A-Za-z0-9-]+)/"
+    rf"(?:{THUMBNAILS}/(?P<thumbnail>{_UUID}\.jpg)|(?P<name>{_NAME}))"
+)
+
+
+@dataclass(frozen=True)
+class PhotoKey:
+    visibility: str
+    identity_id: str
+    name: str
+    thumbnail: bool
+
+
+def key_prefix(*, visibility: str, identity_id: str) -> str:
+    """The folder a visibility's photos of this identity go in (ends with '/')."""
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"unknown visibility {visibility!r}")
+    return f"{visibility}/{identity_id}/"
+
+
+def key_prefixes(*, identity_id: str) -> dict[str, str]:
+    """Visibility -> this identity's own prefix, as its IAM policy scopes it."""
+    return {visibility: key_prefix(visibility=visibility, identity_id=identity_id) for visibility in VISIBILITIES}
+
+
+def key_parse(key: str) -> PhotoKey | None:
+    """The parts of a well-formed key, or None (any other shape: no dot
+    segments, no sub-folders but thumbs/, no other visibility)."""
+    match = _KEY.fullmatch(key)
+    if match is None:
+        return None
+    thumbnail = match.group("thumbnail")
+    return PhotoKey(
+        visibility=match.group("visibility"),
+        identity_id=match.group("identity_id"),
+        name=thumbnail or match.group("name"),
+        thumbnail=thumbnail is not None,
+    )
+
+
+# --- for the browser ------------------------------------------------------------------------
+
+
+def browser_rules(*, identity_id: str) -> dict[str, Any]:
+    """All the browser needs to upload where the server will accept it: its
+    own prefixes (it only adds `<uuid>.<extension>`), the types with their
+    extensions and signatures, the size limit and the messages."""
+    return {
+        "identityId": identity_id,
+        "prefixes": key_prefixes(identity_id=identity_id) if identity_id else {},
+        "maxBytes": MAX_PHOTO_BYTES,
+        "sniffBytes": SNIFF_BYTES,
+        "types": {
+            content_type: {
+                "extension": image.extension,
+                "signatures": [[[offset, list(part)] for offset, part in signature] for signature in image.signatures],
+            }
+            for content_type, image in IMAGE_TYPES.items()
+        },
+        "messages": {"notAnImage": NOT_AN_IMAGE, "tooLarge": TOO_LARGE, "noStorage": NO_STORAGE_YET},
+    }
