@@ -14,3 +14,8 @@ urlpatterns = [
     path("password-reset/confirm/", views.password_reset_confirm, name="password-reset-confirm"),
     path("outbox/", views.outbox, name="outbox"),
 ]
+
+# Included by photoshare/urls.py under /api/ (outside the app's namespace).
+api_urlpatterns = [
+    path("credentials", views.api_credentials, name="api-credentials"),
+]

@@ -1,15 +1,18 @@
+"""The site's URLs: each app's pages under its own prefix, and each app's
+JSON API under /api/, from the app's own urls.py."""
+
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import api_credentials
+from accounts.urls import api_urlpatterns as accounts_api
 from photoshare.views import home
-from uploads.views import api_photos
+from uploads.urls import api_urlpatterns as uploads_api
 
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("photos/", include("uploads.urls")),
-    path("api/credentials", api_credentials, name="api-credentials"),
-    path("api/photos", api_photos, name="api-photos"),
+    path("api/", include(accounts_api)),
+    path("api/", include(uploads_api)),
     path("admin/", admin.site.urls),
 ]
