@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from enum import Enum
+from typing import Any
 from xml.sax.saxutils import escape
 
 # Botocore's protocol names, per service the sandbox serves.
@@ -200,3 +202,20 @@ def render(error: AwsError, service: str, *, head: bool = False) -> tuple[int, l
         body = b""
     headers.append(("Content-Length", str(len(body))))
     return error.status, headers, body
+
+
+_REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 411: "Length Required", 501: "Not Implemented"}
+
+
+def send(
+    start_response: Callable[..., Any],
+    error: AwsError,
+    service: str,
+    *,
+    head: bool = False,
+    extra: Sequence[tuple[str, str]] = (),
+) -> list[bytes]:
+    """Answer a WSGI request with `error`, in `service`'s protocol."""
+    status, headers, body = render(error, service, head=head)
+    start_response(f"{status} {_REASONS.get(status, 'Error')}", [*headers, *extra])
+    return [body]

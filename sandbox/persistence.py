@@ -40,7 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox import identity_pool, moto_seams, user_pool_codes
+from sandbox import moto_seams
+from sandbox.cognito_identity import models as cognito_identity
+from sandbox.cognito_idp import codes as user_pool_codes
 
 log = logging.getLogger("sandbox.persistence")
 
@@ -193,10 +195,10 @@ class Store:
                 new_bodies[ref] = read()
 
         buffer = io.BytesIO()
-        moto_seams.SnapshotPickler(buffer, store_body=store).dump(
+        moto_seams.persistence.SnapshotPickler(buffer, store_body=store).dump(
             {
-                "moto": moto_seams.backends_snapshot(),
-                "identity_pools": identity_pool.STATE.snapshot(),
+                "moto": moto_seams.persistence.backends_snapshot(),
+                "identity_pools": cognito_identity.STATE.snapshot(),
                 "user_pool_codes": user_pool_codes.STATE.snapshot(),
             }
         )
@@ -213,7 +215,7 @@ class Store:
         payload = snapshot.payload
         header = {
             "format": FORMAT,
-            "moto": moto_seams.MOTO_VERSION,
+            "moto": moto_seams.persistence.MOTO_VERSION,
             "python": f"{sys.version_info.major}.{sys.version_info.minor}",
             "length": len(payload),
             "sha256": hashlib.sha256(payload).hexdigest(),
@@ -245,28 +247,28 @@ class Store:
             raise DamagedState(f"{self.state_file} has a damaged header") from None
         if header.get("format") != FORMAT:
             raise DamagedState(f"{self.state_file} has format {header.get('format')}, this sandbox reads {FORMAT}")
-        if header.get("moto") != moto_seams.MOTO_VERSION:
+        if header.get("moto") != moto_seams.persistence.MOTO_VERSION:
             raise DamagedState(
-                f"{self.state_file} was written with moto {header.get('moto')}; this sandbox runs {moto_seams.MOTO_VERSION}"
+                f"{self.state_file} was written with moto {header.get('moto')}; this sandbox runs {moto_seams.persistence.MOTO_VERSION}"
             )
         if len(payload) != header.get("length"):
             raise DamagedState(f"{self.state_file} is truncated ({len(payload)} of {header.get('length')} bytes)")
         if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
             raise DamagedState(f"{self.state_file} is corrupted (checksum mismatch)")
         try:
-            saved = moto_seams.SnapshotUnpickler(io.BytesIO(payload), load_body=self._load_body).load()
+            saved = moto_seams.persistence.SnapshotUnpickler(io.BytesIO(payload), load_body=self._load_body).load()
         except DamagedState:
             raise
         except Exception as exc:  # any unpickling failure means the same thing: refuse
             raise DamagedState(f"{self.state_file} could not be read ({type(exc).__name__}: {exc})") from exc
-        upgraded = moto_seams.backends_restore(saved["moto"])
+        upgraded = moto_seams.persistence.backends_restore(saved["moto"])
         if upgraded:
             log.warning(
                 "user pools %s were saved signing with moto's shared key; each now has a key of its own, "
                 "and tokens they issued before are refused (sign in again)",
                 ", ".join(upgraded),
             )
-        identity_pool.STATE.restore(saved["identity_pools"])
+        cognito_identity.STATE.restore(saved["identity_pools"])
         user_pool_codes.STATE.restore(saved["user_pool_codes"])
         return True
 

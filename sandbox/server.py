@@ -27,12 +27,12 @@ ONE_HOUR = 3600  # seconds; enhanced-flow credentials always last one hour on AW
 READ_TIMEOUT = 20  # seconds a connection may sit idle, or a body stall, before it is closed
 
 
-class RequestHandler(moto_seams.RequestHandler):
+class RequestHandler(moto_seams.core.RequestHandler):
     # HTTP/1.1 keeps connections open between requests, as AWS endpoints do;
     # the gateway always reads the whole request body, so none is left behind.
     protocol_version = "HTTP/1.1"
     # A socket timeout on every connection: a client that declares a body and
-    # never sends it must not hold a thread forever (issue 8, finding 11).
+    # never sends it must not hold a thread forever (a slow-body denial of service).
     timeout = READ_TIMEOUT
 
 
@@ -53,7 +53,10 @@ class Sandbox:
 
 
 class SandboxServer:
-    """The HTTP server, the gateway and, with a data directory, its persister."""
+    """The HTTP server, the gateway and, with a data directory, its persister.
+
+    Patches moto (`moto_seams.install()`, once per process) before the
+    gateway serves anything."""
 
     def __init__(
         self,
@@ -69,6 +72,7 @@ class SandboxServer:
             raise ValueError("credentials_ttl must be at least one second")
         # werkzeug logs every request at INFO; the gateway logs what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_seams.install()
         self.gateway = Gateway(
             credentials_ttl=credentials_ttl, code_ttl=code_ttl, default_region=REGION, own_hosts=(host,)
         )

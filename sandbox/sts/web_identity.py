@@ -20,10 +20,10 @@ from xml.sax.saxutils import escape
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from iampolicy import Mode, evaluate
 from sandbox import moto_seams
 from sandbox.errors import AwsError
-from iampolicy import Mode, evaluate
-from sandbox.sessions import session_create
+from sandbox.sts.sessions import session_create
 
 ISSUER = "https://cognito-identity.amazonaws.com"
 PROVIDER = "cognito-identity.amazonaws.com"
@@ -49,7 +49,7 @@ def web_identity_context(claims: Mapping[str, Any]) -> dict[str, str | list[str]
     }
 
 
-def trust_allows(role: moto_seams.RoleView, context: Mapping[str, Any]) -> bool:
+def trust_allows(role: moto_seams.iam.RoleView, context: Mapping[str, Any]) -> bool:
     decision = evaluate(
         [role.trust_policy],
         action="sts:AssumeRoleWithWebIdentity",
@@ -97,7 +97,7 @@ def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> 
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise AwsError("ValidationError", f"DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION}.", 400)
     claims = _verify(params["WebIdentityToken"])
-    role = moto_seams.role_by_arn(params["RoleArn"])
+    role = moto_seams.iam.role_by_arn(params["RoleArn"])
     context = web_identity_context(claims)
     if role is None or not trust_allows(role, context):
         raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)

@@ -1,83 +1,40 @@
-"""Every place the sandbox touches moto's internals, and nowhere else.
+"""moto's user pools (cognito-idp), made to behave as AWS's do where
+Photoshare depends on it.
 
-moto is the base we build on (user pools, STS, IAM, S3), but its public surface
-is HTTP; our layer needs a few things HTTP cannot give it: the user pool's
-signing keys and sign-out state, credentials minted through STS for a role,
-the role and user policies to evaluate, a bucket's CORS rules. A moto upgrade
-should only ever touch this file.
+- Each pool signs with a key pair of its own and publishes only that key:
+  moto signs every pool's tokens with one key whose private half ships in the
+  moto wheel, so anyone could mint a token any pool would accept.
+- ID tokens carry `cognito:groups`, `cognito:roles` and
+  `cognito:preferred_role`, which moto omits.
+- SECRET_HASH is required wherever AWS requires it (the rule itself is in
+  `sandbox/cognito_idp/secret_hash.py`).
+- `UpdateUserPool` keeps the settings AWS fixes at creation; refreshes are
+  checked against the pool username and refused for disabled users; a reset
+  password must meet the pool's policy; `GlobalSignOut` finds the user
+  however their name was spelled.
+https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import pickle
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-# moto reads this when its settings module is imported: without it every
-# backend answers with `Access-Control-Allow-Origin: *`, which would hide a
-# missing bucket CORS rule (the classic "works locally, fails on AWS").
-os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
+from moto.cognitoidp import urls as cognitoidp_urls
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.exceptions import JsonRESTError
 
-from moto.cognitoidp import urls as cognitoidp_urls  # noqa: E402
-from moto.cognitoidp.exceptions import NotAuthorizedError  # noqa: E402
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends  # noqa: E402
-from moto.cognitoidp.responses import CognitoIdpResponse  # noqa: E402
-from moto.core.exceptions import JsonRESTError  # noqa: E402
-from moto.core import DEFAULT_ACCOUNT_ID  # noqa: E402
-from moto.iam.models import iam_backends  # noqa: E402
-from moto.moto_server.werkzeug_app import (  # noqa: E402
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from joserfc.jwk import RSAKey  # noqa: E402
-from moto import __version__ as MOTO_VERSION  # noqa: E402, F401  (persistence records it)
-from moto.s3.models import FakeKey, s3_backends  # noqa: E402
-from moto.sts.models import sts_backends  # noqa: E402
+from sandbox.cognito_idp import secret_hash
+from sandbox.cognito_idp.keys import SigningKey
+from sandbox.errors import AwsError
+from sandbox.moto_seams.core import ACCOUNT_ID
 
-from sandbox import user_pool_secret_hash  # noqa: E402
-from sandbox.errors import AwsError  # noqa: E402
-from sandbox.user_pool_keys import SigningKey  # noqa: E402
-
-ACCOUNT_ID = DEFAULT_ACCOUNT_ID
-PARTITION = "aws"
-
-
-# moto's backend module per service the gateway forwards to.
-_BACKENDS = {"s3": "s3", "iam": "iam", "sts": "sts", "cognito-idp": "cognitoidp"}
-
-
-class MotoApps:
-    """moto's per-service Flask apps. The gateway already knows the service,
-    so it skips moto's host-guessing dispatcher (a third of a request's time)."""
-
-    def __init__(self) -> None:
-        self._dispatcher = DomainDispatcherApplication(create_backend_app)
-
-    def app_for(self, service: str) -> Any:
-        backend = _BACKENDS[service]
-        with self._dispatcher.lock:
-            app = self._dispatcher.app_instances.get(backend)
-            if app is None:
-                app = self._dispatcher.app_instances[backend] = create_backend_app(backend)
-            return app
-
-
-# moto's handler keeps S3 metadata headers whose names contain underscores,
-# recording their spelling under this environ key (the gateway carries it over).
-RequestHandler = MotoRequestHandler
-PRESERVED_HEADER_NAMES = "moto.preserved_header_names"
-
-
-# --- user pools ---------------------------------------------------------------
 
 def _user_pool(region: str, pool_id: str) -> CognitoIdpUserPool | None:
     return cognitoidp_backends[ACCOUNT_ID][region].user_pools.get(pool_id)
@@ -289,7 +246,7 @@ def _confirm_forgot_password_with_policy(
     _original_confirm_forgot_password(self, client_id, username, password, confirmation_code)
 
 
-# --- user pools: SECRET_HASH (the rule is in sandbox/user_pool_secret_hash.py) --------
+# --- user pools: SECRET_HASH (the rule is in sandbox/secret_hash.py) --------
 
 def _client(client_id: str) -> tuple[CognitoIdpUserPool, Any] | tuple[None, None]:
     for backend in cognitoidp_backends[ACCOUNT_ID].values():
@@ -303,7 +260,7 @@ def user_pool_secret_hash_check(operation: str, params: Mapping[str, Any]) -> No
     """Refuse (AwsError) a call that needs SECRET_HASH for a client with a
     secret and does not carry the right one. Calls for clients without a
     secret, unknown clients and unknown refresh tokens pass: moto answers those."""
-    call = user_pool_secret_hash.presented(operation, params)
+    call = secret_hash.presented(operation, params)
     if call is None:
         return
     pool, client = _client(call.client_id)
@@ -315,7 +272,7 @@ def user_pool_secret_hash_check(operation: str, params: Mapping[str, Any]) -> No
         if entry is None:
             return  # moto refuses an unknown or revoked refresh token itself
         username = entry[1]  # recorded as the pool username (_refresh_token_for_pool_username)
-    user_pool_secret_hash.verify(call, client_secret=client.secret, username=username)
+    secret_hash.verify(call, client_secret=client.secret, username=username)
 
 
 def _requiring_secret_hash(operation: str, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -335,7 +292,7 @@ def _requiring_secret_hash(operation: str, handler: Callable[[Any], Any]) -> Cal
     return checked
 
 
-# moto answers these; ResendConfirmationCode is ours (user_pool_codes) and checks too.
+# moto answers these; ResendConfirmationCode is ours (cognito_idp/codes.py) and checks too.
 _MOTO_SECRET_HASH_HANDLERS = {
     "SignUp": "sign_up",
     "ConfirmSignUp": "confirm_sign_up",
@@ -349,7 +306,7 @@ _MOTO_SECRET_HASH_HANDLERS = {
 _ORIGINAL_HANDLERS = {name: getattr(CognitoIdpResponse, name) for name in _MOTO_SECRET_HASH_HANDLERS.values()}
 
 
-# --- user pools: the published keys -----------------------------------------------------
+# --- the published keys -------------------------------------------------------------
 
 _JWKS_PATH = "{0}/(?P<user_pool_id>[^/]+)/.well-known/jwks.json$"
 _OPENID_PATH = "{0}/(?P<user_pool_id>[^/]+)/.well-known/openid-configuration$"
@@ -382,14 +339,9 @@ def _serve_openid_configuration(request: Any, full_url: str, headers: Any) -> An
     return _original_openid_configuration(request, full_url, headers)
 
 
-def install_user_pool_fixes() -> None:
-    """Make moto's user pools behave as AWS's do where Photoshare depends on
-    it: each pool signs with its own key and publishes only that key, ID
-    tokens carry the role claims, SECRET_HASH is required wherever AWS
-    requires it, updates keep immutable settings, refreshes check SECRET_HASH
-    against the pool username and refuse disabled users, and a reset password
-    must meet the policy. Must run before moto's cognito-idp app is built
-    (MotoApps builds it on the first request), since the app copies its URL map."""
+def install() -> None:
+    """Apply the fixes above. Must run before moto's cognito-idp app is built
+    (MotoApps builds it on the first request), since the app copies the URL map."""
     CognitoIdpUserPool.__init__ = _pool_init_with_own_key  # type: ignore[method-assign]
     CognitoIdpUserPool.create_jwt = _create_jwt_signed_by_pool  # type: ignore[method-assign]
     cognitoidp_urls.url_paths[_JWKS_PATH] = _serve_pool_jwks
@@ -403,191 +355,11 @@ def install_user_pool_fixes() -> None:
     CognitoIdpBackend.confirm_forgot_password = _confirm_forgot_password_with_policy  # type: ignore[method-assign]
 
 
-# --- STS ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Minted:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expiration: dt.datetime  # aware, UTC
-    arn: str  # arn:aws:sts::<account>:assumed-role/<Role>/<session>
-    user_id: str  # <role id>:<session>, the value of ${aws:userid}
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def mint_role_session(*, role_arn: str, session_name: str, duration_seconds: int, region: str) -> Minted:
-    """Temporary credentials for `role_arn`, minted by moto's STS so that
-    `GetCallerIdentity` and every moto backend know them."""
-    sts = sts_backends[ACCOUNT_ID][PARTITION]
-    assumed = sts.assume_role_with_web_identity(
-        region_name=region,
-        role_session_name=session_name,
-        role_arn=role_arn,
-        policy=None,
-        duration=duration_seconds,
-        external_id=None,
-    )
-    return Minted(
-        access_key_id=assumed.access_key_id,
-        secret_access_key=assumed.secret_access_key,
-        session_token=assumed.session_token,
-        expiration=_aware(assumed.expiration),
-        arn=assumed.arn,
-        user_id=assumed.user_id,
-    )
-
-
-@dataclass(frozen=True)
-class KnownKey:
-    """An access key moto issued, as the request authorizer needs it."""
-
-    secret_access_key: str
-    session_token: str | None  # None for an IAM user's long-term key
-    expiration: dt.datetime | None
-    principal_arn: str  # the role ARN for a session, the user ARN for a user
-    caller_arn: str
-    user_id: str
-    user_name: str | None
-    active: bool = True
-
-
-def known_key(access_key_id: str) -> KnownKey | None:
-    """An STS session moto minted (e.g. `sts:AssumeRole`) or an IAM user's key."""
-    assumed = sts_backends[ACCOUNT_ID][PARTITION].get_assumed_role_from_access_key(access_key_id)
-    if assumed is not None:
-        return KnownKey(
-            secret_access_key=assumed.secret_access_key,
-            session_token=assumed.session_token,
-            expiration=_aware(assumed.expiration),
-            principal_arn=assumed.role_arn,
-            caller_arn=assumed.arn,
-            user_id=assumed.user_id,
-            user_name=None,
-        )
-    iam = iam_backends[ACCOUNT_ID][PARTITION]
-    user = iam.get_user_from_access_key_id(access_key_id)
-    if user is None:
-        return None
-    key = next(k for k in user.access_keys if k.access_key_id == access_key_id)
-    return KnownKey(
-        secret_access_key=key.secret_access_key,
-        session_token=None,
-        expiration=None,
-        principal_arn=user.arn,
-        caller_arn=user.arn,
-        user_id=user.id,
-        user_name=user.name,
-        active=key.status == "Active",
-    )
-
-
-# --- IAM ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RoleView:
-    arn: str
-    name: str
-    role_id: str
-    trust_policy: str  # JSON text, parsed (and cached) by the evaluator
-    policies: tuple[str, ...]  # inline and attached managed policy documents (JSON text)
-
-
-def _default_document(managed: Any) -> str:
-    return next(v.document for v in managed.versions if v.is_default)
-
-
-def role_by_arn(arn: str) -> RoleView | None:
-    iam = iam_backends[ACCOUNT_ID][PARTITION]
-    try:
-        role = iam.get_role_by_arn(arn)
-    except Exception:  # moto raises its own IAMNotFoundException; absence is all we need
-        return None
-    documents = [*role.policies.values(), *(_default_document(p) for p in role.managed_policies.values())]
-    trust = role.assume_role_policy_document
-    return RoleView(
-        arn=role.arn,
-        name=role.name,
-        role_id=role.id,
-        trust_policy=trust if isinstance(trust, str) else json.dumps(trust),
-        policies=tuple(documents),
-    )
-
-
-def user_policies(user_name: str) -> tuple[str, ...]:
-    """An IAM user's inline, attached, and group policy documents."""
-    iam = iam_backends[ACCOUNT_ID][PARTITION]
-    user = iam.get_user(user_name)
-    documents = [*user.policies.values(), *(_default_document(p) for p in user.managed_policies.values())]
-    for group in iam.get_groups_for_user(user_name):
-        documents += [*group.policies.values(), *(_default_document(p) for p in group.managed_policies.values())]
-    return tuple(documents)
-
-
-# --- S3 -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CorsRule:
-    allowed_origins: tuple[str, ...]
-    allowed_methods: tuple[str, ...]
-    allowed_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    max_age_seconds: int | None
-
-
-def bucket_cors(bucket: str) -> list[CorsRule] | None:
-    """The bucket's CORS rules ([] when it has none), or None if no such bucket."""
-    buckets = s3_backends[ACCOUNT_ID][PARTITION].buckets
-    found = buckets.get(bucket)
-    if found is None:
-        return None
-    return [
-        CorsRule(
-            allowed_origins=tuple(rule.allowed_origins or ()),
-            allowed_methods=tuple(rule.allowed_methods or ()),
-            allowed_headers=tuple(rule.allowed_headers or ()),
-            expose_headers=tuple(rule.exposed_headers or ()),
-            max_age_seconds=int(rule.max_age_seconds) if rule.max_age_seconds else None,
-        )
-        for rule in found.cors
-    ]
-
-
-# --- persistence ------------------------------------------------------------------
-# The sandbox keeps its state by pickling moto's backends for the services it
-# serves. Two kinds of moto object need help: moto's own signing key object
-# (joserfc's RSAKey, which pickle cannot handle; it is moto's shared key, which
-# no pool may use, so it is never written) and S3 objects, whose bodies are
-# stored as files named by content, so a large photo is written once rather
-# than on every snapshot. Each pool's own key (SigningKey) pickles as its PEM.
-
-_SNAPSHOT = {"cognito-idp": cognitoidp_backends, "iam": iam_backends, "s3": s3_backends}
-
-
-def backends_snapshot() -> dict[str, Any]:
-    """The moto state to persist (issued STS sessions are left out on purpose)."""
-    state: dict[str, Any] = {name: dict(backends[ACCOUNT_ID]) for name, backends in _SNAPSHOT.items()}
-    state["s3-bucket-accounts"] = dict(s3_backends.bucket_accounts)
-    return state
-
-
-def backends_restore(state: dict[str, Any]) -> list[str]:
-    """Install saved state; returns the IDs of the user pools that were given
-    a key of their own because they were saved without one."""
-    for name, backends in _SNAPSHOT.items():
-        for region, backend in state[name].items():
-            backends[ACCOUNT_ID][region] = backend
-    s3_backends.bucket_accounts.update(state["s3-bucket-accounts"])
-    return _keys_for_pools_without()
-
-
-def _keys_for_pools_without() -> list[str]:
+def signing_keys_for_pools_without() -> list[str]:
     """State saved before pools had their own keys: each such pool gets a fresh
     key (a new `kid`), and tokens signed with moto's shared key, which that
-    state's pools used, verify nowhere any more."""
+    state's pools used, verify nowhere any more. Returns the pools' IDs."""
     upgraded = []
     for backend in cognitoidp_backends[ACCOUNT_ID].values():
         for pool in backend.user_pools.values():
@@ -596,62 +368,3 @@ def _keys_for_pools_without() -> list[str]:
                 upgraded.append(pool.id)
             pool.json_web_key = None
     return upgraded
-
-
-def _user_pool_signing_key() -> None:
-    """What a saved pool's `json_web_key` (moto's shared key) loads as: nothing.
-    Snapshots written before pools had their own keys name this function."""
-    return None
-
-
-def _object_with_body(state: dict[str, Any], ref: str) -> FakeKey:
-    """Stands in the pickle for an S3 object; SnapshotUnpickler swaps in a
-    version that reads the body `ref` from the data directory."""
-    raise pickle.UnpicklingError("S3 objects can only be loaded by SnapshotUnpickler")
-
-
-def _object_from(state: dict[str, Any], body: bytes) -> FakeKey:
-    key = FakeKey.__new__(FakeKey)
-    key.__setstate__({**state, "value": body})
-    return key
-
-
-def body_ref(key: FakeKey) -> str:
-    """A file name for an object's body: its MD5 (the ETag of a single PUT) and size."""
-    return f"{key.etag.strip(chr(34))}-{key.size}"
-
-
-class SnapshotPickler(pickle.Pickler):
-    """Pickles moto state, handing each S3 object body to `store_body(ref, read)`."""
-
-    def __init__(self, file: Any, *, store_body: Callable[[str, Callable[[], bytes]], None]) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._store_body = store_body
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, RSAKey):  # moto's shared key: never persisted
-            return (_user_pool_signing_key, ())
-        if isinstance(obj, FakeKey):
-            ref = body_ref(obj)
-            self._store_body(ref, lambda: obj.value)
-            state = {k: v for k, v in obj.__dict__.items() if k not in ("_value_buffer", "lock")}
-            return (_object_with_body, (state, ref))
-        if isinstance(obj, type(threading.Lock())):
-            return (threading.Lock, ())
-        if isinstance(obj, type(threading.RLock())):
-            return (threading.RLock, ())
-        return NotImplemented
-
-
-
-class SnapshotUnpickler(pickle.Unpickler):
-    """Loads what SnapshotPickler wrote, reading bodies with `load_body(ref)`."""
-
-    def __init__(self, file: Any, *, load_body: Callable[[str], bytes]) -> None:
-        super().__init__(file)
-        self._load_body = load_body
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == (__name__, "_object_with_body"):
-            return lambda state, ref: _object_from(state, self._load_body(ref))
-        return super().find_class(module, name)

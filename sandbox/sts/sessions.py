@@ -3,7 +3,7 @@ them in.
 
 A session minted for an identity pool carries condition keys that moto knows
 nothing about: `cognito-identity.amazonaws.com:sub` (the identity ID), `:aud`
-(the pool) and `:amr`. The request authorizer finds them here by access key.
+(the pool) and `:amr`. The gateway's authentication finds them here by access key.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ COGNITO_SESSION_NAME = "CognitoIdentityCredentials"  # what AWS names enhanced-f
 
 @dataclass(frozen=True)
 class Session:
-    credentials: moto_seams.Minted
+    credentials: moto_seams.sts.Minted
     role_arn: str
     context: Mapping[str, str | Sequence[str]]  # lower-cased condition keys
 
@@ -37,7 +37,7 @@ def session_create(
     region: str,
     session_name: str = COGNITO_SESSION_NAME,
 ) -> Session:
-    minted = moto_seams.mint_role_session(
+    minted = moto_seams.sts.mint_role_session(
         role_arn=role_arn, session_name=session_name, duration_seconds=duration_seconds, region=region
     )
     session = Session(credentials=minted, role_arn=role_arn, context={k.lower(): v for k, v in context.items()})

@@ -82,7 +82,7 @@ def _target(params: Mapping[str, Any]) -> tuple[str, str, str] | None:
     client_id, username = params.get("ClientId"), params.get("Username")
     if not isinstance(client_id, str) or not isinstance(username, str):
         return None
-    found = moto_seams.user_pool_of_client(client_id)
+    found = moto_seams.cognitoidp.user_pool_of_client(client_id)
     return (*found, username.lower()) if found else None
 
 
@@ -90,7 +90,7 @@ def code_check(operation: str, params: Mapping[str, Any]) -> None:
     """Refuse a confirmation whose code is wrong, expired or locked. A caller
     without the client's SECRET_HASH is refused first, so it cannot spend the
     user's tries and lock the code."""
-    moto_seams.user_pool_secret_hash_check(operation, params)
+    moto_seams.cognitoidp.user_pool_secret_hash_check(operation, params)
     kind = CHECKS[operation]
     target = _target(params)
     submitted = params.get("ConfirmationCode")
@@ -115,9 +115,9 @@ def resend_confirmation_code(params: Mapping[str, Any], *, lifetime: int | None 
     target = _target(params)
     if target is None:
         raise AwsError("ResourceNotFoundException", "User pool client does not exist.")
-    moto_seams.user_pool_secret_hash_check("ResendConfirmationCode", params)
+    moto_seams.cognitoidp.user_pool_secret_hash_check("ResendConfirmationCode", params)
     region, pool_id, username = target
-    status = moto_seams.user_status(region, pool_id, username)
+    status = moto_seams.cognitoidp.user_status(region, pool_id, username)
     if status is None:
         raise AwsError("UserNotFoundException", "Username/client id combination not found.")
     if status != "UNCONFIRMED":
@@ -130,7 +130,7 @@ def resend_confirmation_code(params: Mapping[str, Any], *, lifetime: int | None 
 def _issue(region: str, pool_id: str, username: str, kind: str, lifetime: int | None) -> str:
     code = f"{secrets.randbelow(1_000_000):06d}"
     subject, body = _TEXT[kind]
-    to = moto_seams.user_email(region, pool_id, username) or username
+    to = moto_seams.cognitoidp.user_email(region, pool_id, username) or username
     with STATE.lock:
         STATE.codes[(pool_id, username, kind)] = _Code(code=code, expires_at=time.time() + (lifetime or LIFETIME[kind]))
         STATE.outbox.appendleft(
@@ -150,9 +150,9 @@ def code_after(operation: str, params: Mapping[str, Any], *, lifetime: int | Non
         with STATE.lock:
             STATE.codes.pop((pool_id, username, CHECKS[operation]), None)
         if operation == "ConfirmSignUp":
-            moto_seams.user_mark_email_verified(region, pool_id, username)
+            moto_seams.cognitoidp.user_mark_email_verified(region, pool_id, username)
         return
-    if moto_seams.user_status(region, pool_id, username) is None:
+    if moto_seams.cognitoidp.user_status(region, pool_id, username) is None:
         return  # Cognito emails nobody about an address without an account
     _issue(region, pool_id, username, ISSUES[operation], lifetime)
 

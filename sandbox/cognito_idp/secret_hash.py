@@ -9,8 +9,8 @@ only (SRP, refresh, MFA challenges); the sandbox checks it wherever AWS does.
 https://docs.aws.amazon.com/cognito/latest/developerguide/signing-up-users-in-your-app.html#cognito-user-pools-computing-secret-hash
 
 This module is the rule alone (which operation, which parameter, over which
-username); `moto_seams.user_pool_secret_hash_check` applies it to moto's
-clients and refresh tokens.
+username); `sandbox/moto_seams/cognitoidp.py` applies it to moto's clients
+and refresh tokens.
 """
 
 from __future__ import annotations

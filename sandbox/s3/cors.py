@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 from sandbox.errors import AwsError
-from sandbox.moto_seams import CorsRule, bucket_cors
+from sandbox.moto_seams.s3 import CorsRule, bucket_cors
 
 _NOT_ALLOWED = (
     "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, "

@@ -1,0 +1,9 @@
+"""Amazon Cognito Identity (identity pools), which the sandbox serves itself,
+laid out as moto lays out a service:
+
+- `models`: pools, identities and linked logins (the process's state);
+- `logins`: verifying the user-pool ID tokens presented in `Logins`;
+- `roles`: which role a login gets (pure functions of mapping and claims);
+- `responses`: the operations and their parameter checks;
+- `exceptions`: the errors, worded as AWS's.
+"""

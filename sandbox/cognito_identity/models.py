@@ -1,0 +1,99 @@
+"""The identity pools of this process: pools, identities and the logins
+linked to them.
+
+moto's backends are process-wide, and so is this state; the data directory
+keeps it across restarts (`sandbox/persistence.py`). Identity IDs are stable
+per login, which is what lets an IAM policy name a user's prefix by
+`${cognito-identity.amazonaws.com:sub}`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class IdentityPool:
+    id: str
+    description: dict[str, Any]  # as DescribeIdentityPool returns it
+    roles: dict[str, str] = field(default_factory=dict)
+    role_mappings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Identity:
+    id: str
+    pool_id: str
+    logins: dict[str, str] = field(default_factory=dict)  # provider -> subject (the token's sub)
+    created: float = field(default_factory=time.time)
+    modified: float = field(default_factory=time.time)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "IdentityId": self.id,
+            "Logins": sorted(self.logins),
+            "CreationDate": self.created,
+            "LastModifiedDate": self.modified,
+        }
+
+
+@dataclass(frozen=True)
+class Login:
+    """A verified user-pool ID token presented in `Logins`."""
+
+    provider: str
+    client_id: str
+    subject: str
+    claims: dict[str, Any]
+
+    @property
+    def amr(self) -> list[str]:
+        return ["authenticated", self.provider, f"{self.provider}:CognitoSignIn:{self.subject}"]
+
+
+class _State:
+    """All identity pools of this process. Callers hold `lock` across a
+    read-then-write (a GetId that finds no linked identity and makes one)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.pools: dict[str, IdentityPool] = {}
+        self.identities: dict[str, Identity] = {}
+        self.linked: dict[tuple[str, str, str], str] = {}  # (pool, provider, subject) -> identity
+
+    def identity_create(self, pool: IdentityPool, region: str) -> Identity:
+        identity = Identity(id=f"{region}:{uuid.uuid4()}", pool_id=pool.id)
+        self.identities[identity.id] = identity
+        return identity
+
+    def login_link(self, identity: Identity, login: Login) -> None:
+        identity.logins[login.provider] = login.subject
+        identity.modified = time.time()
+        self.linked[(identity.pool_id, login.provider, login.subject)] = identity.id
+
+    def linked_identity(self, pool_id: str, login: Login) -> str | None:
+        return self.linked.get((pool_id, login.provider, login.subject))
+
+    def pool_delete(self, pool_id: str) -> None:
+        """The pool, its identities and their links."""
+        del self.pools[pool_id]
+        for identity_id in [i.id for i in self.identities.values() if i.pool_id == pool_id]:
+            del self.identities[identity_id]
+        for key in [k for k in self.linked if k[0] == pool_id]:
+            del self.linked[key]
+
+    def snapshot(self) -> dict[str, Any]:
+        """What persists across restarts: pools, identities and linked logins."""
+        with self.lock:
+            return {"pools": dict(self.pools), "identities": dict(self.identities), "linked": dict(self.linked)}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        with self.lock:
+            self.pools, self.identities, self.linked = dict(saved["pools"]), dict(saved["identities"]), dict(saved["linked"])
+
+
+STATE = _State()

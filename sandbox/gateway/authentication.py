@@ -1,0 +1,188 @@
+"""Who is calling: the SigV4 signature, session token and expiry, checked
+before any IAM policy is read.
+
+Unsigned requests reach only the operations AWS serves unsigned (from
+botocore's models: `GetId`, `InitiateAuth`, `AssumeRoleWithWebIdentity`, ...).
+A signed one is verified against the key's secret as the request was
+received, so a request altered after signing fails exactly as on AWS; the key
+is the admin's (the account root), an identity-pool session, a session moto's
+STS minted, or an IAM user's key.
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox import moto_seams, sigv4
+from sandbox.errors import AwsError, Failure, failure_error, wrong_region_error
+from sandbox.gateway.request import SERVED, Request, classify, unsigned_operations
+from sandbox.sts.sessions import session_get
+
+log = logging.getLogger("sandbox")
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class AdminKey:
+    """The sandbox's account-root key, which no IAM policy limits."""
+
+    access_key_id: str = "test"
+    secret_access_key: str = "test"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who signed the request, with what IAM evaluates for them."""
+
+    arn: str  # the caller, as error messages name it
+    admin: bool
+    policies: tuple[str, ...] = ()
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Key:
+    secret: str
+    session_token: str | None
+    expiration: dt.datetime | None
+    principal: Principal
+
+
+def signature_read(request: Request, *, region: str, own_hosts: frozenset[str]) -> sigv4.Signature | None:
+    """The request's SigV4 signature, None if unsigned; a signature that is
+    there but unusable is refused in the format of the service it claims."""
+    try:
+        return sigv4.parse(request.headers, request.query, region=region)
+    except sigv4.Version2 as exc:
+        classify(request, None, own_hosts=own_hosts)
+        raise AwsError(
+            "InvalidRequest",
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+            400,
+        ) from exc
+    except sigv4.WrongRegion as exc:
+        request.service = _scope_service(request)
+        log.info("signed for region %r", exc.region)
+        presigned = "authorization" not in request.headers
+        raise wrong_region_error(request.service, exc.region, region, presigned=presigned) from exc
+    except sigv4.Malformed as exc:
+        log.info("malformed signature: %s", exc)
+        request.service = _scope_service(request)
+        raise failure_error(Failure.MALFORMED_AUTH, request.service) from exc
+
+
+def unsigned_check(request: Request) -> None:
+    """An unsigned request may only be one AWS serves unsigned."""
+    if request.service == "cognito-idp" and request.operation is None:
+        return  # the public JWKS / OpenID configuration documents
+    if request.operation in unsigned_operations(request.service):
+        return
+    log.info("unsigned %s %s refused", request.service, request.operation or request.raw_path)
+    raise failure_error(Failure.MISSING_AUTH, request.service)
+
+
+def principal_authenticate(
+    request: Request, signature: sigv4.Signature, *, admin: AdminKey, source_ip: str
+) -> Principal:
+    """The caller, once its key, token, signature and clock are checked."""
+    service = request.service
+    now = dt.datetime.now(dt.timezone.utc)
+    key = _key(signature.access_key_id, admin)
+    if key is None:
+        log.info("unknown access key %s", signature.access_key_id)
+        raise failure_error(Failure.UNKNOWN_KEY, service)
+    if key.session_token is not None:
+        if signature.session_token is None:  # a temporary key is unknown without its token
+            log.info("temporary key %s sent without its session token", signature.access_key_id)
+            raise failure_error(Failure.UNKNOWN_KEY, service)
+        if not hmac.compare_digest(signature.session_token.encode(), key.session_token.encode()):
+            log.info("wrong session token for %s", signature.access_key_id)
+            raise failure_error(Failure.BAD_TOKEN, service)
+    if key.expiration is not None and key.expiration <= now:
+        raise failure_error(Failure.EXPIRED_TOKEN, service)
+    if service == "s3" and not signature.presigned and "x-amz-content-sha256" not in request.headers:
+        raise AwsError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
+    computed = sigv4.expected(
+        signature,
+        secret=key.secret,
+        method=request.method,
+        raw_path=request.raw_path,
+        query=request.query,
+        headers=request.headers,
+        payload_hash=sigv4.payload_hash(signature, request.headers, request.body),
+    )
+    if not sigv4.matches(signature, computed):
+        log.info("signature mismatch for %s %s", request.method, request.raw_path)
+        raise failure_error(Failure.BAD_SIGNATURE, service)
+    if signature.presigned:
+        if now > signature.time + dt.timedelta(seconds=signature.expires_seconds or 0):
+            raise failure_error(Failure.PRESIGN_EXPIRED, service)
+    elif abs(now - signature.time) > sigv4.MAX_SKEW:
+        raise failure_error(Failure.SKEWED, service)
+    declared = request.headers.get("x-amz-content-sha256", "")
+    if service == "s3" and _HEX64.match(declared) and hashlib.sha256(request.body).hexdigest() != declared:
+        raise AwsError(
+            "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 400
+        )
+    context = {**_request_context(now, source_ip), **key.principal.context}
+    return Principal(arn=key.principal.arn, admin=key.principal.admin, policies=key.principal.policies, context=context)
+
+
+def _key(access_key_id: str, admin: AdminKey) -> _Key | None:
+    """The secret, token and principal behind an access key, wherever it was issued."""
+    if access_key_id == admin.access_key_id:
+        root = f"arn:aws:iam::{moto_seams.ACCOUNT_ID}:root"
+        return _Key(admin.secret_access_key, None, None, Principal(arn=root, admin=True))
+    session = session_get(access_key_id)
+    if session is not None:  # identity-pool and classic-flow credentials
+        c = session.credentials
+        role = moto_seams.iam.role_by_arn(session.role_arn)
+        context = {
+            **session.context,
+            "aws:userid": c.user_id,
+            "aws:principalarn": session.role_arn,
+            "aws:principaltype": "AssumedRole",
+        }
+        principal = Principal(arn=c.arn, admin=False, policies=role.policies if role else (), context=context)
+        return _Key(c.secret_access_key, c.session_token, c.expiration, principal)
+    known = moto_seams.sts.session_key(access_key_id) or moto_seams.iam.user_key(access_key_id)
+    if known is None or not known.active:
+        return None
+    if known.user_name is None:
+        role = moto_seams.iam.role_by_arn(known.principal_arn)
+        policies = role.policies if role else ()
+        context: dict[str, Any] = {"aws:principaltype": "AssumedRole"}
+    else:
+        policies = moto_seams.iam.user_policies(known.user_name)
+        context = {"aws:principaltype": "User", "aws:username": known.user_name}
+    context.update({"aws:userid": known.user_id, "aws:principalarn": known.principal_arn})
+    principal = Principal(arn=known.caller_arn, admin=False, policies=policies, context=context)
+    return _Key(known.secret_access_key, known.session_token, known.expiration, principal)
+
+
+def _request_context(now: dt.datetime, source_ip: str) -> dict[str, Any]:
+    """The global condition keys every signed request brings to IAM."""
+    return {
+        "aws:currenttime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:epochtime": str(int(now.timestamp())),
+        "aws:securetransport": "false",
+        "aws:sourceip": source_ip,
+        "aws:principalaccount": moto_seams.ACCOUNT_ID,
+    }
+
+
+def _scope_service(request: Request) -> str:
+    """The service a malformed signature claims, for the format of its refusal only."""
+    credential = request.query_dict.get("X-Amz-Credential", "")
+    match = re.search(r"Credential=([^,\s]+)", request.headers.get("authorization", ""))
+    parts = (match[1] if match else credential).split("/")
+    return parts[3] if len(parts) == 5 and parts[3] in SERVED else "s3"

@@ -1,0 +1,239 @@
+"""The sandbox's WSGI application: every request goes through the same steps,
+in this order.
+
+1. read it: the body whole and bounded (`request.read_body`); moto's control
+   plane (`/moto-api`) and absolute-form targets are refused, the outbox is
+   answered (`outbox.py`);
+2. decide what it is, once (`request.classify`), and refuse it when its
+   signals disagree;
+3. authenticate it (`authentication.py`): unsigned requests only reach the
+   APIs AWS leaves unsigned;
+4. authorize it (`authorization.py`): the caller's IAM policies for each
+   action it needs (the admin key is the account root and skips this);
+5. answer it: Cognito Identity, the classic flow's STS call and
+   `ResendConfirmationCode` are ours; everything else is moto's, handed a
+   request rebuilt from step 2 (`request.moto_environ`), with the user pool's
+   emailed codes checked before and issued after, and CORS headers only as the
+   bucket allows (`sandbox/s3/cors.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sandbox import moto_seams
+from sandbox.cognito_identity import responses as cognito_identity
+from sandbox.cognito_idp import codes
+from sandbox.errors import AwsError, Failure, failure_error, send
+from sandbox.gateway import authentication, authorization
+from sandbox.gateway.outbox import OUTBOX_PATH, outbox_answer
+from sandbox.gateway.request import (
+    BAD_REQUEST,
+    Request,
+    classify,
+    moto_environ,
+    read_body,
+    region_of,
+    request_from,
+    unsigned_operations,
+)
+from sandbox.persistence import SharedLock
+from sandbox.s3 import cors
+from sandbox.s3.actions import split_path
+from sandbox.sts.web_identity import assume_role_with_web_identity
+
+log = logging.getLogger("sandbox")
+
+StartResponse = Callable[..., Any]
+
+
+class Gateway:
+    """The WSGI application in front of moto. moto must be patched first
+    (`moto_seams.install()`, which `SandboxServer` calls)."""
+
+    def __init__(
+        self,
+        *,
+        credentials_ttl: int = 3600,
+        code_ttl: int | None = None,
+        admin_access_key_id: str = "test",
+        admin_secret_access_key: str = "test",
+        default_region: str = "us-east-1",
+        own_hosts: Iterable[str] = (),
+    ) -> None:
+        self.credentials_ttl = credentials_ttl
+        self.code_ttl = code_ttl
+        self.admin = authentication.AdminKey(admin_access_key_id, admin_secret_access_key)
+        self.default_region = default_region
+        # Host names, besides localhost and IP literals, that address this sandbox path-style.
+        self.own_hosts = frozenset(h.lower() for h in own_hosts)
+        self.moto = moto_seams.core.MotoApps()
+        # Persistence snapshots the state between requests, never during one.
+        self.lock = SharedLock()
+        self._changes = 0
+        self._changes_lock = threading.Lock()
+
+    def change_count(self) -> int:
+        """How many requests that may have changed state have completed."""
+        return self._changes
+
+    # -- WSGI entry point
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with self.lock.shared():
+            result = self._handle(environ, start_response)
+            try:
+                body = list(result)  # moto's bodies are in memory already
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            if environ["REQUEST_METHOD"] not in ("GET", "HEAD", "OPTIONS"):
+                with self._changes_lock:
+                    self._changes += 1
+        return body
+
+    def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = request_from(environ)
+        try:
+            request.body = read_body(environ)
+        except AwsError as error:
+            # The rest of the body may still be on the wire: end the connection.
+            return _refuse(start_response, request, error, [("Connection", "close")])
+        if not request.raw_path.startswith("/"):
+            # An absolute-form target (GET http://host/...) would name a second host.
+            return _refuse(start_response, request, BAD_REQUEST)
+        if request.raw_path.startswith("/moto-api"):
+            # moto's control plane (reset, seed data) would bypass every check here.
+            return _refuse(start_response, request, AwsError("NotFound", "Not Found", 404))
+        if request.raw_path == OUTBOX_PATH:
+            return outbox_answer(request, environ, start_response)
+        bucket = split_path(request.raw_path)[0]
+        origin = request.headers.get("origin")
+        cors_headers = cors.response_headers(bucket, origin=origin, method=request.method) if origin else []
+        try:
+            if request.method == "OPTIONS":
+                return _preflight(request, bucket, start_response)
+            self._decide(request, environ)
+        except AwsError as error:
+            return _refuse(start_response, request, error, cors_headers if request.service == "s3" else [])
+        log.debug("decided %s %s", request.service, request.operation or request.method)
+        ours = self._answer_ourselves(request, start_response)
+        if ours is not None:
+            return ours
+        return self._forward(request, environ, start_response, cors_headers if request.service == "s3" else [])
+
+    def _decide(self, request: Request, environ: Mapping[str, Any]) -> None:
+        """Steps 2 to 4: what the request is, who sent it, and whether they may."""
+        signature = authentication.signature_read(request, region=self.default_region, own_hosts=self.own_hosts)
+        classify(request, signature, own_hosts=self.own_hosts)
+        if signature is None:
+            authentication.unsigned_check(request)
+            return
+        principal = authentication.principal_authenticate(
+            request, signature, admin=self.admin, source_ip=environ.get("REMOTE_ADDR", "")
+        )
+        if not authorization.exempt(request, principal):
+            authorization.request_authorize(request, principal, region=region_of(request, self.default_region))
+
+    # -- answering
+    def _answer_ourselves(self, request: Request, start_response: StartResponse) -> Iterable[bytes] | None:
+        """The operations moto does not serve as AWS does; None for the rest."""
+        region = region_of(request, self.default_region)
+        if request.service == "cognito-identity":
+            return _json(request, start_response, lambda: cognito_identity.dispatch(
+                request.operation, request.params, region, credentials_ttl=self.credentials_ttl
+            ))
+        if request.service == "sts" and request.operation in unsigned_operations("sts"):
+            return _web_identity(request, start_response, region)
+        if request.service == "cognito-idp" and request.operation == "ResendConfirmationCode":
+            return _json(request, start_response, lambda: codes.resend_confirmation_code(request.params, lifetime=self.code_ttl))
+        return None
+
+    def _forward(
+        self,
+        request: Request,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        cors_headers: list[tuple[str, str]],
+    ) -> Iterable[bytes]:
+        """Let moto answer, with CORS headers only as the bucket allows, and
+        with the user pool's emailed codes checked before and issued after."""
+        coded = request.service == "cognito-idp" and request.operation in codes.CODED
+        if coded and request.operation in codes.CHECKS:
+            try:
+                codes.code_check(request.operation, request.params)
+            except AwsError as error:
+                return _refuse(start_response, request, error)
+        answer: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.append((line, headers))
+            return lambda data: None  # moto's apps return their body; nothing writes
+
+        try:
+            result = self.moto.app_for(request.service)(moto_environ(request, environ), start)
+            try:
+                body = b"".join(result)  # held until moto's status is known to be no crash
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:  # moto fails on some inputs AWS would refuse (a missing parameter)
+            log.exception("moto failed on %s %s", request.service, request.operation)
+            answer.clear()
+        if not answer or answer[-1][0].startswith("5"):
+            log.warning("moto could not serve %s %s", request.service, request.operation)
+            return _refuse(start_response, request, failure_error(Failure.INVALID_INPUT, request.service), cors_headers)
+        line, headers = answer[-1]
+        if coded and line.startswith("2"):
+            codes.code_after(request.operation, request.params, lifetime=self.code_ttl)
+        kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+        start_response(line, kept + cors_headers)
+        return [body]
+
+
+def _preflight(request: Request, bucket: str | None, start_response: StartResponse) -> Iterable[bytes]:
+    """A CORS preflight, answered from the bucket's rules alone (no signature)."""
+    headers = cors.preflight(
+        bucket,
+        origin=request.headers.get("origin"),
+        method=request.headers.get("access-control-request-method"),
+        request_headers=request.headers.get("access-control-request-headers", ""),
+    )
+    start_response("200 OK", [*headers, ("Content-Length", "0")])
+    return [b""]
+
+
+def _json(request: Request, start_response: StartResponse, call: Callable[[], dict[str, Any]]) -> Iterable[bytes]:
+    """Answer a JSON-protocol operation we implement ourselves."""
+    try:
+        result = call()
+    except AwsError as error:
+        log.info("%s %s refused: %s", request.service, request.operation, error)
+        return _refuse(start_response, request, error)
+    body = json.dumps(result).encode()
+    start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _web_identity(request: Request, start_response: StartResponse, region: str) -> Iterable[bytes]:
+    """The classic flow's STS call (SAML has no provider here)."""
+    try:
+        if request.operation != "AssumeRoleWithWebIdentity":
+            raise AwsError("InvalidAction", "The sandbox has no SAML provider.", 400)
+        body = assume_role_with_web_identity(request.params, region=region)
+    except AwsError as error:
+        log.info("sts %s refused: %s", request.operation, error)
+        return _refuse(start_response, request, error)
+    start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _refuse(
+    start_response: StartResponse, request: Request, error: AwsError, extra: list[tuple[str, str]] | None = None
+) -> list[bytes]:
+    return send(start_response, error, request.service, head=request.method == "HEAD", extra=extra or ())
