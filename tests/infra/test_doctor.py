@@ -350,24 +350,71 @@ def test_every_rule_has_a_breakage():
     assert {rule for rule, _, _ in BREAKAGES} == set(doctor.RULES)
 
 
-def test_guest_write_finding_matches_what_the_sandbox_enforces(breaker, sandbox):
-    """The probe doctor evaluates is the request real guest credentials can then make."""
+def _guest_can_put(breaker: Breaker) -> bool:
+    """Whether real guest credentials from the sandbox can write under their own prefix."""
     from tests.sandbox_kit import as_boto3
 
-    def guest_put() -> bool:
-        ci = sandbox.unsigned("cognito-identity")
-        identity_id = ci.get_id(IdentityPoolId=breaker.deployment.identity_pool_id)["IdentityId"]
-        creds = ci.get_credentials_for_identity(IdentityId=identity_id)["Credentials"]
-        s3 = sandbox.client("s3", as_boto3(creds))
-        try:
-            s3.put_object(Bucket=breaker.deployment.bucket, Key=f"public/{identity_id}/x.jpg", Body=b"x")
-        except s3.exceptions.ClientError:
-            return False
-        return True
+    ci = breaker.kit.unsigned("cognito-identity")
+    identity_id = ci.get_id(IdentityPoolId=breaker.deployment.identity_pool_id)["IdentityId"]
+    creds = ci.get_credentials_for_identity(IdentityId=identity_id)["Credentials"]
+    s3 = breaker.kit.client("s3", as_boto3(creds))
+    try:
+        s3.put_object(Bucket=breaker.deployment.bucket, Key=f"public/{identity_id}/x.jpg", Body=b"x")
+    except s3.exceptions.ClientError:
+        return False
+    return True
 
-    assert (guest_put(), run_doctor().code) == (False, 0)
+
+def test_guest_write_finding_matches_what_the_sandbox_enforces(breaker):
+    """The probe doctor evaluates is the request real guest credentials can then make."""
+    assert (_guest_can_put(breaker), run_doctor().code) == (False, 0)
     breaker.put_policy("unauthenticated", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": _object(breaker, "public/*")})
-    assert (guest_put(), run_doctor().code) == (True, 1)
+    assert (_guest_can_put(breaker), run_doctor().code) == (True, 1)
+
+
+# Conditions the IAM evaluator does not implement: the sandbox, enforcing,
+# never lets them allow; doctor, auditing, must count them as allowing.
+UNDECIDABLE = [
+    ("IpAddress", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}),
+    ("DateGreaterThan", {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}),
+]
+
+
+@pytest.mark.parametrize(("operator", "condition"), UNDECIDABLE, ids=[o for o, _ in UNDECIDABLE])
+def test_guest_write_under_a_condition_doctor_cannot_evaluate(breaker, operator, condition):
+    """A guest write Allow under an IpAddress or Date condition is guest-write, and the report says what it could not decide."""
+    breaker.put_policy(
+        "unauthenticated",
+        {"Sid": "GuestUploads", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*", "Condition": condition},
+    )
+    assert not _guest_can_put(breaker)  # the sandbox fails closed: the Allow does not apply
+    result = run_doctor("--json")
+    assert result.code == 1
+    assert result.rules() == {"guest-write"}
+    [finding] = result.report["findings"]
+    assert finding["what"].startswith(f"The guest role {breaker.role_name('unauthenticated')} allows s3:PutObject on ")
+    assert finding["what"].endswith(
+        " Doctor could not fully decide (it counts an Allow it cannot evaluate as applying, a Deny as not): "
+        f'inline policy doctor-test, Allow statement "GuestUploads": condition operator {operator} is not implemented.'
+    )
+    text = run_doctor()
+    assert text.code == 1 and f"condition operator {operator} is not implemented" in text.out
+
+
+def test_deny_doctor_cannot_evaluate_does_not_hide_a_guest_write(breaker):
+    """A Deny under a condition doctor cannot evaluate may not apply, so the Allow beside it is still reported."""
+    breaker.put_policy(
+        "unauthenticated",
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": _object(breaker, "public/*")},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+    )
+    assert _guest_can_put(breaker)  # the sandbox fails closed: the Deny does not fire either
+    result = run_doctor("--json")
+    assert result.code == 1
+    [finding] = [f for f in result.report["findings"] if f["rule"] == "guest-write"]
+    assert (
+        "inline policy doctor-test, Deny statement 2: condition operator NotIpAddress is not implemented." in finding["what"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_every_expected_file_is_there():
-    """The six policies the issue names exist, and no others."""
+    """The six policies provision attaches or writes out exist, and no others."""
     assert FILES == [
         "authenticated",
         "moderator",
@@ -101,12 +101,39 @@ def test_no_role_may_read_list_or_delete_versions():
         assert not {a for a in actions if "Version" in a or a in ("s3:*", "*")}, name
 
 
-@pytest.mark.parametrize("name", FILES)
-def test_rendering_fills_every_placeholder(name):
-    """A rendered policy has the bucket and pool in it and no placeholder left."""
-    rendered = json.dumps(policy_render(name=name, bucket="b-photos", identity_pool_id="us-east-1:pool"))
-    assert "__" not in rendered
-    assert "b-photos" in rendered or "us-east-1:pool" in rendered
+def _buckets(policy: dict[str, Any]) -> set[str]:
+    """The bucket names in a policy's resources."""
+    resources = [r for st in policy["Statement"] for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])]
+    return {r.removeprefix("arn:aws:s3:::").split("/", 1)[0] for r in resources}
+
+
+def _aud(policy: dict[str, Any]) -> str:
+    [statement] = policy["Statement"]
+    return statement["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"]
+
+
+# Where each file's placeholder lands, read back from the rendered policy.
+RENDERED = [
+    ("authenticated", _buckets, {"b-photos"}),
+    ("moderator", _buckets, {"b-photos"}),
+    ("server", _buckets, {"b-photos"}),
+    ("unauthenticated", _buckets, {"b-photos"}),
+    ("trust-authenticated", _aud, "us-east-1:pool"),
+    ("trust-unauthenticated", _aud, "us-east-1:pool"),
+]
+
+
+def test_every_file_has_a_rendering_case():
+    """A new policy file needs a line in RENDERED."""
+    assert sorted(name for name, _, _ in RENDERED) == FILES
+
+
+@pytest.mark.parametrize("name, read, expected", RENDERED, ids=[name for name, _, _ in RENDERED])
+def test_rendering_fills_every_placeholder(name, read, expected):
+    """Each placeholder becomes exactly its value where it stood: the bucket in resources, the pool in aud."""
+    rendered = policy_render(name=name, bucket="b-photos", identity_pool_id="us-east-1:pool")
+    assert read(rendered) == expected
+    assert "__" not in json.dumps(rendered)
 
 
 def test_rendering_refuses_a_missing_value():
