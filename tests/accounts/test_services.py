@@ -7,10 +7,12 @@ refresh fails, the user signed out."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
 
+from accounts import tokens
 from accounts.models import User
 from accounts.store import REUSE_UNTIL, SESSION_CREDENTIALS, SESSION_GUEST_IDENTITY, SESSION_TOKENS
 from tests.actors import pool_identities
@@ -38,6 +40,44 @@ def expire_id_token(client: Client) -> None:
     session[SESSION_TOKENS] = {**session[SESSION_TOKENS], "expires_at": int(time.time()) - 60}
     session.pop(SESSION_CREDENTIALS, None)
     session.save()
+
+
+@pytest.fixture
+def verifications(monkeypatch) -> list[str]:
+    """The ID tokens accounts.tokens.id_token_verify was asked to verify during
+    the test: the real function, wrapped by monkeypatch with a recorder (every
+    caller reaches it through the module, so none is missed)."""
+    seen: list[str] = []
+    real: Callable = tokens.id_token_verify
+
+    def recording(token: str) -> dict:
+        seen.append(token)
+        return real(token)
+
+    monkeypatch.setattr(tokens, "id_token_verify", recording)
+    return seen
+
+
+# --- the ID token is verified once -----------------------------------------------------------
+
+
+def test_a_sign_in_verifies_the_id_token_exactly_once(shared_site, make_user, sign_in, verifications):
+    """A guest session signs in (identity linked, credentials cached) and fetches credentials: one verification, of the session's ID token."""
+    client = Client()
+    credentials(client)  # a guest first, so sign-in also links an identity
+    sign_in(make_user(), client=client)
+    assert credentials(client)["authenticated"] is True
+    assert verifications == [client.session[SESSION_TOKENS]["id"]]
+
+
+def test_a_refresh_verifies_the_new_id_token_exactly_once(shared_site, make_user, sign_in, verifications):
+    """An expired ID token refreshed by a credentials request: one more verification, of the new token only."""
+    client = sign_in(make_user())
+    expire_id_token(client)
+    verifications.clear()
+    credentials(client)
+    credentials(client)  # from the cache: no verification at all
+    assert verifications == [client.session[SESSION_TOKENS]["id"]]
 
 
 # --- one identity per user ------------------------------------------------------------------

@@ -411,6 +411,36 @@ def test_the_sign_in_page_never_echoes_a_foreign_next(shared_site):
     assert '<input type="hidden" name="next" value="/">' in response.content.decode()
 
 
+# --- password pages: not in error reports, not in caches -----------------------------------
+
+# page -> the POST fields that must never appear in an error report.
+SECRET_FIELDS = {SIGN_IN: ["password"], SIGN_UP: ["password"], CONFIRM: ["code"], RESET: ["code", "password"]}
+SECRET = "Hunter2-Secret-Value!"
+
+
+@pytest.mark.parametrize("page", SECRET_FIELDS)
+def test_an_error_report_hides_the_passwords_and_codes_posted_to_a_page(shared_site, page):
+    """Django's error reporter, given the request a page handled, shows its password and code fields as stars."""
+    from django.views.debug import ExceptionReporter
+
+    data = {"email": "not an email", **{field: SECRET for field in SECRET_FIELDS[page]}}
+    response = Client().post(page, data)
+    assert response.status_code == 400
+    report = ExceptionReporter(response.wsgi_request, None, None, None).get_traceback_text()
+    assert SECRET not in report
+    assert "not an email" in report and report.count("********************") >= len(SECRET_FIELDS[page])
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("page", [SIGN_IN, SIGN_UP, CONFIRM, FORGOT, RESET])
+def test_password_and_code_pages_are_never_cached(shared_site, page, method):
+    """Every page that takes a password, a code or an email answers with never_cache's headers."""
+    response = getattr(Client(), method)(page, {"email": "not an email"} if method == "post" else None)
+    cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"no-cache", "no-store", "must-revalidate", "private", "max-age=0"} <= cache_control
+    assert "Expires" in response
+
+
 # --- Content Security Policy ----------------------------------------------------------------
 
 
