@@ -4,13 +4,15 @@ every rate limit and audit record is keyed on."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 # at which Python's json module raises RecursionError (a 500) instead of ValueError.
 JSON_MAX_DEPTH = 8  # levels of [ and {, the top-level object included
 TOO_LARGE = "That request is too large."
+
+View = Callable[..., HttpResponse]
 
 
 def json_answer(data: dict[str, Any], *, status: int = 200) -> JsonResponse:
@@ -34,6 +38,26 @@ def json_error(message: str, status: int, *, allow: str | None = None, retry_aft
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)  # seconds
     return response
+
+
+def json_post(*, signed_in: str | None = None) -> Callable[[View], View]:
+    """An API view that takes POST only (405 as JSON otherwise) and, when
+    `signed_in` is a message, a signed-in user only (401 with it): the
+    refusals an API client can read, where Django's decorators answer HTML
+    or redirect to the sign-in page."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return json_error("Use POST.", 405, allow="POST")
+            if signed_in and not request.user.is_authenticated:
+                return json_error(signed_in, 401)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 # --- reading JSON bodies -------------------------------------------------------------------

@@ -136,6 +136,13 @@ def photo_url(*, photo: Photo) -> str:
     return storage.object_download_url(key=photo.key, version_id=photo.version_id or None, content_type=photo.content_type)
 
 
+def photos_shown(*, user: User) -> list[tuple[Photo, str]]:
+    """The gallery: the catalog made to match the bucket first, then each
+    photo with its download URL."""
+    photos_reconcile(user=user)
+    return [(photo, photo_url(photo=photo)) for photo in photo_list(user=user)]
+
+
 def photo_delete(*, user: User, photo_id: str) -> bool:
     """Delete the user's own photo, every version of its object first; False
     if it is not theirs."""

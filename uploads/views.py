@@ -4,8 +4,6 @@ register and delete."""
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.decorators import login_required
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,23 +12,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.aws import AwsCallError
-from core.http import JsonBodyRefused, json_answer, json_error, json_object_read
+from core.http import JsonBodyRefused, json_answer, json_error, json_object_read, json_post
 from uploads.rules import IMAGE_TYPE_NAMES, IMAGE_TYPES, MAX_PHOTO_BYTES, browser_rules
-from uploads.services import PhotoRejected, photo_delete, photo_list, photo_register, photo_url, photos_reconcile
-
-log = logging.getLogger(__name__)
+from uploads.services import PhotoRejected, photo_delete, photo_register, photos_shown
 
 UNAVAILABLE = "Photo storage is not answering right now. Please try again in a moment."
 REGISTER_BODY_MAX = 4096  # bytes; a key and a title
 BAD_BODY = 'Send JSON with a string "key" and an optional string "title".'
+REQUIRED, OPTIONAL = {"key": str}, {"title": str}  # the register body's fields and their types
 
 
 @login_required
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
     try:
-        photos_reconcile(user=request.user)
-        photos = [(photo, photo_url(photo=photo)) for photo in photo_list(user=request.user)]
+        photos = photos_shown(user=request.user)
     except AwsCallError:  # logged by uploads.storage
         messages.error(request, UNAVAILABLE)
         photos = []
@@ -63,28 +59,17 @@ def delete(request: HttpRequest, photo_id: str) -> HttpResponse:
     return redirect("uploads:gallery")
 
 
+@json_post(signed_in="Sign in to upload photos.")
 def api_photos(request: HttpRequest) -> JsonResponse:
     """POST /api/photos {"key", "title"}: register an upload the browser made."""
-    if request.method != "POST":
-        return json_error("Use POST.", 405, allow="POST")
-    if not request.user.is_authenticated:
-        return json_error("Sign in to upload photos.", 401)
     try:
-        body = json_object_read(
-            request, max_bytes=REGISTER_BODY_MAX, required={"key": str}, optional={"title": str}, invalid=BAD_BODY
-        )
+        body = json_object_read(request, max_bytes=REGISTER_BODY_MAX, required=REQUIRED, optional=OPTIONAL, invalid=BAD_BODY)
+        photo = photo_register(user=request.user, key=body["key"], title=body.get("title", "").strip())
     except JsonBodyRefused as exc:
         return json_error(exc.message, 400)
-    key, title = body["key"], body.get("title", "")
-    try:
-        photo = photo_register(user=request.user, key=key, title=title.strip())
     except PhotoRejected as exc:
         return json_error(str(exc), 400)
     except AwsCallError:  # logged by uploads.storage
         return json_error(UNAVAILABLE, 503)
-    return json_answer(
-        {"id": str(photo.pk), "key": photo.key, "visibility": photo.visibility, "gallery": reverse("uploads:gallery")},
-        status=201,
-    )
-
-
+    answer = {"id": str(photo.pk), "key": photo.key, "visibility": photo.visibility, "gallery": reverse("uploads:gallery")}
+    return json_answer(answer, status=201)

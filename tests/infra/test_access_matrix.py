@@ -1,4 +1,4 @@
-"""The access matrix of the issue, cell by cell, with real credentials from
+"""Who may read, write, delete and list under each prefix, cell by cell, with real credentials from
 the provisioned identity pool: alice owns the prefixes, bob is another
 signed-in user, carol is in `moderators` (and gets the moderator role through
 the Token mapping), and a guest comes in without Logins. Every cell is tried
@@ -22,7 +22,7 @@ from core.deployment import Deployment
 from tests.actors import guest_credentials, user_credentials
 from tests.sandbox_kit import SandboxKit
 
-# The issue's table. "moderator as owner": carol on her own prefixes, since
+# The intended access of the IAM policies in infra/policies/. "moderator as owner": carol on her own prefixes, since
 # moderators are signed-in users too.
 MATRIX = {
     "private": {
@@ -229,7 +229,7 @@ CELLS = [
 
 @pytest.mark.parametrize("prefix, actor, operation, allowed", CELLS)
 def test_matrix_cell(world, prefix, actor, operation, allowed):
-    """One cell of the access matrix, allowed or denied as the issue's table says, with its effect in S3."""
+    """One cell of the access matrix, allowed or denied as MATRIX says, with its effect in S3."""
     who, whose = ACTORS[actor]
     _, attempt = OPERATIONS[operation]
     attempt(world, who, world.key(prefix, whose), allowed)
