@@ -8,8 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from infra.management.commands.provision import target
-from infra.management.errors import command_errors
+from infra.management.reporting import run_reported
 from infra.provision import deployment_deprovision
 
 
@@ -33,15 +32,7 @@ class Command(BaseCommand):
                 answer = ""
             if answer.strip() != name:
                 raise CommandError("Not confirmed; nothing was deleted.")
-        removed: list[str] = []
-
-        def report(line: str) -> None:
-            removed.append(line)
-            self.stdout.write(f"  {line}")
-
-        self.stdout.write(f"Deprovisioning {name} on {target()}")
-        with command_errors("deprovision"):
-            deployment_deprovision(report=report)
-        if not removed:
-            self.stdout.write("  Nothing to remove.")
+        run_reported(
+            self, name="deprovision", heading=f"Deprovisioning {name}", run=deployment_deprovision, unchanged="Nothing to remove."
+        )
         self.stdout.write(self.style.SUCCESS(f"{name} is gone."))
