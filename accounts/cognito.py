@@ -73,11 +73,6 @@ def secret_hash(username: str, *, client_id: str, client_secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _secret_hash(username: str) -> str:
-    deployment = deployment_get()
-    return secret_hash(username, client_id=deployment.app_client_id, client_secret=deployment.app_client_secret)
-
-
 def jwks_url() -> str:
     """Where the user pool publishes its signing keys."""
     pool = deployment_get().user_pool_id
@@ -93,6 +88,19 @@ def issuer() -> str:
 
 # --- user pool ------------------------------------------------------------------
 
+def _user_pool_call(operation: str, *, username: str, **params: Any) -> dict[str, Any]:
+    """A user-pool operation for this app client on behalf of `username`:
+    every one of them needs the client ID and SECRET_HASH (InitiateAuth
+    carries it in AuthParameters, the others as SecretHash)."""
+    deployment = deployment_get()
+    hashed = secret_hash(username, client_id=deployment.app_client_id, client_secret=deployment.app_client_secret)
+    if operation == "initiate_auth":
+        params["AuthParameters"] = {**params["AuthParameters"], "SECRET_HASH": hashed}
+    else:
+        params.update(SecretHash=hashed, Username=username)
+    return _call("cognito-idp", operation, ClientId=deployment.app_client_id, **params)
+
+
 def _tokens(result: dict[str, Any]) -> Tokens:
     auth = result.get("AuthenticationResult")
     if not auth:  # a challenge (new password, MFA) this app does not offer
@@ -101,13 +109,11 @@ def _tokens(result: dict[str, Any]) -> Tokens:
 
 
 def user_sign_in(*, email: str, password: str) -> Tokens:
-    deployment = deployment_get()
-    result = _call(
-        "cognito-idp",
+    result = _user_pool_call(
         "initiate_auth",
-        ClientId=deployment.app_client_id,
+        username=email,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": _secret_hash(email)},
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
     )
     return _tokens(result)
 
@@ -115,72 +121,31 @@ def user_sign_in(*, email: str, password: str) -> Tokens:
 def user_tokens_refresh(*, refresh_token: str, username: str) -> Tokens:
     """New ID and access tokens; `username` is the user-pool username (the sub
     for email sign-in pools), which SECRET_HASH must use here."""
-    deployment = deployment_get()
-    result = _call(
-        "cognito-idp",
-        "initiate_auth",
-        ClientId=deployment.app_client_id,
-        AuthFlow="REFRESH_TOKEN_AUTH",
-        AuthParameters={"REFRESH_TOKEN": refresh_token, "SECRET_HASH": _secret_hash(username)},
+    result = _user_pool_call(
+        "initiate_auth", username=username, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
     )
     tokens = _tokens(result)
     return Tokens(tokens.id_token, tokens.access_token, refresh_token)
 
 
 def user_sign_up(*, email: str, password: str) -> None:
-    deployment = deployment_get()
-    _call(
-        "cognito-idp",
-        "sign_up",
-        ClientId=deployment.app_client_id,
-        SecretHash=_secret_hash(email),
-        Username=email,
-        Password=password,
-        UserAttributes=[{"Name": "email", "Value": email}],
-    )
+    _user_pool_call("sign_up", username=email, Password=password, UserAttributes=[{"Name": "email", "Value": email}])
 
 
 def user_sign_up_confirm(*, email: str, code: str) -> None:
-    deployment = deployment_get()
-    _call(
-        "cognito-idp",
-        "confirm_sign_up",
-        ClientId=deployment.app_client_id,
-        SecretHash=_secret_hash(email),
-        Username=email,
-        ConfirmationCode=code,
-    )
+    _user_pool_call("confirm_sign_up", username=email, ConfirmationCode=code)
 
 
 def user_code_resend(*, email: str) -> None:
-    deployment = deployment_get()
-    _call(
-        "cognito-idp",
-        "resend_confirmation_code",
-        ClientId=deployment.app_client_id,
-        SecretHash=_secret_hash(email),
-        Username=email,
-    )
+    _user_pool_call("resend_confirmation_code", username=email)
 
 
 def user_password_forgot(*, email: str) -> None:
-    deployment = deployment_get()
-    _call(
-        "cognito-idp", "forgot_password", ClientId=deployment.app_client_id, SecretHash=_secret_hash(email), Username=email
-    )
+    _user_pool_call("forgot_password", username=email)
 
 
 def user_password_reset(*, email: str, code: str, password: str) -> None:
-    deployment = deployment_get()
-    _call(
-        "cognito-idp",
-        "confirm_forgot_password",
-        ClientId=deployment.app_client_id,
-        SecretHash=_secret_hash(email),
-        Username=email,
-        ConfirmationCode=code,
-        Password=password,
-    )
+    _user_pool_call("confirm_forgot_password", username=email, ConfirmationCode=code, Password=password)
 
 
 def user_sign_out_everywhere(*, access_token: str) -> None:
@@ -191,24 +156,25 @@ def user_sign_out_everywhere(*, access_token: str) -> None:
 
 # --- identity pool ------------------------------------------------------------------
 
-def _logins(id_token: str | None) -> dict[str, str]:
-    return {deployment_get().provider: id_token} if id_token else {}
+def _logins(id_token: str | None) -> dict[str, Any]:
+    """`Logins` for a user ({provider name: ID token}); none for a guest."""
+    return {"Logins": {deployment_get().provider: id_token}} if id_token else {}
 
 
 def identity_id_get(*, id_token: str | None) -> str:
     """GetId: the identity for this login (stable), or a new guest identity."""
-    params: dict[str, Any] = {"IdentityPoolId": deployment_get().identity_pool_id}
-    if id_token:
-        params["Logins"] = _logins(id_token)
-    return _call("cognito-identity", "get_id", **params)["IdentityId"]
+    pool_id = deployment_get().identity_pool_id
+    return _call("cognito-identity", "get_id", IdentityPoolId=pool_id, **_logins(id_token))["IdentityId"]
 
 
 def identity_credentials_issue(*, identity_id: str, id_token: str | None) -> Credentials:
-    """GetCredentialsForIdentity (enhanced flow): Cognito picks the role."""
-    params: dict[str, Any] = {"IdentityId": identity_id}
-    if id_token:
-        params["Logins"] = _logins(id_token)
-    result = _call("cognito-identity", "get_credentials_for_identity", **params)
+    """GetCredentialsForIdentity, the enhanced flow: the one call that turns
+    an identity (and, for a user, their ID token as a login) into temporary
+    AWS credentials. Cognito, not the app, picks the role: the pool's
+    authenticated or unauthenticated role, or the role mapping's; the role's
+    trust policy must accept this pool's `aud` and the caller's `amr`.
+    https://docs.aws.amazon.com/cognito/latest/developerguide/authentication-flow.html"""
+    result = _call("cognito-identity", "get_credentials_for_identity", IdentityId=identity_id, **_logins(id_token))
     c = result["Credentials"]
     return Credentials(
         identity_id=result["IdentityId"],
