@@ -404,7 +404,7 @@ def test_policies_still_enforce(restarted, who, action, template, expected):
 
 @pytest.mark.parametrize("who", ["alice", "bob", "guest"])
 def test_old_credentials_are_refused(restarted, who):
-    """Credentials issued before the restart are unknown now (InvalidAccessKeyId), as the issue allows."""
+    """Credentials issued before the restart are unknown now (InvalidAccessKeyId), as for credentials AWS has revoked."""
     s3 = restarted.dep.kit.client("s3", restarted.old_credentials[who])
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=restarted.dep.bucket, Key="public/welcome.jpg")
@@ -650,7 +650,7 @@ def test_deleted_object_stays_deleted_and_its_body_file_goes(tmp_path, shared):
     assert bodies(tmp_path) == [digest(doomed if shared else kept)]
 
 
-# --- who may read the data directory (issue 8, finding 12) -------------------------
+# --- who may read the data directory (it holds every secret) -----------------------
 
 
 def modes(data_dir: Path) -> dict[str, int]:

@@ -22,24 +22,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from sandbox.server import accepts, free_port
+
 REPO = Path(__file__).resolve().parents[2]
 STARTUP = 30  # seconds to print the endpoint and accept connections
 SHUTDOWN = 5  # seconds to exit after a signal
 ENDPOINT = re.compile(r"https?://[\w.\-\[\]:]+:\d+")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class Sandbox:
@@ -85,7 +73,7 @@ class Sandbox:
     def wait_ready(self, port: int, timeout: float = STARTUP) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
-            if _accepts("127.0.0.1", port):
+            if accepts(port, "127.0.0.1"):
                 return
             time.sleep(0.1)
         pytest.fail(f"port {port} not accepting within {timeout} s ({self._why()})")
@@ -136,7 +124,7 @@ def _outward_address() -> str | None:
 @pytest.mark.parametrize("args", [pytest.param([], id="default-host"), pytest.param(["--host", "127.0.0.1"], id="explicit-host")])
 def test_prints_its_endpoint_and_serves_the_admin(args):
     """It prints http://127.0.0.1:<port> and answers GetCallerIdentity for the admin key."""
-    port = _free_port()
+    port = free_port()
     with served(*args, "--port", str(port)) as server:
         assert server.endpoint() == f"http://127.0.0.1:{port}"
         server.wait_ready(port)
@@ -153,7 +141,7 @@ def test_prints_its_endpoint_and_serves_the_admin(args):
 
 def test_listens_on_loopback_only():
     """By default it is unreachable from the network: bound to 127.0.0.1, not 0.0.0.0 or ::."""
-    port = _free_port()
+    port = free_port()
     with served("--port", str(port)) as server:
         server.wait_ready(port)
         if os.path.exists("/proc/net/tcp"):
@@ -162,13 +150,13 @@ def test_listens_on_loopback_only():
         if outward is None and not os.path.exists("/proc/net/tcp"):
             pytest.skip("no non-loopback address and no /proc/net/tcp to check the binding")
         if outward is not None:
-            assert not _accepts(outward, port)
+            assert not accepts(port, outward)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_stops_on_signal(signum):
     """SIGTERM (a supervisor) or SIGINT (Ctrl-C) stops it within a few seconds and frees the port."""
-    port = _free_port()
+    port = free_port()
     with served("--port", str(port)) as server:
         server.wait_ready(port)
         server.process.send_signal(signum)
@@ -176,7 +164,7 @@ def test_stops_on_signal(signum):
             server.process.wait(timeout=SHUTDOWN)
         except subprocess.TimeoutExpired:
             pytest.fail(f"still running {SHUTDOWN} s after {signal.Signals(signum).name}")
-        assert not _accepts("127.0.0.1", port)
+        assert not accepts(port, "127.0.0.1")
 
 
 def test_help_describes_the_options():
@@ -202,7 +190,7 @@ BEYOND_LOOPBACK = ["192.0.2.1", "2001:db8::1", "sandbox.invalid"]  # TEST-NET-1,
 def test_warns_when_told_to_listen_beyond_loopback(host):
     """`--host` other than loopback prints on stderr that the sandbox trusts its network."""
     result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "--host", host, "--port", str(_free_port())],
+        [sys.executable, "-m", "sandbox", "--host", host, "--port", str(free_port())],
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -216,7 +204,7 @@ def test_warns_when_told_to_listen_beyond_loopback(host):
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 def test_no_warning_on_loopback(host):
     """On loopback there is nothing to warn about."""
-    port = _free_port()
+    port = free_port()
     with served("--host", host, "--port", str(port)) as server:
         server.endpoint()
         server.wait_ready(port)

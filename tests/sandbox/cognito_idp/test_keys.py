@@ -134,7 +134,7 @@ def test_id_token_with_role_claims_verifies_against_pool_jwks(sandbox):
     assert claims["cognito:preferred_role"] == arns["editor"]
 
 
-# --- each pool's own signing key (issue 8, finding 4) ------------------------------
+# --- each pool's own signing key, never moto's shared one ---------------------------
 
 MOTO_KID = "dummy"  # the kid of the key pair moto ships and signs every pool's tokens with
 

@@ -1,4 +1,4 @@
-"""No request makes the sandbox answer 500 or hang (issue 8, finding 11).
+"""No request makes the sandbox answer 500 or hang (malformed framing, slow bodies, fuzzing).
 
 Each malformed request an attacker sent is replayed over a raw socket, then a
 fuzzed set built from the same pieces: every answer must be a 4xx within a
@@ -101,7 +101,7 @@ STREAMING = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 
 
 def malformed_requests(kit: SandboxKit, bucket: str) -> list[tuple[str, bytes, str | None]]:
-    """(id, raw request, the error code expected or None) for each finding-11 request."""
+    """(id, raw request, the error code expected or None) for each malformed request an attacker sent."""
     host = urlsplit(kit.endpoint).netloc
     obj = f"/{bucket}/k"
     bad_date = {
@@ -174,7 +174,7 @@ def assert_still_serving(kit: SandboxKit) -> None:
 
 @pytest.mark.parametrize("case", CASE_IDS)
 def test_malformed_request_gets_a_4xx_quickly(quick, bucket, case):
-    """Each finding-11 request is answered 4xx (with its S3/Cognito code) within seconds, and the sandbox lives on."""
+    """Each malformed request is answered 4xx (with its S3/Cognito code) within seconds, and the sandbox lives on."""
     _, raw, code = next(c for c in malformed_requests(quick, bucket) if c[0] == case)
     status, answer, took = exchange(quick, raw)
     assert 400 <= status < 500, answer[:500]

@@ -3,8 +3,7 @@ pool administration, GetId, GetCredentialsForIdentity with AWS's role
 resolution and trust-policy checks, guest-to-user linking, ServerSideTokenCheck,
 and the classic GetOpenIdToken + AssumeRoleWithWebIdentity flow.
 
-AWS behaviour asserted here is collected in /work/shared/AWS_NOTES.md; the
-developer guide's "Role-based access control" page is the source for role
+The developer guide's "Role-based access control" page is the source for role
 resolution: https://docs.aws.amazon.com/cognito/latest/developerguide/role-based-access-control.html
 """
 
@@ -432,7 +431,7 @@ def test_forged_or_misdirected_login_is_not_authorized(scene, operation, forge, 
     assert message.fullmatch(text), text
 
 
-# --- moto's shipped key (issue 8, finding 4) -------------------------------------------
+# --- moto's shipped key, whose private half anyone can read ------------------------------
 # moto signs every pool's tokens with one key pair whose private half is in
 # the moto wheel. The sandbox gives each pool its own; a token re-signed with
 # moto's key, claiming the moderator role, must get nothing.

@@ -1,5 +1,5 @@
-"""SECRET_HASH for an app client with a secret (issue 8, finding 3): every
-call AWS requires it on is refused without it or with a wrong one, and runs
+"""SECRET_HASH for an app client with a secret, so that only the server can
+act for a user: every call AWS requires it on is refused without it or with a wrong one, and runs
 with the right one; clients without a secret are unaffected. On AWS a missing
 SECRET_HASH in AuthParameters / ChallengeResponses is "Client <id> is
 configured for secret but secret was not received"; anything else is "Unable

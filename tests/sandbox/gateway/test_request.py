@@ -1,8 +1,7 @@
 """Request smuggling through the gateway: a request is what the gateway decided
-it is, and nothing else. Each attack below once worked against the sandbox
-(issue 8, findings 1, 2 and 5): the gateway authorized one operation, bucket
-or key, and moto, reading another signal of the same request, executed a
-different one. Sent over raw HTTP, since no SDK builds such requests."""
+it is, and nothing else. Each attack below once worked against the sandbox:
+the gateway authorized one operation, bucket or key, and moto, reading
+another signal of the same request, executed a different one. Sent over raw HTTP, since no SDK builds such requests."""
 
 from __future__ import annotations
 
@@ -78,7 +77,7 @@ def secret_client(sandbox: SandboxKit, deployment: Deployment) -> str:
     )["UserPoolClient"]["ClientId"]
 
 
-# --- finding 1: an unsigned target in front of the user-pool admin API ------------
+# --- an unsigned target in front of the user-pool admin API -------------------------
 
 def _unsigned_admin_call(dep: Deployment, client_id: str, *, operation: str) -> dict[str, str]:
     """The query parameters of an admin operation an attacker wants moto to run."""
@@ -117,7 +116,7 @@ def _leaked(dep: Deployment, reply: Reply, operation: str) -> bool:
 @pytest.mark.parametrize("target", UNSIGNED_TARGETS)
 @pytest.mark.parametrize("operation", SMUGGLED_OPERATIONS)
 def test_unsigned_target_does_not_carry_action_in_query(sandbox, deployment, secret_client, operation, target):
-    """Finding 1: an unsigned X-Amz-Target with ?Action=<admin operation> in the URL is refused, never run."""
+    """An unsigned X-Amz-Target with ?Action=<admin operation> in the URL is refused, never run."""
     query = urlencode(_unsigned_admin_call(deployment, secret_client, operation=operation))
     headers = {"Content-Type": "application/x-amz-json-1.1"}
     if target:
@@ -129,7 +128,7 @@ def test_unsigned_target_does_not_carry_action_in_query(sandbox, deployment, sec
 
 @pytest.mark.parametrize("operation", SMUGGLED_OPERATIONS)
 def test_unsigned_target_does_not_carry_action_in_json_body(sandbox, deployment, secret_client, operation):
-    """Finding 1, body form: `&Action=...&` inside a JSON string of an InitiateAuth body is not run."""
+    """Body form: `&Action=...&` inside a JSON string of an InitiateAuth body is not run."""
     smuggled = "&" + urlencode(_unsigned_admin_call(deployment, secret_client, operation=operation)) + "&x="
     body = json.dumps({"ClientId": smuggled, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": {}}).encode()
     headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"{IDP}.InitiateAuth"}
@@ -153,7 +152,7 @@ def test_unsigned_initiate_auth_still_signs_in(sandbox, deployment):
     assert "IdToken" in reply.text
 
 
-# --- finding 2: a guest becomes any role through a body the gateway did not read ----
+# --- a guest becomes any role through a body the gateway did not read ----------------
 
 def _multipart(fields: dict[str, str]) -> tuple[str, bytes]:
     boundary = uuid.uuid4().hex
@@ -183,7 +182,7 @@ BODY_IDS = ["multipart", "form-urlencoded", "form-urlencoded-charset", "no-conte
 
 @pytest.mark.parametrize("body_id", BODY_IDS)
 def test_guest_cannot_assume_role_through_get_caller_identity(sandbox, deployment, body_id):
-    """Finding 2: a guest-signed ?Action=GetCallerIdentity whose body says AssumeRole gets no role's keys."""
+    """A guest-signed ?Action=GetCallerIdentity whose body says AssumeRole gets no role's keys."""
     _, guest = deployment.guest_credentials()
     role = deployment.roles["authenticated"]
     content_type, body = next((t, b) for i, t, b in _bodies(role) if i == body_id)
@@ -285,7 +284,7 @@ def test_no_signal_mix_reaches_another_moto_operation(sandbox, deployment, moto_
     assert len({op for op, _ in moto_calls}) >= 3, moto_calls  # both protocols, several operations
 
 
-# --- finding 5: the bucket comes from the path, never from Host --------------------
+# --- the bucket comes from the path, never from Host ---------------------------------
 
 def s3_signed_for_host(
     kit: SandboxKit, creds: dict[str, str], method: str, host: str, path: str, body: bytes = b""
@@ -315,7 +314,7 @@ VIRTUAL_HOSTS = ["{bucket}.{netloc}", "{bucket}.localhost:{port}", "{bucket}.s3.
 
 @pytest.mark.parametrize("host", VIRTUAL_HOSTS)
 def test_virtual_hosted_bucket_is_refused(sandbox, deployment, victim_bucket, host):
-    """Finding 5: a PUT authorized for path-style bucket A, sent with Host: B.<domain>, is refused; B is untouched."""
+    """A PUT authorized for path-style bucket A, sent with Host: B.<domain>, is refused; B is untouched."""
     identity, alice = deployment.user_credentials("carol")
     where = urlsplit(sandbox.endpoint)
     host = host.format(bucket=victim_bucket, netloc=where.netloc, port=where.port)

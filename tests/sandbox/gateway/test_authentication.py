@@ -480,7 +480,7 @@ def test_expired_session_credentials_are_refused(expired, service, operation, co
     assert _code_and_status(caught.value) == (code, status)
 
 
-# --- SigV4 strictness (issue 8, finding 12) ------------------------------------------
+# --- SigV4 strictness: scope region, scope date, a signed Host ------------------------
 
 OTHER_REGION = "eu-west-1"
 

@@ -352,7 +352,7 @@ def test_anonymous_list_bucket(cast: Cast) -> None:
     assert "<Code>AccessDenied</Code>" in response.text
 
 
-# --- sub-resources and versions map to their own actions (issue 8, finding 12) ----
+# --- sub-resources and versions map to their own actions --------------------------
 
 @dataclass(frozen=True)
 class Versioned:
