@@ -11,10 +11,12 @@ What the evaluator does not understand (a condition operator it does not
 implement, such as `IpAddress` or `DateGreaterThan`, or a malformed
 `Condition`) it cannot decide, and the caller says what that means:
 
-- `Mode.ENFORCE` (the sandbox, answering a real request) fails closed: such
-  a statement does not apply. An Allow it does not understand never allows;
-  a Deny it does not understand never fires, which cannot widen anything,
-  since without that Allow or Deny nothing else was allowed by it either.
+- `Mode.ENFORCE` (the sandbox, answering a real request) treats such a
+  statement as not applying. An Allow it does not understand never allows,
+  which fails closed. A Deny it does not understand never fires, so an
+  Allow beside it still allows: a known difference from AWS, listed among
+  the sandbox's limits in README.md, and harmless for `infra/policies/`,
+  which use no such operator.
 - `Mode.AUDIT` (`doctor`, asking "could this role do X?") fails open: such a
   statement POSSIBLY applies, and the `Decision` lists it in `undecided`.
   A possible Allow counts as allowed, so "may a guest write?" is never
@@ -23,9 +25,11 @@ implement, such as `IpAddress` or `DateGreaterThan`, or a malformed
   that does. So in audit mode `allowed` is never false when IAM might allow,
   and `explicit_deny` is true only when a Deny certainly applies.
 
-`undecided` keeps only the statements that could change `allowed`: possible
-Allows when nothing else allows, possible Denies when the answer is allowed.
-It is always empty in `Mode.ENFORCE`, whose decisions are `Decision.ALLOW`,
+`undecided` keeps the statements that could change the decision: possible
+Allows unless another statement certainly allows, and possible Denies unless
+a Deny certainly applies. A caller that combines decisions (identity policies
+and a bucket policy, say) can so tell a certain answer from a guess. It is
+always empty in `Mode.ENFORCE`, whose decisions are `Decision.ALLOW`,
 `Decision.DENY` or `Decision.IMPLICIT_DENY` themselves.
 """
 
@@ -89,7 +93,7 @@ class Decision:
 
     @property
     def certain(self) -> bool:
-        """False when a statement the evaluator could not decide might change `allowed`."""
+        """False when a statement the evaluator could not decide might change the decision."""
         return not self.undecided
 
 
@@ -161,9 +165,7 @@ def _name(statement: Mapping[str, Any], position: int) -> str:
 def _audited(allowed: bool, unsure: list[Undecided]) -> Decision:
     """The auditor's answer, no explicit Deny having certainly applied."""
     possibly_allowed = allowed or any(u.effect == "Allow" for u in unsure)
-    relevant = tuple(
-        u for u in unsure if (u.effect == "Allow" and not allowed) or (u.effect == "Deny" and possibly_allowed)
-    )
+    relevant = tuple(u for u in unsure if u.effect == "Deny" or (u.effect == "Allow" and not allowed))
     return Decision(Effect.ALLOW if possibly_allowed else Effect.IMPLICIT_DENY, relevant)
 
 

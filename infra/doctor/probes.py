@@ -34,6 +34,9 @@ SUB = f"{COGNITO_IDENTITY}:sub"
 AMR = f"{COGNITO_IDENTITY}:amr"
 
 
+# --- the requests --------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Probe:
     """One request doctor asks IAM about: `action` on `resource` (for
@@ -137,6 +140,8 @@ def owner_probes(s: Snapshot, ids: Ids, role: Role, *, moderator: bool) -> list[
 
 
 def request_context(*, pool_id: str, identity_id: str, amr: Sequence[str], role: Role | None = None) -> dict[str, Any]:
+    """The condition keys IAM sees for a request made with identity-pool
+    credentials (or, without `role`, for the token a trust policy is shown)."""
     context = {
         AUD.lower(): pool_id,
         SUB.lower(): identity_id,
@@ -150,7 +155,6 @@ def request_context(*, pool_id: str, identity_id: str, amr: Sequence[str], role:
 
 def signed_in_amr(s: Snapshot, subject: str) -> list[str]:
     return ["authenticated", s.provider, f"{s.provider}:CognitoSignIn:{subject}"]
-
 
 
 # --- asking IAM ----------------------------------------------------------------------------
