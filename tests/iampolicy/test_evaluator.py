@@ -115,7 +115,7 @@ def test_enforce_returns_the_three_decisions():
 
 
 # What each mode makes of statements it cannot decide: (statements, enforce, audit, undecided statements).
-# Audit: a possible Allow is allowed; a possible Deny never denies; only what could change `allowed` is listed.
+# Audit: a possible Allow is allowed; a possible Deny never denies; only what could change the decision is listed.
 UNKNOWN_CASES = [
     ("Allow under IpAddress", [allow(Condition=IP_ANYWHERE)], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
     ("Allow under DateGreaterThan", [allow(Condition=AFTER_2020)], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
@@ -125,7 +125,7 @@ UNKNOWN_CASES = [
     ("Allow under IpAddress on another action", [allow(action="s3:GetObject", Condition=IP_ANYWHERE)],
      Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, []),
     ("plain Allow, Allow under IpAddress", [allow(), allow(Condition=IP_ANYWHERE)], Effect.ALLOW, Effect.ALLOW, []),
-    ("Deny under IpAddress alone", [deny(Condition=IP_ANYWHERE)], Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, []),
+    ("Deny under IpAddress alone", [deny(Condition=IP_ANYWHERE)], Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, ["Deny 1"]),
     ("plain Allow, Deny under IpAddress", [allow(), deny(Condition=IP_ANYWHERE)], Effect.ALLOW, Effect.ALLOW, ["Deny 2"]),
     ("plain Allow, Deny under DateGreaterThan", [allow(), deny(Condition=AFTER_2020)], Effect.ALLOW, Effect.ALLOW, ["Deny 2"]),
     ("plain Deny, Allow under IpAddress", [deny(), allow(Condition=IP_ANYWHERE)], Effect.DENY, Effect.DENY, []),
