@@ -3,7 +3,8 @@ pointed at its endpoint, and a `Deployment` builder that creates a user pool,
 an identity pool, roles and a bucket through the public APIs only.
 
 Nothing here imports the sandbox's internals except `sandbox.server.running`,
-the documented way to start it in-process."""
+the documented way to start it in-process. The roles get the policies
+`provision` deploys (`infra/policies/`), read from their files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 ADMIN = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 PASSWORD = "Correct-Horse-9"
+POLICIES = Path(__file__).resolve().parents[1] / "infra" / "policies"
 
 _CONFIG = Config(
     retries={"max_attempts": 1, "mode": "standard"},
@@ -88,62 +91,25 @@ def s3_from_answer(answer: dict[str, Any]):
     )
 
 
+def infra_policy(name: str, *, bucket: str = "", identity_pool_id: str = "") -> dict[str, Any]:
+    """`infra/policies/<name>.json`, the policies provision deploys, with its placeholders filled in."""
+    text = (POLICIES / f"{name}.json").read_text()
+    return json.loads(text.replace("__BUCKET__", bucket).replace("__IDENTITY_POOL_ID__", identity_pool_id))
+
+
 def trust_policy(pool_id: str, amr: str) -> str:
-    """The trust policy AWS documents for identity-pool roles."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id},
-                        "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr},
-                    },
-                }
-            ],
-        }
-    )
+    """The trust policy of the identity pool's `authenticated` or `unauthenticated` role, as JSON text."""
+    return json.dumps(infra_policy(f"trust-{amr}", identity_pool_id=pool_id))
 
 
 def owner_policy(bucket: str) -> dict[str, Any]:
-    """Signed-in users: own `private/<identity id>/`, read `public/`."""
-    me = "${cognito-identity.amazonaws.com:sub}"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/private/{me}/*"],
-            },
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/public/*"},
-            {
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": f"arn:aws:s3:::{bucket}",
-                "Condition": {"StringLike": {"s3:prefix": [f"private/{me}/", f"private/{me}/*", "public/*"]}},
-            },
-        ],
-    }
+    """Signed-in users: own `private/<identity id>/` and `public/<identity id>/`, read `public/*/`."""
+    return infra_policy("authenticated", bucket=bucket)
 
 
 def guest_policy(bucket: str) -> dict[str, Any]:
-    """Guests: read `public/` and nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/public/*"},
-            {
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": f"arn:aws:s3:::{bucket}",
-                "Condition": {"StringLike": {"s3:prefix": ["public/", "public/*"]}},
-            },
-        ],
-    }
+    """Guests: read `public/<publisher>/`, one publisher at a time, and nothing else."""
+    return infra_policy("unauthenticated", bucket=bucket)
 
 
 @dataclass

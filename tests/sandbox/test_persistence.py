@@ -158,8 +158,8 @@ OBJECTS = [
     ("private/{alice}/small.jpg", "alice", 20_000),
     ("private/{alice}/big.jpg", "alice", 3 * MB),
     ("private/{alice}/seeded.png", "admin", 1 * MB + 7),
-    ("public/welcome.jpg", "admin", 2_000),
-    ("public/poster.png", "admin", 2 * MB),
+    ("public/{alice}/welcome.jpg", "admin", 2_000),
+    ("public/{alice}/poster.png", "admin", 2 * MB),
 ]
 APP_ORIGIN = "http://127.0.0.1:8000"
 CORS = {
@@ -346,8 +346,8 @@ def test_new_credentials_get_the_same_role(restarted, who):
         ("alice", "private/{alice}/small.jpg"),
         ("alice", "private/{alice}/big.jpg"),
         ("alice", "private/{alice}/seeded.png"),
-        ("guest", "public/welcome.jpg"),
-        ("bob", "public/poster.png"),
+        ("guest", "public/{alice}/welcome.jpg"),
+        ("bob", "public/{alice}/poster.png"),
         ("admin", "private/{alice}/big.jpg"),
     ],
 )
@@ -380,14 +380,14 @@ def test_bucket_cors_kept(restarted):
     [
         ("bob", "get", "private/{alice}/small.jpg", "AccessDenied"),
         ("bob", "put", "private/{alice}/intruder.jpg", "AccessDenied"),
-        ("guest", "put", "public/graffiti.jpg", "AccessDenied"),
+        ("guest", "put", "public/{alice}/graffiti.jpg", "AccessDenied"),
         ("guest", "get", "private/{alice}/small.jpg", "AccessDenied"),
         ("alice", "put", "private/{alice}/after-restart.jpg", None),
-        ("guest", "get", "public/welcome.jpg", None),
+        ("guest", "get", "public/{alice}/welcome.jpg", None),
     ],
 )
 def test_policies_still_enforce(restarted, who, action, template, expected):
-    """The roles' policies came back: owners only in their prefix, guests read-only on public/."""
+    """The roles' policies came back: owners only in their prefix, guests read-only on published photos."""
     s3, key = restarted.s3(who), restarted.key(template)
     call: Callable[[], Any] = (
         (lambda: s3.get_object(Bucket=restarted.dep.bucket, Key=key))

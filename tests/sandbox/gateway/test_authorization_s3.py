@@ -1,7 +1,8 @@
-"""S3 authorization with identity-pool credentials, cell by cell: the kit's
-`owner_policy` (signed-in users own `private/<identity id>/`, read `public/`)
-and `guest_policy` (guests read `public/`, write nothing), as AWS evaluates
-them for each REST request, including the attacks on another user's prefix.
+"""S3 authorization with identity-pool credentials, cell by cell: the roles'
+policies from `infra/policies/` (signed-in users own `private/<identity id>/`
+and `public/<identity id>/` and read every `public/<publisher>/`; guests read
+`public/<publisher>/` and write nothing), as AWS evaluates them for each REST
+request, including the attacks on another user's prefix.
 
 Each test seeds its own uniquely named objects; the deployment (users, pools,
 roles, bucket) is shared by the module and never modified."""
@@ -88,19 +89,25 @@ OBJECT_CASES = [
     ("alice", "delete", "private/{bob}/", False),
     ("bob", "get", "private/{alice}/", False),
     ("bob", "put", "private/{alice}/", False),
-    ("alice", "get", "public/", True),
-    ("alice", "head", "public/", True),
+    ("alice", "get", "public/{bob}/", True),
+    ("alice", "head", "public/{bob}/", True),
+    ("alice", "put", "public/{alice}/", True),
+    ("alice", "delete", "public/{alice}/", True),
+    ("alice", "put", "public/{bob}/", False),
+    ("alice", "delete", "public/{bob}/", False),
+    ("alice", "get", "public/", False),
     ("alice", "put", "public/", False),
-    ("alice", "delete", "public/", False),
     ("alice", "put", "private/", False),
     ("alice", "put", "", False),
     ("alice", "put", "private/{alice}", False),
-    ("guest", "get", "public/", True),
-    ("guest", "head", "public/", True),
-    ("guest", "put", "public/", False),
+    ("guest", "get", "public/{bob}/", True),
+    ("guest", "head", "public/{bob}/", True),
+    ("guest", "get", "public/", False),
+    ("guest", "put", "public/{guest}/", False),
+    ("guest", "put", "public/{bob}/", False),
     ("guest", "put", "private/{guest}/", False),
     ("guest", "put", "", False),
-    ("guest", "delete", "public/", False),
+    ("guest", "delete", "public/{bob}/", False),
     ("guest", "get", "private/{alice}/", False),
     ("guest", "get", "private/{guest}/", False),
 ]
@@ -132,10 +139,11 @@ def test_object_request(cast: Cast, who: str, operation: str, prefix: str, allow
 COPY_CASES = [
     # source prefix, destination prefix, allowed
     pytest.param("private/{alice}/", "private/{alice}/", True, id="own-to-own"),
-    pytest.param("public/", "private/{alice}/", True, id="public-to-own"),
+    pytest.param("public/{bob}/", "private/{alice}/", True, id="published-to-own"),
     pytest.param("private/{bob}/", "private/{alice}/", False, id="source-not-readable"),
     pytest.param("private/{alice}/", "private/{bob}/", False, id="destination-not-writable"),
-    pytest.param("private/{alice}/", "public/", False, id="publish-not-granted"),
+    pytest.param("private/{alice}/", "public/{alice}/", True, id="publish-own"),
+    pytest.param("private/{alice}/", "public/{bob}/", False, id="publish-as-another-user"),
 ]
 
 
@@ -181,7 +189,8 @@ MULTIPART_CASES = [
     ("create", "private/{bob}/", False),
     ("upload_part", "private/{bob}/", False),
     ("complete", "private/{bob}/", False),
-    ("create", "public/", False),
+    ("create", "public/{alice}/", True),
+    ("create", "public/{bob}/", False),
 ]
 
 
@@ -204,19 +213,22 @@ def test_multipart_step(cast: Cast, step: str, prefix: str, allowed: bool) -> No
             admin.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=state["upload_id"])
 
 
-UNGRANTED_CASES = [
-    # S3 operation under Alice's own prefix that owner_policy does not grant
-    pytest.param("abort_multipart_upload", id="s3:AbortMultipartUpload"),
-    pytest.param("list_parts", id="s3:ListMultipartUploadParts"),
-    pytest.param("list_multipart_uploads", id="s3:ListBucketMultipartUploads"),
-    pytest.param("list_buckets", id="s3:ListAllMyBuckets"),
+UPLOAD_ACTION_CASES = [
+    # S3 operation on an upload under `prefix`, allowed: abort and list-parts are actions of their own,
+    # granted on the owner's prefixes; listing uploads and buckets is granted nowhere.
+    pytest.param("abort_multipart_upload", "private/{alice}/", True, id="s3:AbortMultipartUpload-own"),
+    pytest.param("list_parts", "private/{alice}/", True, id="s3:ListMultipartUploadParts-own"),
+    pytest.param("abort_multipart_upload", "private/{bob}/", False, id="s3:AbortMultipartUpload-other"),
+    pytest.param("list_parts", "private/{bob}/", False, id="s3:ListMultipartUploadParts-other"),
+    pytest.param("list_multipart_uploads", "private/{alice}/", False, id="s3:ListBucketMultipartUploads"),
+    pytest.param("list_buckets", "private/{alice}/", False, id="s3:ListAllMyBuckets"),
 ]
 
 
-@pytest.mark.parametrize("operation", UNGRANTED_CASES)
-def test_action_not_granted_in_own_prefix(cast: Cast, operation: str) -> None:
-    """Actions of their own, absent from owner_policy, are denied even on Alice's own upload."""
-    key, bucket = cast.key("private/{alice}/"), cast.dep.bucket
+@pytest.mark.parametrize("operation, prefix, allowed", UPLOAD_ACTION_CASES)
+def test_upload_action(cast: Cast, operation: str, prefix: str, allowed: bool) -> None:
+    """Abort and list-parts need their own actions, which only the owner's prefixes grant; listing uploads is never granted."""
+    key, bucket = cast.key(prefix), cast.dep.bucket
     admin, alice = cast.kit.client("s3"), cast.s3("alice")
     upload_id = admin.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     kwargs = {
@@ -225,9 +237,14 @@ def test_action_not_granted_in_own_prefix(cast: Cast, operation: str) -> None:
         "list_multipart_uploads": {"Bucket": bucket, "Prefix": key},
         "list_buckets": {},
     }[operation]
-    assert_access_denied(getattr(alice, operation), **kwargs)
-    assert admin.list_parts(Bucket=bucket, Key=key, UploadId=upload_id)["UploadId"] == upload_id
-    admin.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    if allowed:
+        getattr(alice, operation)(**kwargs)
+    else:
+        assert_access_denied(getattr(alice, operation), **kwargs)
+    uploads = admin.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
+    assert [u["UploadId"] for u in uploads] == ([] if operation == "abort_multipart_upload" and allowed else [upload_id])
+    if uploads:
+        admin.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
 
 # --- listing ------------------------------------------------------------------
@@ -236,13 +253,16 @@ LIST_CASES = [
     # who, Prefix (None: no prefix at all), allowed
     ("alice", "private/{alice}/", True),
     ("alice", "private/{alice}/albums/", True),
-    ("alice", "public/", True),
+    ("alice", "public/{alice}/", True),
+    ("alice", "public/{bob}/", True),
+    ("alice", "public/", False),
     ("alice", None, False),
     ("alice", "", False),
     ("alice", "private/", False),
     ("alice", "private/{bob}/", False),
     ("alice", "private/{alice}", False),
-    ("guest", "public/", True),
+    ("guest", "public/{bob}/", True),
+    ("guest", "public/", False),
     ("guest", None, False),
     ("guest", "private/", False),
     ("guest", "private/{guest}/", False),
@@ -251,7 +271,7 @@ LIST_CASES = [
 
 @pytest.mark.parametrize("who, prefix, allowed", LIST_CASES)
 def test_list_objects_v2(cast: Cast, who: str, prefix: str | None, allowed: bool) -> None:
-    """ListBucket is scoped by s3:prefix: a user lists only their own prefix and public/."""
+    """ListBucket is scoped by s3:prefix: a user lists only their own prefixes and one publisher's at a time."""
     s3, bucket = cast.s3(who), cast.dep.bucket
     kwargs = {} if prefix is None else {"Prefix": prefix.format(**cast.ids)}
     if allowed:
@@ -283,7 +303,8 @@ DELETE_OBJECTS_CASES = [
     # prefix of the one key Alice deletes in a POST ?delete, allowed
     ("private/{alice}/", True),
     ("private/{bob}/", False),
-    ("public/", False),
+    ("public/{alice}/", True),
+    ("public/{bob}/", False),
 ]
 
 
@@ -302,7 +323,7 @@ def test_delete_objects(cast: Cast, prefix: str, allowed: bool) -> None:
 PRESIGNED_CASES = [
     # owner of the object Alice presigns a GET for, expected status
     ("private/{alice}/", 200),
-    ("public/", 200),
+    ("public/{bob}/", 200),
     ("private/{bob}/", 403),
 ]
 
