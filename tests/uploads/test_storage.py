@@ -3,7 +3,6 @@ objects seeded and checked with the admin key, URLs fetched with requests."""
 
 from __future__ import annotations
 
-import socket
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,15 +12,10 @@ import requests
 from tests.site_fixtures import browser_endpoint
 from uploads import storage
 from core.aws import Unreachable, aws_client
+from sandbox.server import free_port
 from uploads.storage import DOWNLOAD_URL_SECONDS, StoredObject
 
 TWO_MB = 2 * 1024 * 1024
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- object_stat ----------------------------------------------------------------------------
@@ -264,7 +258,7 @@ def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypat
 )
 def test_an_unreachable_s3_is_unreachable(shared_site, settings, call):
     """Nothing listening at the endpoint: each call raises core.aws's Unreachable, not a botocore error."""
-    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{_closed_port()}"
+    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
     settings.AWS_MAX_ATTEMPTS = 1
     with pytest.raises(Unreachable):
         call()

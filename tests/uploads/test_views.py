@@ -7,13 +7,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import socket
 import uuid
 
 import pytest
 import requests
 from django.test import Client
 
+from sandbox.server import free_port
 from tests.uploads.conftest import JPEG, PNG
 from uploads.models import Photo
 from uploads.rules import IMAGE_TYPES, MAX_PHOTO_BYTES
@@ -52,12 +52,6 @@ def register(client: Client, body: bytes | dict, **extra):
 def gallery_items(response) -> dict[str, str]:
     """key -> the presigned URL of its <img>, from the gallery page."""
     return {html.unescape(key): html.unescape(src) for key, src in PHOTO_ITEM.findall(response.content.decode())}
-
-
-def _closed_endpoint() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 # --- GET /photos/ -----------------------------------------------------------------------------
@@ -118,7 +112,7 @@ def test_a_title_is_shown_escaped(owner):
 def test_the_gallery_says_so_when_s3_does_not_answer(owner, settings):
     """S3 unreachable: the page still renders (200) with the fixed 'not answering' message and no photos."""
     owner.upload(owner.key(), PNG)
-    settings.AWS_ENDPOINT_URL = _closed_endpoint()
+    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
     settings.AWS_MAX_ATTEMPTS = 1
     response = owner.client.get(GALLERY)
     assert response.status_code == 200
@@ -315,7 +309,7 @@ def test_registering_when_s3_does_not_answer_is_503_json(owner, settings):
     """S3 unreachable after the upload: 503 with the fixed 'not answering' message, nothing cataloged."""
     key = owner.key()
     owner.upload(key, PNG)
-    settings.AWS_ENDPOINT_URL = _closed_endpoint()
+    settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
     settings.AWS_MAX_ATTEMPTS = 1
     assert is_json_error(register(owner.client, {"key": key}), 503, UNAVAILABLE)
     assert not Photo.objects.exists()
