@@ -225,15 +225,3 @@ def user_pool_provider_name(*, user_pool_id: str, region: str | None = None) -> 
     tokens is the same with `https://` in front.
     https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-integrating-user-pools-with-identity-pools.html"""
     return f"cognito-idp.{region or settings.AWS_REGION}.amazonaws.com/{user_pool_id}"
-
-
-def settings_key() -> tuple[Any, ...]:
-    """Everything an AWS client depends on, for modules that cache objects
-    built on one (a JWKS client per pool...)."""
-    return (settings.AWS_ENDPOINT_URL, settings.AWS_BROWSER_ENDPOINT_URL, *_configuration())
-
-
-def client_kwargs(*, signed: bool = True) -> dict[str, Any]:
-    """Transitional, until accounts/cognito.py calls aws_client(): the
-    keyword arguments aws_client() builds a Cognito client with."""
-    return _client_kwargs(signed, endpoint_url("cognito-idp"), *_configuration())
