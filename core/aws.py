@@ -67,6 +67,18 @@ def aws_client(service: str, *, signed: bool = True, browser: bool = False) -> A
     return _client_for(service, signed, endpoint_url(service, browser=browser), *_configuration())
 
 
+def aws_client_options(service: str, *, browser: bool = False) -> dict[str, Any]:
+    """What `aws_client()` builds a signed client from (region, endpoint,
+    botocore Config with the timeouts and retries, local keys), for a library
+    that builds its own client: django-storages' S3Storage."""
+    return _client_kwargs(True, endpoint_url(service, browser=browser), *_configuration())
+
+
+def aws_configuration() -> tuple[Any, ...]:
+    """Every setting a client depends on, as a cache key."""
+    return _configuration()
+
+
 def _configuration() -> tuple[str, str, int, int, int]:
     return (
         settings.PHOTOSHARE_AWS,

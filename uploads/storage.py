@@ -1,9 +1,11 @@
-"""The server's own access to the photo bucket: check that an upload
-arrived, its size, type and version, read its first bytes, list a prefix,
-delete, and presign a download.
+"""The server's own access to the photo bucket, through django-storages'
+S3Storage: check that an upload arrived, its size, type and version, read its
+first bytes, list a prefix, delete, and presign a download.
 
-The only module where the server talks to S3 (clients and error translation
-from core.aws). Photo bytes never pass through Django on the way in: the
+The only module where the server talks to S3. S3Storage is configured with
+core.aws's options (endpoint, timeouts, retries), and its client is used
+directly for what Django's storage API has no words for: versions, ranged
+reads and batch deletes. Photo bytes never pass through Django on the way in: the
 browser uploads them straight to S3 with its own scoped credentials; the
 server only inspects and, when needed, deletes.
 
@@ -26,7 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from core.aws import AwsCallError, NotFound, aws_client, aws_errors
+from storages.backends.s3 import S3Storage
+
+from core.aws import AwsCallError, NotFound, aws_client_options, aws_configuration, aws_errors
 from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -77,13 +81,44 @@ def _bucket() -> str:
     return deployment_get().bucket
 
 
+def _storage(*, browser: bool = False) -> S3Storage:
+    """The bucket as a Django storage; `browser=True` signs URLs for the
+    endpoint the browser reaches (locally another host than the server's)."""
+    return _storage_for(_bucket(), browser, aws_configuration())
+
+
+@functools.cache
+def _storage_for(bucket: str, browser: bool, configuration: tuple[Any, ...]) -> S3Storage:
+    # Keyed by every setting the client depends on, like core.aws's own cache.
+    options = aws_client_options("s3", browser=browser)
+    config = options["config"]
+    return S3Storage(
+        bucket_name=bucket,
+        region_name=options["region_name"],
+        endpoint_url=options.get("endpoint_url"),
+        access_key=options.get("aws_access_key_id"),
+        secret_key=options.get("aws_secret_access_key"),
+        client_config=config,  # carries SigV4 and the addressing style: S3 refuses SigV2 URLs
+        signature_version="s3v4",
+        addressing_style=config.s3["addressing_style"],
+        querystring_auth=True,  # downloads are presigned: the bucket stays private
+        querystring_expire=DOWNLOAD_URL_SECONDS,
+        file_overwrite=False,
+        default_acl=None,
+    )
+
+
+def _client() -> Any:
+    return _storage().connection.meta.client
+
+
 @_logged
 def object_stat(*, key: str) -> StoredObject | None:
     """The current version's size, type and version ID (one HEAD), or None
     when the key has no object (never written, or deleted)."""
     try:
         with aws_errors("HeadObject"):
-            answer = aws_client("s3").head_object(Bucket=_bucket(), Key=key)
+            answer = _client().head_object(Bucket=_bucket(), Key=key)
     except NotFound:
         return None
     version_id = answer.get("VersionId")
@@ -100,7 +135,7 @@ def object_head_bytes(*, key: str, count: int, version_id: str | None = None) ->
     """The first `count` bytes of that version (of the current one if None):
     a ranged GET, so checking 16 bytes never downloads the whole photo."""
     version = {"VersionId": version_id} if version_id else {}
-    answer = aws_client("s3").get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{count - 1}", **version)
+    answer = _client().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{count - 1}", **version)
     return answer["Body"].read(count)
 
 
@@ -110,7 +145,7 @@ def object_delete(*, key: str) -> int:
     it is left to restore or to serve. A plain DeleteObject on a versioned
     bucket only hides the object behind a delete marker. Returns how many
     versions went."""
-    client, bucket = aws_client("s3"), _bucket()
+    client, bucket = _client(), _bucket()
     found = []
     for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
         for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
@@ -131,7 +166,7 @@ def objects_list(*, prefix: str) -> dict[str, Listed]:
     one ListObjectVersions listing, not a request per key."""
     current: dict[str, str | None] = {}
     versions: dict[str, set[str]] = {}
-    pages = aws_client("s3").get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=prefix, Delimiter="/")
+    pages = _client().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=prefix, Delimiter="/")
     for page in pages:
         for version in page.get("Versions", []):
             versions.setdefault(version["Key"], set()).add(version["VersionId"])
@@ -158,11 +193,8 @@ def object_download_url(*, key: str, content_type: str, version_id: str | None =
     if not content_type.startswith("image/"):
         raise ValueError(f"refusing to serve {key} as {content_type!r}: photos are served as image/* only")
     parameters = {
-        "Bucket": _bucket(),
-        "Key": key,
         "ResponseContentType": content_type,
         "ResponseContentDisposition": "inline",
         **({"VersionId": version_id} if version_id else {}),
     }
-    client = aws_client("s3", browser=True)
-    return client.generate_presigned_url("get_object", Params=parameters, ExpiresIn=DOWNLOAD_URL_SECONDS)
+    return _storage(browser=True).url(key, parameters=parameters, expire=DOWNLOAD_URL_SECONDS)
