@@ -182,25 +182,17 @@ class Deployment:
         return arn
 
     def add_user(self, email: str, password: str = PASSWORD) -> None:
-        idp = self.kit.client("cognito-idp")
-        idp.admin_create_user(
-            UserPoolId=self.user_pool_id,
-            Username=email,
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        idp.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
+        from tests.actors import user_create  # tests.actors builds on this module
+
+        user_create(self.kit, user_pool_id=self.user_pool_id, email=email, password=password)
         self.users[email] = password
 
     def sign_in(self, name: str) -> dict[str, str]:
         """USER_PASSWORD_AUTH for `name` ('alice' or an email); returns AuthenticationResult."""
+        from tests.actors import user_tokens
+
         email = name if "@" in name else f"{name}@example.com"
-        result = self.kit.unsigned("cognito-idp").initiate_auth(
-            ClientId=self.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": self.users[email]},
-        )
-        return result["AuthenticationResult"]
+        return user_tokens(self.kit, client_id=self.client_id, email=email, password=self.users[email])
 
     def id_token(self, name: str) -> str:
         return self.sign_in(name)["IdToken"]
@@ -216,17 +208,14 @@ class Deployment:
 
     def user_credentials(self, name: str) -> tuple[str, dict[str, str]]:
         """The enhanced flow for `name`: (identity ID, boto3 credential kwargs)."""
-        token = self.id_token(name)
-        ci = self.kit.unsigned("cognito-identity")
-        identity_id = ci.get_id(IdentityPoolId=self.identity_pool_id, Logins=self.logins(token))["IdentityId"]
-        creds = ci.get_credentials_for_identity(IdentityId=identity_id, Logins=self.logins(token))["Credentials"]
-        return identity_id, as_boto3(creds)
+        from tests.actors import identity_credentials
+
+        return identity_credentials(self.kit, identity_pool_id=self.identity_pool_id, logins=self.logins(self.id_token(name)))
 
     def guest_credentials(self) -> tuple[str, dict[str, str]]:
-        ci = self.kit.unsigned("cognito-identity")
-        identity_id = ci.get_id(IdentityPoolId=self.identity_pool_id)["IdentityId"]
-        creds = ci.get_credentials_for_identity(IdentityId=identity_id)["Credentials"]
-        return identity_id, as_boto3(creds)
+        from tests.actors import identity_credentials
+
+        return identity_credentials(self.kit, identity_pool_id=self.identity_pool_id)
 
     def s3_as(self, credentials: dict[str, str]):
         return self.kit.client("s3", credentials)

@@ -9,9 +9,6 @@ https://docs.aws.amazon.com/cognito/latest/developerguide/signing-up-users-in-yo
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import Callable
@@ -23,15 +20,11 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from tests.actors import secret_hash  # the app's own, checked against AWS's formula in tests/accounts/test_cognito.py
 from tests.sandbox_kit import PASSWORD, Deployment, SandboxKit
 
 NEW_PASSWORD = "Another-Horse-10"
 TEMPORARY_PASSWORD = "Temporary-Horse-11"
-
-
-def secret_hash(secret: str, client_id: str, username: str) -> str:
-    digest = hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
 
 
 @dataclass
@@ -44,11 +37,11 @@ class Confidential:
     secret: str
 
     def hash(self, username: str) -> str:
-        return secret_hash(self.secret, self.client_id, username)
+        return secret_hash(username, client_id=self.client_id, client_secret=self.secret)
 
     def variant(self, kind: str, username: str) -> str | None:
         """The SECRET_HASH a caller sends: none, one made without the secret, or the right one."""
-        return {"missing": None, "wrong": secret_hash("not-the-secret", self.client_id, username), "right": self.hash(username)}[kind]
+        return {"missing": None, "wrong": secret_hash(username, client_id=self.client_id, client_secret="not-the-secret"), "right": self.hash(username)}[kind]
 
     def email(self) -> str:
         return f"user-{uuid.uuid4().hex[:10]}@example.com"
