@@ -69,3 +69,20 @@ def audit_record(
         error_code or "-",
     )
     return event
+
+
+def moderation_record(*, requester: Requester | None, moderator: Any, subject: str, reason: str) -> AuditEvent:
+    """A moderator's take-down of `subject` (the photo), with the reason given."""
+    requester = requester or Requester("")
+    event = AuditEvent.objects.create(
+        user=moderator,
+        sub=moderator.username,
+        identity_id=moderator.identity_id,
+        authenticated=True,
+        client_ip=requester.address or None,
+        user_agent=requester.user_agent,
+        outcome=AuditEvent.Outcome.TAKEN_DOWN,
+        detail=f"{subject}: {reason}"[:700],
+    )
+    log.info("taken down: %s by user=%s sub=%s ip=%s reason=%r", subject, moderator.pk, moderator.username, event.client_ip or "-", reason)
+    return event

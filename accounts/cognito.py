@@ -18,7 +18,9 @@ from typing import Any
 
 from django.conf import settings
 
-from core.aws import AwsCallError, Unreachable, aws_client, aws_errors, user_pool_provider_name
+import boto3
+
+from core.aws import AwsCallError, Unreachable, aws_client, aws_client_options, aws_errors, user_pool_provider_name
 from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -183,6 +185,26 @@ def identity_credentials_issue(*, identity_id: str, id_token: str | None) -> Cre
         session_token=c["SessionToken"],
         expiration=c["Expiration"].astimezone(dt.timezone.utc),
     )
+
+
+def credentials_caller_arn(*, credentials: Credentials) -> str:
+    """STS GetCallerIdentity signed with these very credentials: the
+    assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`)
+    of the role the identity pool chose for them. STS answers it for any
+    valid credentials, with no permission needed.
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"""
+    options = {
+        **aws_client_options("sts"),
+        "aws_access_key_id": credentials.access_key_id,
+        "aws_secret_access_key": credentials.secret_access_key,
+        "aws_session_token": credentials.session_token,
+    }
+    try:
+        with aws_errors("GetCallerIdentity"):
+            return boto3.client("sts", **options).get_caller_identity()["Arn"]
+    except AwsCallError as exc:
+        log.info("sts GetCallerIdentity refused: %s %s", exc.code, exc.detail)
+        raise CognitoError(exc.code, exc.detail) from exc
 
 
 # --- the sandbox's outbox (local development only) --------------------------------------

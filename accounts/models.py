@@ -23,12 +23,14 @@ class User(AbstractUser):
 
 
 class AuditEvent(models.Model):
-    """One credential issuance or refusal. Cognito's own trail (CloudTrail)
-    shows only `AssumeRoleWithWebIdentity`, not which person asked."""
+    """One credential issuance or refusal, or a moderator's take-down.
+    Cognito's own trail (CloudTrail) shows only `AssumeRoleWithWebIdentity`,
+    not which person asked."""
 
     class Outcome(models.TextChoices):
         ISSUED = "issued"
         REFUSED = "refused"
+        TAKEN_DOWN = "taken_down"  # `user` took down the photo `detail` names
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -41,6 +43,7 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     error_code = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=700, blank=True)  # what a moderator acted on, and why
 
     class Meta:
         ordering = ["-created_at"]

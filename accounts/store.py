@@ -133,5 +133,18 @@ class CredentialStore:
         )
         return IssuedCredentials(credentials, cached["authenticated"])
 
+    def caller_arn(self, *, credentials: Credentials) -> str | None:
+        """The STS caller ARN kept for these credentials (None if not asked yet)."""
+        cached = self.session.get(SESSION_CREDENTIALS) or {}
+        if cached.get("access_key_id") != credentials.access_key_id:
+            return None
+        return cached.get("caller_arn")
+
+    def caller_arn_keep(self, *, credentials: Credentials, arn: str) -> None:
+        """Keep STS's answer beside the credentials it is about, so it goes when they do."""
+        cached = self.session.get(SESSION_CREDENTIALS)
+        if cached and cached.get("access_key_id") == credentials.access_key_id:
+            self.session[SESSION_CREDENTIALS] = {**cached, "caller_arn": arn}
+
     def credentials_forget(self) -> None:
         self.session.pop(SESSION_CREDENTIALS, None)

@@ -29,9 +29,31 @@ class Photo(models.Model):
     content_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField(help_text="bytes")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The thumbnail the browser made (`<prefix>thumbs/<uuid>.jpg`), pinned like the original.
+    thumb_key = models.CharField(max_length=1024, blank=True)
+    thumb_version_id = models.CharField(max_length=1024, blank=True)
+    # Display size in pixels (EXIF orientation applied), from the header; null when unreadable.
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    # The copies under `public/<identity id>/` that guests read, pinned; blank when not public.
+    public_key = models.CharField(max_length=1024, blank=True)
+    public_version_id = models.CharField(max_length=1024, blank=True)
+    public_thumb_key = models.CharField(max_length=1024, blank=True)
+    public_thumb_version_id = models.CharField(max_length=1024, blank=True)
+    # A moderator's take-down: the photo is private again, and its owner is told why.
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    taken_down_reason = models.CharField(max_length=500, blank=True)
+    taken_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Keyset pagination of both galleries, newest first (uploads.services).
+            models.Index(fields=["visibility", "-created_at", "-id"], name="photo_public_page"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="photo_owner_page"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.key.rsplit("/", 1)[-1]

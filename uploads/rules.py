@@ -17,9 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 VISIBILITIES = ("private", "public")  # the first key segment; Photo.Visibility's values
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # 10 MiB
 THUMBNAILS = "thumbs"  # the folder under a user's prefix that holds thumbnails
+THUMB_TYPE = "image/jpeg"  # the browser draws every thumbnail as a JPEG
+MAX_THUMB_BYTES = getattr(settings, "MAX_THUMB_BYTES", 2 * 1024 * 1024)  # bytes; 2 MiB unless settings say otherwise
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,29 @@ def key_parse(key: str) -> PhotoKey | None:
     )
 
 
+def thumb_key_for(key: str) -> str | None:
+    """Where the thumbnail of photo `key` must be: the same prefix, under
+    thumbs/, named after the photo's own UUID (`<uuid>.<extension>` ->
+    `thumbs/<uuid>.jpg`). None for a key whose name is not a UUID."""
+    parsed = key_parse(key)
+    if parsed is None or parsed.thumbnail:
+        return None
+    stem = parsed.name.rsplit(".", 1)[0]
+    if not re.fullmatch(_UUID, stem):
+        return None
+    return f"{key_prefix(visibility=parsed.visibility, identity_id=parsed.identity_id)}{THUMBNAILS}/{stem}.jpg"
+
+
+def public_key_for(key: str) -> str | None:
+    """Where the public copy of `key` goes: the same name under
+    `public/<identity id>/` (thumbnails under its thumbs/)."""
+    parsed = key_parse(key)
+    if parsed is None:
+        return None
+    folder = f"{THUMBNAILS}/" if parsed.thumbnail else ""
+    return f"{key_prefix(visibility='public', identity_id=parsed.identity_id)}{folder}{parsed.name}"
+
+
 # --- for the browser ------------------------------------------------------------------------
 
 
@@ -111,6 +138,8 @@ def browser_rules(*, identity_id: str) -> dict[str, Any]:
         "identityId": identity_id,
         "prefixes": key_prefixes(identity_id=identity_id) if identity_id else {},
         "maxBytes": MAX_PHOTO_BYTES,
+        "maxThumbBytes": MAX_THUMB_BYTES,
+        "thumbnails": THUMBNAILS,
         "sniffBytes": SNIFF_BYTES,
         "types": {
             content_type: {

@@ -25,24 +25,36 @@ can say "only once"), so a check of the key alone would not hold. Instead:
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import User
 from core.aws import AwsCallError
 from uploads import storage
+from uploads.images import HEADER_BYTES, image_dimensions
 from uploads.models import Photo
 from uploads.rules import (
     MAX_PHOTO_BYTES,
+    MAX_THUMB_BYTES,
     NO_STORAGE_YET,
     NOT_AN_IMAGE,
     SNIFF_BYTES,
+    THUMB_TYPE,
     TOO_LARGE,
     image_type_sniff,
     key_parse,
     key_prefixes,
+    public_key_for,
+    thumb_key_for,
 )
 
 log = logging.getLogger(__name__)
@@ -52,8 +64,33 @@ NOT_YOURS = "That upload is not in your folder."
 WRONG_TYPE = "That image was uploaded with a type other than its own. Please upload it again."
 
 
+REASON_MAX = 500  # characters of a take-down reason
+PAGE_MAX = 100  # photos per page at most
+BAD_THUMB = "That thumbnail is not this photo's: it must be a JPEG at most {mb} MB in the same folder, named like the photo."
+THUMB_MISSING = "The thumbnail did not arrive. Please try again."
+NOT_YOUR_PUBLIC = "That copy is not in your public folder."
+COPY_MISSING = "The public copy did not arrive. Please try again."
+COPY_DIFFERS = "The public copy is not the same as your photo, so it was deleted. Please try again."
+TAKEN_DOWN = "A moderator took this photo down, so it cannot be published again."
+PUBLIC_ORIGINAL = "This photo was uploaded to your public folder; to make it private, delete it and upload it again."
+
+
 class PhotoRejected(Exception):
     """The upload cannot become a photo; the message is for the user."""
+
+
+class PhotoConflict(Exception):
+    """The photo is in a state that forbids the change; the message is for the user."""
+
+
+class BadCursor(ValueError):
+    """A pagination cursor this server did not make."""
+
+
+@dataclass(frozen=True)
+class PhotoPage:
+    photos: list[Photo]
+    next_cursor: str | None  # None on the last page
 
 
 @dataclass(frozen=True)
@@ -85,14 +122,9 @@ def _refuse(key: str, reason: str, message: str) -> PhotoRejected:
     return PhotoRejected(message)
 
 
-def photo_register(*, user: User, key: str, title: str = "") -> Photo:
-    """Verify an upload and add it to the catalog, pinned to the version that
-    was checked (idempotent for the owner: registering again, even after an
-    overwrite, returns the photo as first checked)."""
-    visibility = _visibility_of(user, key)
-    existing = Photo.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
+def _checked(key: str, *, max_bytes: int, too_large: str, expected_type: str | None = None) -> tuple[storage.StoredObject, str, bytes]:
+    """Stat one upload and sniff the version the stat saw: (stat, type, head).
+    Anything that is not an image of the right type and size is deleted."""
     stat = storage.object_stat(key=key)
     if stat is None:
         raise PhotoRejected("The upload did not arrive. Please try again.")
@@ -100,17 +132,45 @@ def photo_register(*, user: User, key: str, title: str = "") -> Photo:
         # Without versions nothing can be pinned: the owner's next PUT would be served as checked.
         log.error("cannot register %s: bucket versioning is off (run `manage.py provision`)", key)
         raise AwsCallError("BucketVersioningOff", "run manage.py provision", operation="photo_register")
-    if stat.size > MAX_PHOTO_BYTES:
-        raise _refuse(key, f"{stat.size} bytes is over the limit", TOO_LARGE)
-    # The bytes of the version the stat saw, not of whatever is current by now.
-    head = storage.object_head_bytes(key=key, count=SNIFF_BYTES, version_id=stat.version_id) if stat.size else b""
+    if stat.size > max_bytes:
+        raise _refuse(key, f"{stat.size} bytes is over the limit", too_large)
+    # The bytes of the version the stat saw, not of whatever is current by now;
+    # enough of them for the dimensions, never the whole object.
+    head = storage.object_head_bytes(key=key, count=max(SNIFF_BYTES, HEADER_BYTES), version_id=stat.version_id) if stat.size else b""
     content_type = image_type_sniff(head)
-    if content_type is None:
-        raise _refuse(key, "not an image", NOT_AN_IMAGE)
+    if content_type is None or (expected_type and content_type != expected_type):
+        raise _refuse(key, "not an image of the expected type", NOT_AN_IMAGE)
     if stat.content_type != content_type:
         # S3 would serve the stored type to anyone fetching the object without
-        # our URL's response-content-type: a GIF89a<html> polyglot stored as text/html.
+        # the URL's response-content-type: a GIF89a<html> polyglot stored as text/html.
         raise _refuse(key, f"stored as {stat.content_type!r} but starts like {content_type}", WRONG_TYPE)
+    return stat, content_type, head
+
+
+def photo_register(*, user: User, key: str, title: str = "", thumb_key: str | None = None) -> Photo:
+    """Verify an upload (and its thumbnail) and add it to the catalog, pinned
+    to the versions that were checked. Idempotent for the owner: registering
+    again, even after an overwrite, returns the photo as first checked. A
+    photo uploaded to the public prefix is public from the start: its public
+    copy is itself."""
+    visibility = _visibility_of(user, key)
+    existing = Photo.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    bad_thumb = BAD_THUMB.format(mb=MAX_THUMB_BYTES // (1024 * 1024))
+    if thumb_key is not None and thumb_key != thumb_key_for(key):
+        raise PhotoRejected(bad_thumb)  # not where this photo's thumbnail goes: left alone
+    stat, content_type, head = _checked(key, max_bytes=MAX_PHOTO_BYTES, too_large=TOO_LARGE)
+    thumb = None
+    if thumb_key is not None:
+        if storage.object_stat(key=thumb_key) is None:
+            raise PhotoRejected(THUMB_MISSING)
+        try:
+            thumb, _, _ = _checked(thumb_key, max_bytes=MAX_THUMB_BYTES, too_large=bad_thumb, expected_type=THUMB_TYPE)
+        except PhotoRejected:
+            raise PhotoRejected(bad_thumb) from None
+    dimensions = image_dimensions(head, content_type)
+    public = visibility == Photo.Visibility.PUBLIC
     try:
         with transaction.atomic():
             return Photo.objects.create(
@@ -121,9 +181,87 @@ def photo_register(*, user: User, key: str, title: str = "") -> Photo:
                 title=title[:TITLE_MAX],
                 content_type=content_type,
                 size=stat.size,
+                width=dimensions[0] if dimensions else None,
+                height=dimensions[1] if dimensions else None,
+                thumb_key=thumb.key if thumb else "",
+                thumb_version_id=thumb.version_id if thumb else "",
+                public_key=key if public else "",
+                public_version_id=stat.version_id if public else "",
+                public_thumb_key=thumb.key if thumb and public else "",
+                public_thumb_version_id=thumb.version_id if thumb and public else "",
             )
     except IntegrityError:  # registered concurrently by another request
         return Photo.objects.get(key=key)
+
+
+# --- reading the catalog --------------------------------------------------------------------
+
+
+def _cursor_make(photo: Photo) -> str:
+    raw = f"{photo.created_at.isoformat()}|{photo.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_read(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, photo_id = raw.split("|")
+        created = dt.datetime.fromisoformat(moment)
+        if created.tzinfo is None:
+            raise ValueError("naive time")
+        return created, uuid.UUID(photo_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor(cursor[:40]) from None
+
+
+def _page(photos: Any, *, cursor: str | None, limit: int) -> PhotoPage:
+    """Newest first, keyset-paginated on (created_at, id): one query per page,
+    however many rows come before it (OFFSET would scan them all)."""
+    if not 1 <= limit <= PAGE_MAX:
+        raise ValueError(f"limit {limit} outside 1..{PAGE_MAX}")
+    if cursor:
+        created, photo_id = _cursor_read(cursor)
+        photos = photos.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=photo_id))
+    found = list(photos.select_related("owner").order_by("-created_at", "-id")[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    return PhotoPage(photos=found, next_cursor=_cursor_make(found[-1]) if more else None)
+
+
+def photos_public(*, cursor: str | None, limit: int) -> PhotoPage:
+    """Everyone's published photos that no moderator took down."""
+    return _page(Photo.objects.filter(visibility=Photo.Visibility.PUBLIC, taken_down_at__isnull=True), cursor=cursor, limit=limit)
+
+
+def photos_owned(*, user: User, cursor: str | None, limit: int) -> PhotoPage:
+    return _page(Photo.objects.filter(owner=user), cursor=cursor, limit=limit)
+
+
+def _photo_id(photo_id: Any) -> uuid.UUID | None:
+    try:
+        return photo_id if isinstance(photo_id, uuid.UUID) else uuid.UUID(str(photo_id))
+    except ValueError:
+        return None
+
+
+def photo_visible(*, user: Any, photo_id: Any) -> Photo | None:
+    """The photo if `user` (maybe anonymous) owns it, or it is public and not
+    taken down; None otherwise, so callers answer 404 and never reveal that
+    someone else's private photo exists."""
+    pk = _photo_id(photo_id)
+    if pk is None:
+        return None
+    shown = Q(visibility=Photo.Visibility.PUBLIC, taken_down_at__isnull=True)
+    if getattr(user, "is_authenticated", False):
+        shown |= Q(owner=user)
+    return Photo.objects.select_related("owner").filter(shown, pk=pk).first()
+
+
+def _owned(user: User, photo_id: Any) -> Photo | None:
+    pk = _photo_id(photo_id)
+    if pk is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Photo.objects.select_related("owner").filter(owner=user, pk=pk).first()
 
 
 def photo_list(*, user: User) -> list[Photo]:
@@ -131,57 +269,215 @@ def photo_list(*, user: User) -> list[Photo]:
 
 
 def photo_url(*, photo: Photo) -> str:
-    """The pinned version, served as the sniffed type. Photos registered before
+    """The pinned version, served as the sniffed type (the old server-signed
+    gallery only: pages now sign in the browser). Photos registered before
     versioning have no version ID; their URL still forces the type."""
     return storage.object_download_url(key=photo.key, version_id=photo.version_id or None, content_type=photo.content_type)
 
 
 def photos_shown(*, user: User) -> list[tuple[Photo, str]]:
-    """The gallery: the catalog made to match the bucket first, then each
-    photo with its download URL."""
-    photos_reconcile(user=user)
+    """The old gallery: each photo with a server-signed URL. No S3 listing on
+    the request path any more (`manage.py reconcile` does that)."""
     return [(photo, photo_url(photo=photo)) for photo in photo_list(user=user)]
 
 
-def photo_delete(*, user: User, photo_id: str) -> bool:
-    """Delete the user's own photo, every version of its object first; False
-    if it is not theirs."""
-    photo = Photo.objects.filter(owner=user, pk=photo_id).first()
+# --- changing a photo -----------------------------------------------------------------------
+
+
+def photo_rename(*, user: User, photo_id: Any, title: str) -> Photo | None:
+    photo = _owned(user, photo_id)
+    if photo is None:
+        return None
+    photo.title = title.strip()[:TITLE_MAX]
+    photo.save(update_fields=["title"])
+    return photo
+
+
+def _public_copies(photo: Photo) -> list[str]:
+    """The public objects that are copies, not the photo's own objects."""
+    own = {photo.key, photo.thumb_key}
+    return [key for key in (photo.public_key, photo.public_thumb_key) if key and key not in own]
+
+
+def _make_private(photo: Photo) -> None:
+    photo.visibility = Photo.Visibility.PRIVATE
+    photo.public_key = photo.public_version_id = photo.public_thumb_key = photo.public_thumb_version_id = ""
+
+
+def photo_delete(*, user: User, photo_id: Any) -> bool:
+    """Delete the user's own photo: every version of every object of it
+    (original, thumbnail, public copies) first, then its row; False if it is
+    not theirs."""
+    photo = _owned(user, photo_id)
     if photo is None:
         return False
-    storage.object_delete(key=photo.key)
+    for key in dict.fromkeys([photo.key, photo.thumb_key, photo.public_key, photo.public_thumb_key]):
+        if key:
+            storage.object_delete(key=key)
     photo.delete()
     return True
 
 
-def _still_shown(photo: Photo, listed: storage.Listed | None) -> bool:
-    """The key is not deleted, and the version checked is still stored (the
-    lifecycle rule expires it a day after an overwrite)."""
-    if listed is None or listed.current is None:
-        return False
-    return not photo.version_id or photo.version_id in listed.versions
+def _copy_check(*, user: User, copy_key: str, expected_key: str | None, original: storage.StoredObject | None) -> storage.StoredObject:
+    """The public copy `copy_key` of the pinned `original`, checked: in the
+    owner's own public prefix under the original's name (else refused and left
+    alone: it may be someone else's object or another photo), and
+    byte-identical (else deleted)."""
+    parsed = key_parse(copy_key)
+    if parsed is None or parsed.visibility != "public" or parsed.identity_id != user.identity_id:
+        raise PhotoRejected(NOT_YOUR_PUBLIC)
+    if copy_key != expected_key or Photo.objects.filter(Q(key=copy_key) | Q(thumb_key=copy_key)).exists():
+        raise PhotoRejected(NOT_YOUR_PUBLIC)
+    copy = storage.object_stat(key=copy_key)
+    if copy is None or copy.version_id is None:
+        raise PhotoRejected(COPY_MISSING)
+    if original is None:  # the pinned private version is gone: nothing to be a copy of
+        raise _refuse(copy_key, "the original version is gone", COPY_DIFFERS)
+    same = copy.size == original.size and copy.content_type == original.content_type
+    if same and copy.etag != original.etag:
+        # A multipart upload's ETag is not an MD5 of its bytes, and its copy's differs on AWS.
+        same = "-" in original.etag and storage.object_digest(key=copy_key, version_id=copy.version_id) == storage.object_digest(
+            key=original.key, version_id=original.version_id or ""
+        )
+    if not same:
+        raise _refuse(copy_key, f"differs from {original.key}@{original.version_id}", COPY_DIFFERS)
+    return copy
 
 
-def photos_reconcile(*, user: User) -> Reconciled:
-    """Make the catalog match the bucket for this user: register uploads that
-    were never registered (a closed tab, a restored catalog) and forget photos
-    whose objects are gone (deleted by the owner, a console, or their checked
-    version expired by the lifecycle rule after an overwrite). One listing per
-    prefix, not one request per photo."""
-    catalog = {photo.key: photo for photo in Photo.objects.filter(owner=user)}
-    own = set(photo_prefixes(user=user).values())
-    # Photos kept from an identity the user no longer has live under old prefixes.
-    prefixes = own | {key.rsplit("/", 1)[0] + "/" for key in catalog}
-    listed = {key: item for prefix in sorted(prefixes) for key, item in storage.objects_list(prefix=prefix).items()}
-    present = {key for key, item in listed.items() if item.current is not None}
-    added: list[Photo] = []
-    for key in sorted(present - catalog.keys()):
-        if key.rsplit("/", 1)[0] + "/" not in own:
-            continue
+def photo_publish(*, user: User, photo_id: Any, public_key: str, public_thumb_key: str | None = None) -> Photo | None:
+    """Make the photo public from the copies the owner's browser made with
+    its own credentials, each pinned to its checked version. None if the photo
+    is not the user's."""
+    photo = _owned(user, photo_id)
+    if photo is None:
+        return None
+    if photo.taken_down_at is not None:
+        raise PhotoConflict(TAKEN_DOWN)
+    if photo.public_key and photo.public_key == public_key and (public_thumb_key or "") == photo.public_thumb_key:
+        return photo  # published already, with these very copies
+    if photo.public_key:
+        raise PhotoConflict("This photo is public already.")
+    if public_thumb_key is not None and not photo.thumb_key:
+        raise PhotoRejected(NOT_YOUR_PUBLIC)
+    original = storage.object_stat(key=photo.key, version_id=photo.version_id or None)
+    copy = _copy_check(user=user, copy_key=public_key, expected_key=public_key_for(photo.key), original=original)
+    thumb_copy = None
+    if public_thumb_key is not None:
+        thumb = storage.object_stat(key=photo.thumb_key, version_id=photo.thumb_version_id or None)
         try:
-            added.append(photo_register(user=user, key=key))
-        except PhotoRejected as exc:
-            log.info("reconcile skipped %s: %s", key, exc)
-    removed = sorted(key for key, photo in catalog.items() if not _still_shown(photo, listed.get(key)))
-    Photo.objects.filter(owner=user, key__in=removed).delete()
-    return Reconciled(added=added, removed=removed)
+            thumb_copy = _copy_check(user=user, copy_key=public_thumb_key, expected_key=public_key_for(photo.thumb_key), original=thumb)
+        except PhotoRejected:
+            storage.object_delete(key=public_key)  # no half-published photo
+            raise
+    photo.visibility = Photo.Visibility.PUBLIC
+    photo.public_key, photo.public_version_id = copy.key, copy.version_id or ""
+    if thumb_copy is not None:
+        photo.public_thumb_key, photo.public_thumb_version_id = thumb_copy.key, thumb_copy.version_id or ""
+    photo.save()
+    return photo
+
+
+def photo_unpublish(*, user: User, photo_id: Any) -> Photo | None:
+    """Delete the public copies (every version) and make the photo private."""
+    photo = _owned(user, photo_id)
+    if photo is None:
+        return None
+    if photo.public_key == photo.key:
+        raise PhotoConflict(PUBLIC_ORIGINAL)
+    for key in _public_copies(photo):
+        storage.object_delete(key=key)
+    _make_private(photo)
+    photo.save()
+    return photo
+
+
+def photo_take_down(*, moderator: User, photo_id: Any, reason: str, requester: Any = None) -> Photo | None:
+    """A moderator removes a public photo from view: whatever public objects
+    their browser left are deleted (every version), the photo becomes private
+    and its owner is told why, and an AuditEvent records who did it. None when
+    there is no such public photo. The caller checks that `moderator` is one
+    (`viewer_is_moderator`)."""
+    from accounts.audit import moderation_record  # accounts imports nothing of uploads
+
+    pk = _photo_id(photo_id)
+    photo = None if pk is None else Photo.objects.select_related("owner").filter(
+        pk=pk, visibility=Photo.Visibility.PUBLIC, taken_down_at__isnull=True
+    ).first()
+    if photo is None:
+        return None
+    for key in dict.fromkeys([photo.public_key, photo.public_thumb_key]):
+        if key:
+            storage.object_delete(key=key)
+    _make_private(photo)
+    photo.taken_down_at = timezone.now()
+    photo.taken_down_reason = reason.strip()[:REASON_MAX]
+    photo.taken_down_by = moderator
+    photo.save()
+    moderation_record(requester=requester, moderator=moderator, subject=f"photo {photo.pk} {photo.key}", reason=photo.taken_down_reason)
+    return photo
+
+
+def photo_recheck(*, user: Any, photo_id: Any) -> Photo | None:
+    """A browser could not load an image of this photo: stat its pinned
+    versions again. The original gone: the photo is (what is left is deleted,
+    then the row). A copy or thumbnail gone: forgotten. None when the photo is
+    not visible to `user` or is gone now."""
+    photo = photo_visible(user=user, photo_id=photo_id)
+    if photo is None:
+        return None
+
+    def present(key: str, version_id: str) -> bool:
+        return bool(key) and storage.object_stat(key=key, version_id=version_id or None) is not None
+
+    if not present(photo.key, photo.version_id):
+        for key in dict.fromkeys([photo.thumb_key, photo.public_key, photo.public_thumb_key]):
+            if key:
+                storage.object_delete(key=key)
+        log.info("recheck: %s@%s is gone, photo %s forgotten", photo.key, photo.version_id, photo.pk)
+        photo.delete()
+        return None
+    changed = False
+    if photo.thumb_key and not present(photo.thumb_key, photo.thumb_version_id):
+        photo.thumb_key = photo.thumb_version_id = ""
+        changed = True
+    if photo.public_key and photo.public_key != photo.key and not present(photo.public_key, photo.public_version_id):
+        for key in _public_copies(photo):
+            storage.object_delete(key=key)
+        _make_private(photo)
+        changed = True
+    elif photo.public_thumb_key and photo.public_thumb_key != photo.thumb_key and not present(
+        photo.public_thumb_key, photo.public_thumb_version_id
+    ):
+        photo.public_thumb_key = photo.public_thumb_version_id = ""
+        changed = True
+    if photo.public_thumb_key and photo.public_thumb_key == photo.thumb_key and not photo.thumb_key:
+        photo.public_thumb_key = photo.public_thumb_version_id = ""
+    if changed:
+        photo.save()
+    return None if not (photo.owner_id == getattr(user, "pk", None) or photo.visibility == Photo.Visibility.PUBLIC) else photo
+
+
+def viewer_is_moderator(*, user: Any, store: Any) -> bool:
+    """Whether the user's current identity-pool credentials (held by `store`,
+    a CredentialStore) are the moderator role's, as STS says of those very
+    credentials: the identity pool, not this app, chose the role from the
+    groups in their token. Asked once per set of credentials."""
+    from accounts.cognito import CognitoError, credentials_caller_arn
+    from core.deployment import deployment_get
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    issued = store.credentials_cached(owner=user.pk)
+    moderator = deployment_get().moderator_role_arn
+    if issued is None or not issued.authenticated or not moderator:
+        return False
+    arn = store.caller_arn(credentials=issued.credentials)
+    if arn is None:
+        try:
+            arn = credentials_caller_arn(credentials=issued.credentials)
+        except CognitoError:
+            return False
+        store.caller_arn_keep(credentials=issued.credentials, arn=arn)
+    # arn:aws:sts::<account>:assumed-role/<role name>/<session>; the role ARN may carry a path.
+    parts = arn.split(":", 5)[-1].split("/")
+    return len(parts) >= 3 and parts[0] == "assumed-role" and parts[1] == moderator.rsplit("/", 1)[-1]

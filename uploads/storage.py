@@ -23,6 +23,7 @@ when S3 fails, and logs it: callers show one fixed message.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class StoredObject:
     size: int
     content_type: str  # as stored with the object (the uploader's Content-Type), lower case, no parameters
     version_id: str | None = None  # None when the bucket does not keep versions
+    etag: str = ""  # as S3 gives it, quotes included: equal for byte-identical copies of one upload
 
 
 @dataclass(frozen=True)
@@ -112,21 +114,31 @@ def _client() -> Any:
     return _storage().connection.meta.client
 
 
+# HEAD of a version that is not stored: 404, or 400 for a malformed version ID.
+_NO_SUCH_VERSION = {"NoSuchVersion", "400", "InvalidArgument"}
+
+
 @_logged
-def object_stat(*, key: str) -> StoredObject | None:
-    """The current version's size, type and version ID (one HEAD), or None
-    when the key has no object (never written, or deleted)."""
+def object_stat(*, key: str, version_id: str | None = None) -> StoredObject | None:
+    """That version's (the current one's if None) size, type, version ID and
+    ETag (one HEAD), or None when there is no such object or version."""
+    version = {"VersionId": version_id} if version_id else {}
     try:
         with aws_errors("HeadObject"):
-            answer = _client().head_object(Bucket=_bucket(), Key=key)
+            answer = _client().head_object(Bucket=_bucket(), Key=key, **version)
     except NotFound:
         return None
+    except AwsCallError as exc:
+        if version_id and exc.code in _NO_SUCH_VERSION:
+            return None
+        raise
     version_id = answer.get("VersionId")
     return StoredObject(
         key=key,
         size=answer["ContentLength"],
         content_type=answer.get("ContentType", "").split(";", 1)[0].strip().lower(),
         version_id=None if version_id in _UNVERSIONED else version_id,
+        etag=answer.get("ETag", ""),
     )
 
 
@@ -198,3 +210,15 @@ def object_download_url(*, key: str, content_type: str, version_id: str | None =
         **({"VersionId": version_id} if version_id else {}),
     }
     return _storage(browser=True).url(key, parameters=parameters, expire=DOWNLOAD_URL_SECONDS)
+
+
+@_logged
+def object_digest(*, key: str, version_id: str) -> str:
+    """SHA-256 of that version's bytes, streamed. For comparing a copy with a
+    multipart upload, whose ETag is not an MD5 of its bytes, so a byte-identical
+    CopyObject gets another ETag on AWS."""
+    digest = hashlib.sha256()
+    body = _client().get_object(Bucket=_bucket(), Key=key, VersionId=version_id)["Body"]
+    for chunk in iter(lambda: body.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
