@@ -138,6 +138,18 @@ def _read(world: World, who: str, key: str, allowed: bool) -> None:
         _denied(lambda: s3.get_object(Bucket=world.bucket, Key=key))
 
 
+def _read_version(world: World, who: str, key: str, allowed: bool) -> None:
+    """The version a photo is pinned to, after an overwrite made another one current."""
+    pinned = world.admin.put_object(Bucket=world.bucket, Key=key, Body=b"photo")["VersionId"]
+    world.admin.put_object(Bucket=world.bucket, Key=key, Body=b"overwritten")
+    s3 = world.clients[who]
+    if allowed:
+        assert s3.get_object(Bucket=world.bucket, Key=key, VersionId=pinned)["Body"].read() == b"photo"
+        assert s3.head_object(Bucket=world.bucket, Key=key, VersionId=pinned)["ContentLength"] == 5
+    else:
+        _denied(lambda: s3.get_object(Bucket=world.bucket, Key=key, VersionId=pinned))
+
+
 def _write(world: World, who: str, key: str, allowed: bool) -> None:
     s3 = world.clients[who]
     if allowed:
@@ -211,6 +223,7 @@ def _list(world: World, who: str, key: str, allowed: bool) -> None:
 # Operation -> (the matrix column it belongs to, how to try it).
 OPERATIONS: dict[str, tuple[str, Callable[[World, str, str, bool], None]]] = {
     "GetObject and HeadObject": ("read", _read),
+    "GetObject and HeadObject of a pinned version": ("read", _read_version),
     "PutObject": ("write", _write),
     "multipart upload": ("write", _multipart_write),
     "AbortMultipartUpload": ("write", _multipart_abort),
@@ -304,3 +317,41 @@ def test_copy_from_another_user(world, source_prefix, allowed):
     else:
         _denied(copy)
     assert world.exists(target) is allowed
+
+
+@pytest.mark.parametrize(
+    "who, source_prefix, whose, allowed",
+    [
+        ("alice", "private", "alice", True),  # publishing: her checked private version into her public prefix
+        ("bob", "public", "alice", True),
+        ("bob", "private", "alice", False),
+        ("carol", "private", "alice", False),
+    ],
+)
+def test_copy_of_a_pinned_version(world, who, source_prefix, whose, allowed):
+    """A version-pinned copy source needs GetObjectVersion on it: allowed exactly where reading is, and it copies that version."""
+    source = world.key(source_prefix, whose)
+    pinned = world.admin.put_object(Bucket=world.bucket, Key=source, Body=b"photo")["VersionId"]
+    world.admin.put_object(Bucket=world.bucket, Key=source, Body=b"overwritten")
+    target = world.key("public", who)
+    s3 = world.clients[who]
+    copy_source = {"Bucket": world.bucket, "Key": source, "VersionId": pinned}
+    copy = lambda: s3.copy_object(Bucket=world.bucket, Key=target, CopySource=copy_source, MetadataDirective="COPY")  # noqa: E731
+    if allowed:
+        copy()
+        assert world.admin.get_object(Bucket=world.bucket, Key=target)["Body"].read() == b"photo"
+    else:
+        _denied(copy)
+        assert not world.exists(target)
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "carol", "guest"])
+@pytest.mark.parametrize("prefix", ["private", "public"])
+def test_versions_stay_the_servers(world, who, prefix):
+    """Nobody but the server lists versions or deletes one: what the server pinned stays stored."""
+    key = world.key(prefix, "alice")
+    pinned = world.admin.put_object(Bucket=world.bucket, Key=key, Body=b"photo")["VersionId"]
+    s3 = world.clients[who]
+    _denied(lambda: s3.list_object_versions(Bucket=world.bucket, Prefix=key.rsplit("/", 1)[0] + "/"))
+    _denied(lambda: s3.delete_object(Bucket=world.bucket, Key=key, VersionId=pinned))
+    assert world.admin.head_object(Bucket=world.bucket, Key=key, VersionId=pinned)["ContentLength"] == 5

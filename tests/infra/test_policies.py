@@ -94,11 +94,24 @@ def test_server_policy_is_read_delete_and_list_only():
     }
 
 
-def test_no_role_may_read_list_or_delete_versions():
-    """Only the server reaches noncurrent versions: what an owner overwrote stays out of every role's reach."""
-    for name in ("authenticated", "moderator", "unauthenticated"):
-        actions = {action for statement in _statements(name) for action in _actions(statement)}
-        assert not {a for a in actions if "Version" in a or a in ("s3:*", "*")}, name
+READ, READ_VERSION = "s3:GetObject", "s3:GetObjectVersion"
+ROLES = ("authenticated", "moderator", "unauthenticated")
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_no_role_may_read_versions_of_what_it_may_not_read(name):
+    """GetObjectVersion sits in exactly the statements that allow GetObject, on the same resources."""
+    for statement in _statements(name):
+        actions = set(_actions(statement))
+        assert (READ in actions) == (READ_VERSION in actions), statement
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_only_the_server_lists_or_deletes_versions(name):
+    """Deleting a version or listing versions is the server's: an owner's overwrite cannot be undone by a role."""
+    actions = {action for statement in _statements(name) for action in _actions(statement)}
+    assert not {a for a in actions if "Version" in a and a != READ_VERSION}, name
+    assert not {a for a in actions if a in ("s3:*", "*")}, name
 
 
 def _buckets(policy: dict[str, Any]) -> set[str]:
