@@ -51,13 +51,19 @@ PUBLIC_ACCESS_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-# What a browser sends when it signs S3 requests itself (SigV4 in headers).
+# What a browser sends when it signs S3 requests itself (SigV4 in headers):
+# uploads carry Cache-Control (keys never change, so images cache for good),
+# and publishing is a CopyObject of the pinned version, named in its headers.
+# Viewing needs none of these: a presigned GET carries everything in its URL.
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 CORS_HEADERS = [
     "authorization",
+    "cache-control",
     "content-type",
     "x-amz-content-sha256",
+    "x-amz-copy-source",
     "x-amz-date",
+    "x-amz-metadata-directive",
     "x-amz-security-token",
     "x-amz-user-agent",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 from django.conf import settings
 
@@ -114,9 +115,12 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
     assert sorted(cors["AllowedMethods"]) == ["DELETE", "GET", "HEAD", "POST", "PUT"]
     assert sorted(cors["AllowedHeaders"]) == [
         "authorization",
+        "cache-control",
         "content-type",
         "x-amz-content-sha256",
+        "x-amz-copy-source",
         "x-amz-date",
+        "x-amz-metadata-directive",
         "x-amz-security-token",
         "x-amz-user-agent",
     ]
@@ -160,6 +164,32 @@ def test_server_policy_written_beside_the_ids(provisioned):
     assert written == policy_render(name="server", bucket=provisioned.bucket)
 
 
+# What the browser's own S3 requests send (aws4fetch's SigV4 headers plus the request's own).
+SIGNED = ["authorization", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token"]
+BROWSER_REQUESTS = [
+    pytest.param("PUT", [*SIGNED, "content-type", "cache-control"], id="upload-with-cache-control"),
+    pytest.param("PUT", [*SIGNED, "x-amz-copy-source", "x-amz-metadata-directive"], id="publish-copy"),
+    pytest.param("DELETE", SIGNED, id="take-down-delete"),
+    pytest.param("POST", [*SIGNED, "content-type"], id="multipart-step"),
+]
+
+
+@pytest.mark.parametrize("method, headers", BROWSER_REQUESTS)
+def test_bucket_cors_admits_the_browsers_requests(sandbox, provisioned, method, headers):
+    """The app's origin may send each request the pages make, and read the ETag of the answer."""
+    origin = settings.APP_ORIGINS[0]
+    response = requests.options(
+        f"{sandbox.endpoint}/{provisioned.bucket}/public/us-east-1:x/photo.jpg",
+        headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": ", ".join(headers)},
+        timeout=10,  # seconds
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert set(headers) <= allowed
+    assert response.headers["Access-Control-Expose-Headers"] == "ETag"
+
+
 # --- drift ------------------------------------------------------------------------------------------
 
 
@@ -170,6 +200,14 @@ def _cors_any_origin(kit: SandboxKit, d: Deployment) -> None:
 
 def _cors_removed(kit: SandboxKit, d: Deployment) -> None:
     kit.client("s3").delete_bucket_cors(Bucket=d.bucket)
+
+
+def _cors_before_publish(kit: SandboxKit, d: Deployment) -> None:
+    """The rules an earlier provision wrote: no Cache-Control, no CopyObject headers."""
+    headers = ["authorization", "content-type", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token", "x-amz-user-agent"]
+    rule = {"AllowedOrigins": list(settings.APP_ORIGINS), "AllowedMethods": ["GET", "PUT", "POST", "DELETE", "HEAD"],
+            "AllowedHeaders": headers, "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}
+    kit.client("s3").put_bucket_cors(Bucket=d.bucket, CORSConfiguration={"CORSRules": [rule]})
 
 
 def _classic_flow_on(kit: SandboxKit, d: Deployment) -> None:
@@ -296,6 +334,7 @@ def _ids_file_deleted(kit: SandboxKit, d: Deployment) -> None:
 DRIFTS = [
     pytest.param(_cors_any_origin, id="cors-widened-to-any-origin"),
     pytest.param(_cors_removed, id="cors-removed"),
+    pytest.param(_cors_before_publish, id="cors-without-publish-headers"),
     pytest.param(_classic_flow_on, id="classic-flow-on"),
     pytest.param(_guests_toggled, id="guests-toggled"),
     pytest.param(_token_check_off, id="server-side-token-check-off"),
