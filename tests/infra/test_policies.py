@@ -81,8 +81,8 @@ def test_trust_policy_names_the_pool_and_amr(name, amr):
 
 
 def test_server_policy_is_read_delete_and_list_only():
-    """The server may verify, delete and reconcile uploads, each version of them too, and nothing else
-    (no PutObject, no bucket configuration: provision runs with admin credentials)."""
+    """The server may verify, delete and reconcile uploads, each version of them too, and see abandoned
+    multipart uploads, and nothing else (no PutObject, no bucket configuration: provision runs with admin credentials)."""
     actions = {action for statement in _statements("server") for action in _actions(statement)}
     assert actions == {
         "s3:GetObject",
@@ -91,6 +91,7 @@ def test_server_policy_is_read_delete_and_list_only():
         "s3:DeleteObjectVersion",
         "s3:ListBucket",
         "s3:ListBucketVersions",
+        "s3:ListBucketMultipartUploads",
     }
 
 
