@@ -6,7 +6,8 @@ from django.urls import include, path
 
 from accounts.urls import api_urlpatterns as accounts_api
 from photoshare.views import home
-from uploads.urls import api_urlpatterns as uploads_api
+from uploads.api_urls import not_found_urlpatterns as api_not_found
+from uploads.api_urls import urlpatterns as uploads_api
 
 urlpatterns = [
     path("", home, name="home"),
@@ -14,5 +15,6 @@ urlpatterns = [
     path("photos/", include("uploads.urls")),
     path("api/", include(accounts_api)),
     path("api/", include(uploads_api)),
+    path("api/", include(api_not_found)),
     path("admin/", admin.site.urls),
 ]
