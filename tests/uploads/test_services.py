@@ -1,6 +1,6 @@
 """uploads.services against the sandbox: what photo_register accepts and
-refuses (and what it deletes), photos_reconcile bringing the catalog in line
-with the bucket, and photo_delete. Uploads are made with the member's own
+refuses (and what it deletes), the keyset-paginated listings, photo_visible,
+photo_recheck and photo_delete. Uploads are made with the member's own
 identity-pool credentials, as the browser makes them; effects are checked in
 the catalog and, with the admin key, in the bucket."""
 
@@ -13,6 +13,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from accounts.models import User
+from tests.images import png_bytes
 from tests.uploads.conftest import GIF87, GIF89, JPEG, PNG, WEBP
 from core.aws import AwsCallError
 from uploads import storage
@@ -23,8 +24,12 @@ from uploads.services import (
     PhotoRejected,
     photo_delete,
     photo_register,
+    BadCursor,
+    photo_recheck,
     photo_url,
-    photos_reconcile,
+    photo_visible,
+    photos_owned,
+    photos_public,
 )
 
 NOT_YOURS = "That upload is not in your folder."
@@ -249,31 +254,28 @@ def test_an_overwrite_after_registration_changes_nothing_viewers_get(owner, buck
 
 
 def test_an_overwritten_photo_stays_in_the_catalog_while_its_checked_version_lasts(owner, bucket):
-    """Reconcile keeps the overwritten photo; once the checked version is gone (the lifecycle rule
-    expires it a day after the overwrite), the photo is forgotten and the new bytes are checked afresh."""
+    """Recheck keeps the overwritten photo; once the checked version is gone (the lifecycle rule
+    expires it a day after the overwrite), recheck forgets the photo."""
     key = owner.key()
     checked = owner.upload(key, PNG)
-    photo_register(user=owner.user, key=key)
+    photo = photo_register(user=owner.user, key=key)
     owner.upload(key, b"<html>not a picture</html>", "text/html")
-    assert photos_reconcile(user=owner.user).removed == []
+    assert photo_recheck(user=owner.user, photo_id=photo.pk) == photo
 
     bucket.s3.delete_object(Bucket=bucket.name, Key=key, VersionId=checked)  # what the lifecycle rule does
-    result = photos_reconcile(user=owner.user)
 
-    assert result.removed == [key] and result.added == []
+    assert photo_recheck(user=owner.user, photo_id=photo.pk) is None
     assert not Photo.objects.exists()
-    # On the next visit the overwrite is an upload like any other: checked, and deleted as no image.
-    assert photos_reconcile(user=owner.user).added == []
-    assert bucket.versions(key) == []
 
 
-def test_the_owners_credentials_cannot_read_the_checked_version_directly(owner):
-    """Only the server reads versions: the owner's role has no s3:GetObjectVersion, so S3 refuses them."""
+def test_the_owner_reads_the_checked_version_and_a_stranger_does_not(owner, stranger):
+    """Browsers sign pinned reads, so readers have s3:GetObjectVersion exactly where they have s3:GetObject."""
     key = owner.key()
     checked = owner.upload(key, PNG)
     photo_register(user=owner.user, key=key)
+    assert owner.s3.get_object(Bucket=owner.bucket, Key=key, VersionId=checked)["Body"].read() == PNG
     with pytest.raises(ClientError) as refused:
-        owner.s3.get_object(Bucket=owner.bucket, Key=key, VersionId=checked)
+        stranger.s3.get_object(Bucket=stranger.bucket, Key=key, VersionId=checked)
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
 
 
@@ -316,97 +318,6 @@ def test_registering_the_same_upload_again_returns_the_same_photo(owner, bucket)
     assert bucket.has(key)
 
 
-# --- photos_reconcile -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("visibility", ["private", "public"])
-def test_reconcile_adds_an_upload_that_was_never_registered(owner, visibility):
-    """An image under the user's own prefix with no row (a closed tab): cataloged, and reported as added."""
-    key = owner.key(visibility=visibility)
-    owner.upload(key, GIF89)
-    result = photos_reconcile(user=owner.user)
-    photo = Photo.objects.get(owner=owner.user)
-    assert (photo.key, photo.visibility, photo.content_type, photo.size) == (key, visibility, "image/gif", len(GIF89))
-    assert result.added == [photo] and result.removed == []
-
-
-def test_reconcile_skips_and_deletes_a_non_image_under_the_users_prefix(owner, bucket):
-    """A text file the browser put there: not cataloged, not reported, and deleted as photo_register deletes it."""
-    photo_key, text_key = owner.key(), owner.key()
-    owner.upload(photo_key, PNG)
-    owner.upload(text_key, b"not a picture")
-    result = photos_reconcile(user=owner.user)
-    assert [p.key for p in result.added] == [photo_key]
-    assert list(Photo.objects.values_list("key", flat=True)) == [photo_key]
-    assert not bucket.has(text_key)
-    assert bucket.has(photo_key)
-
-
-def test_reconcile_forgets_a_photo_whose_object_was_deleted(owner, bucket):
-    """An object deleted behind the app's back (console, lifecycle rule): its row goes, the key is reported; the other photo stays."""
-    gone, kept = owner.key(), owner.key(visibility="public")
-    for key in (gone, kept):
-        owner.upload(key, PNG)
-        photo_register(user=owner.user, key=key)
-    bucket.delete(gone)
-    result = photos_reconcile(user=owner.user)
-    assert result.removed == [gone] and result.added == []
-    assert list(Photo.objects.values_list("key", flat=True)) == [kept]
-
-
-def test_reconcile_keeps_a_photo_under_an_old_identity_prefix(owner, bucket):
-    """The identity pool lost the user's identity and GetId gave a new one: the photo under the old prefix stays cataloged and downloadable."""
-    old_key = owner.key()
-    owner.upload(old_key, PNG)
-    photo = photo_register(user=owner.user, key=old_key)
-    owner.user.identity_id = _new_identity_id()
-    owner.user.save(update_fields=["identity_id"])
-
-    result = photos_reconcile(user=owner.user)
-
-    assert result.added == [] and result.removed == []
-    assert list(Photo.objects.filter(owner=owner.user)) == [photo]
-    download = requests.get(photo_url(photo=photo), timeout=5)
-    assert download.status_code == 200 and download.content == PNG
-    assert bucket.has(old_key)
-
-
-def test_reconcile_under_a_new_identity_adds_new_uploads_beside_the_old_photos(owner, bucket):
-    """After the identity changed, an upload under the new prefix is added while the old-prefix photo is kept."""
-    old_key = owner.key()
-    owner.upload(old_key, PNG)
-    photo_register(user=owner.user, key=old_key)
-    owner.user.identity_id = _new_identity_id()
-    owner.user.save(update_fields=["identity_id"])
-    new_key = owner.key()
-    bucket.put(new_key, JPEG)  # the new identity's credentials are not this member's; the admin key seeds it
-
-    result = photos_reconcile(user=owner.user)
-
-    assert [p.key for p in result.added] == [new_key]
-    assert set(Photo.objects.filter(owner=owner.user).values_list("key", flat=True)) == {old_key, new_key}
-
-
-def test_reconcile_never_adds_another_users_objects(owner, stranger, bucket):
-    """The stranger's unregistered uploads, private and public, are not cataloged for the owner, for the stranger, nor touched."""
-    theirs = [stranger.key(), stranger.key(visibility="public")]
-    for key in theirs:
-        stranger.upload(key, PNG)
-    result = photos_reconcile(user=owner.user)
-    assert result.added == [] and result.removed == []
-    assert not Photo.objects.exists()
-    assert all(bucket.has(key) for key in theirs)
-
-
-def test_reconcile_twice_changes_nothing_the_second_time(owner):
-    """Once the catalog matches the bucket, a second run adds and removes nothing."""
-    owner.upload(owner.key(), PNG)
-    assert len(photos_reconcile(user=owner.user).added) == 1
-    again = photos_reconcile(user=owner.user)
-    assert again.added == [] and again.removed == []
-    assert Photo.objects.count() == 1
-
-
 # --- photo_delete -----------------------------------------------------------------------------
 
 
@@ -445,3 +356,69 @@ def test_another_user_cannot_delete_a_photo(owner, stranger, bucket):
 def test_deleting_a_photo_that_does_not_exist_is_false(owner):
     """An ID no photo has: False, nothing raised."""
     assert photo_delete(user=owner.user, photo_id=str(uuid.uuid4())) is False
+
+
+# --- dimensions, listing, visibility ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("width, height", [(1, 1), (3, 2), (640, 480)])
+def test_registration_reads_the_dimensions_from_the_header(owner, width, height):
+    """A ranged read of the first bytes gives width and height."""
+    key = owner.key()
+    owner.upload(key, png_bytes(width, height))
+    photo = photo_register(user=owner.user, key=key)
+    assert (photo.width, photo.height) == (width, height)
+
+
+def test_a_page_costs_the_same_queries_whatever_comes_before_it(owner, django_assert_num_queries):
+    """Keyset pagination: one query a page (owners joined), on the first page as on the last."""
+    for _ in range(5):
+        key = owner.key()
+        owner.upload(key, PNG)
+        photo_register(user=owner.user, key=key)
+    cursor, seen = None, []
+    while True:
+        with django_assert_num_queries(1):
+            page = photos_owned(user=owner.user, cursor=cursor, limit=2)
+            seen += [(p.pk, p.owner.email) for p in page.photos]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 5
+
+
+@pytest.mark.parametrize("cursor", ["", "x", "bm9wZQ", "MjAyNi0wMS0wMXxub3QtYS11dWlk"])
+def test_a_cursor_the_server_did_not_make_is_refused(shared_site, cursor):
+    """BadCursor, never a server error (an empty cursor is the first page)."""
+    if not cursor:
+        assert photos_public(cursor=cursor or None, limit=1).photos is not None
+        return
+    with pytest.raises(BadCursor):
+        photos_public(cursor=cursor, limit=1)
+
+
+@pytest.mark.parametrize(
+    "visibility, viewer, shown",
+    [
+        ("private", "owner", True),
+        ("private", "stranger", False),
+        ("private", "guest", False),
+        ("public", "stranger", True),
+        ("public", "guest", True),
+    ],
+)
+def test_photo_visible_is_the_owner_or_public(owner, stranger, visibility, viewer, shown):
+    """Private photos only to their owner; public ones to everyone."""
+    from django.contrib.auth.models import AnonymousUser
+
+    key = owner.key(visibility=visibility)
+    owner.upload(key, PNG)
+    photo = photo_register(user=owner.user, key=key)
+    who = {"owner": owner.user, "stranger": stranger.user, "guest": AnonymousUser()}[viewer]
+    assert (photo_visible(user=who, photo_id=photo.pk) == photo) is shown
+
+
+@pytest.mark.parametrize("photo_id", ["", "not-a-uuid", str(uuid.uuid4()), None])
+def test_photo_visible_is_none_for_an_unknown_or_malformed_id(owner, photo_id):
+    """Nothing raised for an ID that cannot be one."""
+    assert photo_visible(user=owner.user, photo_id=photo_id) is None

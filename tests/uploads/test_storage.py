@@ -3,6 +3,8 @@ objects seeded and checked with the admin key, URLs fetched with requests."""
 
 from __future__ import annotations
 
+import hashlib
+
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,7 +31,8 @@ def test_object_stat_gives_the_size_of_an_object_that_is_there(bucket, scratch, 
     """A present object: its key, its size in bytes (an empty one included), its stored type and its version."""
     key = scratch + "photo.png"
     version = bucket.put(key, body, "image/png")
-    assert storage.object_stat(key=key) == StoredObject(key=key, size=len(body), content_type="image/png", version_id=version)
+    etag = bucket.s3.head_object(Bucket=bucket.name, Key=key)["ETag"]
+    assert storage.object_stat(key=key) == StoredObject(key=key, size=len(body), content_type="image/png", version_id=version, etag=etag)
 
 
 @pytest.mark.parametrize(
@@ -262,3 +265,22 @@ def test_an_unreachable_s3_is_unreachable(shared_site, settings, call):
     settings.AWS_MAX_ATTEMPTS = 1
     with pytest.raises(Unreachable):
         call()
+
+
+def test_object_stat_of_a_version_is_that_versions_and_none_once_it_is_gone(bucket, scratch):
+    """A named version's own size and ETag, whatever is current; None for a version not stored."""
+    key = scratch + "photo.png"
+    first = bucket.put(key, b"first", "image/png")
+    bucket.put(key, b"the second one", "image/png")
+    stat = storage.object_stat(key=key, version_id=first)
+    assert (stat.size, stat.version_id) == (5, first) and stat.etag.strip('"') == hashlib.md5(b"first").hexdigest()
+    bucket.s3.delete_object(Bucket=bucket.name, Key=key, VersionId=first)
+    assert storage.object_stat(key=key, version_id=first) is None
+
+
+def test_object_digest_is_the_sha256_of_that_version(bucket, scratch):
+    """Streamed from S3, for the version named."""
+    key = scratch + "photo.png"
+    first = bucket.put(key, b"first", "image/png")
+    bucket.put(key, b"second", "image/png")
+    assert storage.object_digest(key=key, version_id=first) == hashlib.sha256(b"first").hexdigest()
