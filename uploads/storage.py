@@ -22,6 +22,7 @@ when S3 fails, and logs it: callers show one fixed message.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
@@ -222,3 +223,58 @@ def object_digest(*, key: str, version_id: str) -> str:
     for chunk in iter(lambda: body.read(1024 * 1024), b""):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Walked:
+    """A key anywhere under a prefix, with its versions and when its current one was written."""
+
+    key: str
+    current: str | None  # None when the key was deleted (a delete marker is current)
+    versions: frozenset[str]  # every version still stored, current or not
+    modified: dt.datetime | None  # the current version's LastModified; None when deleted
+
+
+@_logged
+def objects_walk(*, prefix: str) -> dict[str, Walked]:
+    """Every key under `prefix`, sub-folders (thumbs/) included, with its
+    versions: for `manage.py reconcile`, never on a request's path."""
+    versions: dict[str, set[str]] = {}
+    current: dict[str, tuple[str | None, dt.datetime | None]] = {}
+    for page in _client().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=prefix):
+        for version in page.get("Versions", []):
+            versions.setdefault(version["Key"], set()).add(version["VersionId"])
+            if version.get("IsLatest"):
+                current[version["Key"]] = (version["VersionId"], version.get("LastModified"))
+        for marker in page.get("DeleteMarkers", []):
+            versions.setdefault(marker["Key"], set())
+            if marker.get("IsLatest"):
+                current[marker["Key"]] = (None, None)
+    walked = {}
+    for key, found in versions.items():
+        version_id, modified = current.get(key, (None, None))
+        walked[key] = Walked(key=key, current=version_id, versions=frozenset(found), modified=modified)
+    return {
+        key: item
+        for key, item in walked.items()
+        if not key.endswith("/")  # a "folder" object made by a console is no photo
+    }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart upload begun and neither completed nor aborted."""
+
+    key: str
+    upload_id: str
+    initiated: dt.datetime
+
+
+@_logged
+def uploads_incomplete(*, prefix: str) -> list[Upload]:
+    """The multipart uploads still open under `prefix`; their parts are billed until aborted."""
+    found = []
+    for page in _client().get_paginator("list_multipart_uploads").paginate(Bucket=_bucket(), Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            found.append(Upload(key=upload["Key"], upload_id=upload["UploadId"], initiated=upload["Initiated"]))
+    return found
