@@ -202,12 +202,14 @@ def _register(key: str, owner: User, thumb_key: str | None, *, claimed: set[str]
             photo = services.photo_register(user=owner, key=key, thumb_key=thumb)
         except services.PhotoRejected as exc:
             refusal = str(exc)
+            if storage.object_stat(key=key) is None:
+                break  # the photo itself was refused (and deleted); a bad thumbnail alone gets another try without it
             continue
         if photo.thumb_key:
             claimed.add(photo.thumb_key)
         return Finding(UNREGISTERED, key, f"not in the catalog: registered for {owner.email} as photo {photo.pk}", fixed=True)
-    if storage.object_stat(key=key) is not None:  # photo_register deletes only what it inspected
-        storage.object_delete(key=key)
+    else:
+        storage.object_delete(key=key)  # refused for a reason that did not delete it
     return Finding(UNUSABLE, key, f"not in the catalog and refused ({refusal}): deleted", fixed=True)
 
 

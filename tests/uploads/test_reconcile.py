@@ -83,6 +83,19 @@ def _unregistered_with_thumbnail(owner: Member, bucket: Bucket) -> Drift:
     return Drift(key, lambda: Photo.objects.get(key=key, thumb_key=thumb_key_for(key)))
 
 
+def _unregistered_with_a_bad_thumbnail(owner: Member, bucket: Bucket) -> Drift:
+    key = owner.key()
+    owner.upload(key, PNG)
+    thumb = thumb_key_for(key)
+    owner.upload(thumb, PNG, "image/png")  # thumbnails are JPEGs
+
+    def check() -> None:
+        assert Photo.objects.get(key=key).thumb_key == ""
+        _none_left(bucket, thumb)
+
+    return Drift(key, check)
+
+
 def _unregistered_not_an_image(owner: Member, bucket: Bucket) -> Drift:
     key = owner.key()
     owner.upload(key, b"<html>not a photo</html>", "image/png")
@@ -192,6 +205,7 @@ def _thumbnail_of_nothing(owner: Member, bucket: Bucket) -> Drift:
 DRIFTS = [
     pytest.param(_unregistered, "unregistered", "unregistered", id="object-without-row"),
     pytest.param(_unregistered_with_thumbnail, "unregistered", "unregistered", id="object-without-row-with-thumbnail"),
+    pytest.param(_unregistered_with_a_bad_thumbnail, "unregistered", "unregistered", id="object-without-row-bad-thumbnail"),
     pytest.param(_unregistered_not_an_image, "unregistered", "unusable", id="object-without-row-not-an-image"),
     pytest.param(_odd_key, "unusable", "unusable", id="key-the-app-never-writes"),
     pytest.param(_original_deleted, "gone", "gone", id="row-whose-object-is-deleted"),
