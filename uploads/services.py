@@ -419,12 +419,15 @@ def photo_take_down(*, moderator: User, photo_id: Any, reason: str, requester: A
 
 def photo_recheck(*, user: Any, photo_id: Any) -> Photo | None:
     """A browser could not load an image of this photo: stat its pinned
-    versions again. The original gone: the photo is (what is left is deleted,
-    then the row). A copy or thumbnail gone: forgotten. None when the photo is
+    versions again. The original gone: the photo is forgotten (what is left
+    of it deleted, then the row). A public copy or a thumbnail gone: that is
+    forgotten, and a photo without its public copy is private again. None when the photo is
     not visible to `user` or is gone now."""
     photo = photo_visible(user=user, photo_id=photo_id)
     if photo is None:
         return None
+    if photo.taken_down_at is not None:
+        return photo  # its owner is to be told why, whatever objects are left
 
     def present(key: str, version_id: str) -> bool:
         return bool(key) and storage.object_stat(key=key, version_id=version_id or None) is not None
@@ -450,11 +453,12 @@ def photo_recheck(*, user: Any, photo_id: Any) -> Photo | None:
     ):
         photo.public_thumb_key = photo.public_thumb_version_id = ""
         changed = True
-    if photo.public_thumb_key and photo.public_thumb_key == photo.thumb_key and not photo.thumb_key:
-        photo.public_thumb_key = photo.public_thumb_version_id = ""
+    if photo.public_thumb_key and not photo.thumb_key and photo.public_key == photo.key:
+        photo.public_thumb_key = photo.public_thumb_version_id = ""  # uploaded public: its thumbnail was its public one
     if changed:
         photo.save()
-    return None if not (photo.owner_id == getattr(user, "pk", None) or photo.visibility == Photo.Visibility.PUBLIC) else photo
+    # Made private just now: no longer the caller's to see unless they own it.
+    return photo if photo.owner_id == getattr(user, "pk", None) or photo.visibility == Photo.Visibility.PUBLIC else None
 
 
 def viewer_is_moderator(*, user: Any, store: Any) -> bool:

@@ -383,3 +383,25 @@ def test_recheck_forgets_a_photo_whose_object_is_gone(owner, bucket):
     assert is_json_error(send(owner.client, "POST", path), 404)
     assert not Photo.objects.filter(pk=photo["id"]).exists()
     assert bucket.versions(photo["thumbKey"]) == []
+
+
+def test_recheck_makes_a_photo_whose_public_copy_is_gone_private(owner, bucket):
+    """A guest's failed image: the guest gets 404, the owner the private photo."""
+    photo = uploaded(owner, thumb=False)
+    public_key = public_name(photo["key"])
+    copied(owner, photo["key"], photo["versionId"], public_key)
+    assert send(owner.client, "POST", f"{API}/{photo['id']}/publish", {"publicKey": public_key}).status_code == 200
+    for version in bucket.versions(public_key):
+        bucket.s3.delete_object(Bucket=bucket.name, Key=public_key, VersionId=version)
+    assert is_json_error(send(Client(), "POST", f"{API}/{photo['id']}/recheck"), 404)
+    seen = owner.client.get(f"{API}/{photo['id']}").json()
+    assert seen["visibility"] == "private" and seen["publicKey"] is None
+
+
+def test_recheck_keeps_a_taken_down_photo_for_its_owner(owner, moderator, bucket):
+    """Uploaded public and taken down: its objects are gone, but the owner still learns why."""
+    photo = uploaded(owner, visibility="public", thumb=False)
+    assert send(moderator.client, "POST", f"{API}/{photo['id']}/take-down", {"reason": "Spam"}).status_code == 200
+    assert bucket.versions(photo["key"]) == []
+    response = send(owner.client, "POST", f"{API}/{photo['id']}/recheck")
+    assert response.status_code == 200 and response.json()["takenDown"]["reason"] == "Spam"
