@@ -111,10 +111,14 @@ def guest_write_probes(s: Snapshot, ids: Ids, role: Role) -> list[Probe]:
     return probes
 
 
+READS = ("s3:GetObject", "s3:GetObjectVersion")  # a plain read and a read of one version
+
+
 def guest_read_probes(s: Snapshot, ids: Ids, role: Role) -> list[Probe]:
     bucket = s.deployment.bucket
     keys = (f"private/{owner}/doctor-probe.jpg" for owner in (ids.guest, ids.other, role.shared_userid))
-    probes = [_object(bucket, key, "s3:GetObject") for key in (*keys, "doctor-probe.jpg")]
+    # A pinned read (?versionId=) is s3:GetObjectVersion: probed beside GetObject wherever reads must fail.
+    probes = [_object(bucket, key, action) for key in (*keys, "doctor-probe.jpg") for action in READS]
     probes += [_list(bucket, prefix) for prefix in (None, "", "private/", f"private/{ids.other}/", "doctor-probe/")]
     return probes
 
@@ -131,7 +135,7 @@ def owner_probes(s: Snapshot, ids: Ids, role: Role, *, moderator: bool) -> list[
     probes = []
     for owner in (ids.other, role.shared_userid):
         private, public = f"private/{owner}/doctor-probe.jpg", f"public/{owner}/doctor-probe.jpg"
-        probes += [_object(bucket, private, action) for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")]
+        probes += [_object(bucket, private, action) for action in (*READS, "s3:PutObject", "s3:DeleteObject")]
         probes.append(_list(bucket, f"private/{owner}/"))
         probes.append(_object(bucket, public, "s3:PutObject"))
         if not moderator:  # moderators may delete anyone's public photos; nobody else may

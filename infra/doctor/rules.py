@@ -48,7 +48,7 @@ RULES = _rules(
         "Anyone on the internet gets guest credentials from the unsigned GetId and "
         "GetCredentialsForIdentity calls, without an account; a guest role that can write "
         "lets strangers upload, overwrite or delete photos, or change the bucket.",
-        "Give the unauthenticated role s3:GetObject on public/* and s3:ListBucket with an "
+        "Give the unauthenticated role s3:GetObject and s3:GetObjectVersion on public/* and s3:ListBucket with an "
         "s3:prefix condition on public/ only (infra/policies), then run `manage.py provision`.",
     ),
     Rule(
@@ -57,7 +57,7 @@ RULES = _rules(
         "Guests can read outside public/",
         "Guest credentials are free for anyone; any read they allow outside public/ exposes "
         "users' private photos, or their identity IDs through listings, to the whole internet.",
-        "Limit the unauthenticated role's s3:GetObject to public/* and its s3:ListBucket to an "
+        "Limit the unauthenticated role's s3:GetObject and s3:GetObjectVersion to public/* and its s3:ListBucket to an "
         "s3:prefix under public/, then run `manage.py provision`.",
     ),
     Rule(
