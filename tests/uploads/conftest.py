@@ -144,6 +144,20 @@ def owner(member) -> Member:
 
 
 @pytest.fixture
+def moderator(shared_site, make_user, sign_in, sandbox: SandboxKit) -> Member:
+    """A fresh member of the moderators group, so the identity pool gives
+    their credentials the moderator role (Token role mapping)."""
+    from infra.provision import MODERATORS
+
+    email = make_user()
+    idp = sandbox.client("cognito-idp")
+    idp.admin_add_user_to_group(UserPoolId=shared_site.user_pool_id, Username=email, GroupName=MODERATORS)
+    client = sign_in(email)
+    answer = client.post("/api/credentials").json()
+    return Member(client=client, user=User.objects.get(email=email), s3=s3_from_answer(answer), bucket=answer["bucket"])
+
+
+@pytest.fixture
 def stranger(member) -> Member:
     """Another member, whose objects the owner must never get."""
     return member()

@@ -10,9 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from accounts.models import AuditEvent, User
-from infra.provision import MODERATORS
-from tests.sandbox_kit import s3_from_answer
+from accounts.models import AuditEvent
 from tests.uploads.conftest import JPEG, PNG, Member
 from uploads.models import Photo
 from uploads.rules import MAX_THUMB_BYTES, thumb_key_for
@@ -57,16 +55,6 @@ def copied(member: Member, source: str, version_id: str, target: str) -> None:
 
 def public_name(key: str) -> str:
     return "public/" + key.split("/", 1)[1]
-
-
-@pytest.fixture
-def moderator(shared_site, make_user, sign_in, sandbox) -> Member:
-    """A fresh member of the moderators group, so the identity pool gives them the moderator role."""
-    email = make_user()
-    sandbox.client("cognito-idp").admin_add_user_to_group(UserPoolId=shared_site.user_pool_id, Username=email, GroupName=MODERATORS)
-    client = sign_in(email)
-    answer = client.post("/api/credentials").json()
-    return Member(client=client, user=User.objects.get(email=email), s3=s3_from_answer(answer), bucket=answer["bucket"])
 
 
 # --- POST /api/photos -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from accounts.models import User
+from accounts.store import SESSION_CREDENTIALS, CredentialStore
 from tests.images import png_bytes
 from tests.uploads.conftest import GIF87, GIF89, JPEG, PNG, WEBP
 from core.aws import AwsCallError
@@ -30,6 +31,7 @@ from uploads.services import (
     photo_visible,
     photos_owned,
     photos_public,
+    viewer_is_moderator,
 )
 
 NOT_YOURS = "That upload is not in your folder."
@@ -422,3 +424,28 @@ def test_photo_visible_is_the_owner_or_public(owner, stranger, visibility, viewe
 def test_photo_visible_is_none_for_an_unknown_or_malformed_id(owner, photo_id):
     """Nothing raised for an ID that cannot be one."""
     assert photo_visible(user=owner.user, photo_id=photo_id) is None
+
+
+# --- viewer_is_moderator ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who, expected", [("owner", False), ("moderator", True)])
+def test_a_moderator_is_whoever_sts_says_holds_the_moderator_role(request, shared_site, who, expected):
+    """STS GetCallerIdentity with the session's own credentials, asked once and kept beside them."""
+    member = request.getfixturevalue(who)
+    session = member.client.session
+    store = CredentialStore(session)
+    assert viewer_is_moderator(user=member.user, store=store) is expected
+    role = shared_site.moderator_role_arn if expected else shared_site.authenticated_role_arn
+    kept = session[SESSION_CREDENTIALS]["caller_arn"]
+    assert kept.split(":")[5].split("/")[:2] == ["assumed-role", role.rsplit("/", 1)[-1]]
+    session[SESSION_CREDENTIALS] = {**session[SESSION_CREDENTIALS], "caller_arn": kept.replace("assumed-role/", "x/")}
+    assert viewer_is_moderator(user=member.user, store=store) is False  # the kept answer, not STS again
+
+
+def test_no_credentials_means_no_moderator(moderator):
+    """A session holding no credentials is nobody's moderator, and a guest never is."""
+    from django.contrib.auth.models import AnonymousUser
+
+    assert viewer_is_moderator(user=moderator.user, store=CredentialStore({})) is False
+    assert viewer_is_moderator(user=AnonymousUser(), store=CredentialStore({})) is False
