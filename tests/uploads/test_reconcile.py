@@ -1,6 +1,7 @@
 """`manage.py reconcile` against the sandbox: each kind of drift between the
 catalog and the bucket reported, then repaired with --fix, one user's scope
-at a time (the shared bucket holds other tests' objects), and the exit status."""
+at a time (the shared bucket holds other tests' objects) or over a bucket of
+its own, and the exit status."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts.models import User
 from tests.images import jpeg_bytes
 from tests.uploads.conftest import PNG, Bucket, Member
 from uploads import reconcile
@@ -275,17 +277,6 @@ def test_young_objects_are_left_alone(owner, bucket):
     assert not Photo.objects.filter(key=key).exists() and bucket.has(key)
 
 
-def test_an_identity_nobody_has_is_reported_in_the_whole_bucket(shared_site, bucket):
-    """Over the whole bucket, an upload under an identity no user has is unusable (report mode only: the bucket is shared)."""
-    key = f"private/us-east-1:{uuid.uuid4()}/{uuid.uuid4()}.png"
-    bucket.put(key, PNG)
-    result = reconcile.catalog_reconcile(fix=False, grace=dt.timedelta(0))
-    [finding] = [f for f in result.findings if f.key == key]
-    assert (finding.kind, finding.fixed) == ("unusable", False)
-    assert "no user has the identity" in finding.what
-    assert bucket.has(key)
-
-
 def test_an_old_incomplete_upload_is_a_note(owner, bucket):
     """A multipart upload open too long is reported as a note, not an inconsistency: the lifecycle rule aborts it."""
     key = owner.key()
@@ -313,3 +304,25 @@ def test_an_unknown_user_exits_2(shared_site):
     code, lines = _run("--user", "nobody@example.com")
     assert code == 2
     assert lines == ["reconcile: no user has the email nobody@example.com; nothing was checked."]
+
+
+def test_the_whole_bucket_is_fixed(provisioned, db, sandbox):
+    """Without --user, a bucket of its own: an upload of a known identity is registered, one of an identity nobody
+    has and a key the app never writes are deleted, then a second run agrees."""
+    bucket = Bucket(provisioned.bucket, sandbox.client("s3"))
+    identity = f"us-east-1:{uuid.uuid4()}"
+    user = User.objects.create(username=str(uuid.uuid4()), email="dana@example.com", identity_id=identity)
+    known = f"public/{identity}/{uuid.uuid4()}.png"
+    unknown = f"private/us-east-1:{uuid.uuid4()}/{uuid.uuid4()}.png"
+    odd = "public/loose.png"
+    for key in (known, unknown, odd):
+        bucket.put(key, PNG)
+    code, lines = _run("--fix", "--grace", "0")
+    assert code == 0, lines
+    assert sorted(line.split(" ", 3)[:3] for line in lines[:-1]) == sorted(
+        [["fixed", "unregistered", known + ":"], ["fixed", "unusable", unknown + ":"], ["fixed", "unusable", odd + ":"]]
+    )
+    photo = Photo.objects.get(key=known)
+    assert (photo.owner, photo.visibility, photo.public_key) == (user, "public", known)
+    assert bucket.versions(unknown) == [] and bucket.versions(odd) == []
+    assert _run("--grace", "0") == (0, ["reconcile: 1 photos, 1 objects: the catalog and the bucket agree."])
