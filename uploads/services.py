@@ -1,5 +1,7 @@
-"""Photos as plain functions: register an upload the browser made, list,
-delete, and reconcile the catalog with the bucket.
+"""Photos as plain functions: register an upload the browser made, list the
+catalog a page at a time, rename, publish, unpublish, take down, recheck and
+delete. (The catalog is reconciled with the bucket off the request path, by
+uploads/reconcile.py.)
 
 No IAM condition can limit the size or type of what `PutObject` writes
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
@@ -17,9 +19,10 @@ can say "only once"), so a check of the key alone would not hold. Instead:
   shown, and the lifecycle rule expires the pinned one a day after it stopped
   being current. So an owner can remove their photo (delete or overwrite it)
   but never change it; the catalog then forgets it;
-- a viewing URL names that version and forces `response-content-type` to the
-  type sniffed at registration (and `inline`), so nothing registered is ever
-  served as anything but image/*, whatever Content-Type is stored;
+- the browser's signed reads name that version and force
+  `response-content-type` to the type sniffed at registration (photo_json
+  gives both), so nothing registered is ever served as anything but image/*,
+  whatever Content-Type is stored; the server presigns no viewing URL;
 - deleting a photo deletes every version of its key.
 """
 
@@ -91,12 +94,6 @@ class BadCursor(ValueError):
 class PhotoPage:
     photos: list[Photo]
     next_cursor: str | None  # None on the last page
-
-
-@dataclass(frozen=True)
-class Reconciled:
-    added: list[Photo]
-    removed: list[str]  # keys whose objects were gone
 
 
 def photo_prefixes(*, user: User) -> dict[str, str]:
@@ -262,23 +259,6 @@ def _owned(user: User, photo_id: Any) -> Photo | None:
     if pk is None or not getattr(user, "is_authenticated", False):
         return None
     return Photo.objects.select_related("owner").filter(owner=user, pk=pk).first()
-
-
-def photo_list(*, user: User) -> list[Photo]:
-    return list(Photo.objects.filter(owner=user))
-
-
-def photo_url(*, photo: Photo) -> str:
-    """The pinned version, served as the sniffed type (the old server-signed
-    gallery only: pages now sign in the browser). Photos registered before
-    versioning have no version ID; their URL still forces the type."""
-    return storage.object_download_url(key=photo.key, version_id=photo.version_id or None, content_type=photo.content_type)
-
-
-def photos_shown(*, user: User) -> list[tuple[Photo, str]]:
-    """The old gallery: each photo with a server-signed URL. No S3 listing on
-    the request path any more (`manage.py reconcile` does that)."""
-    return [(photo, photo_url(photo=photo)) for photo in photo_list(user=user)]
 
 
 # --- changing a photo -----------------------------------------------------------------------

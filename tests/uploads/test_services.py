@@ -17,7 +17,6 @@ from accounts.store import SESSION_CREDENTIALS, CredentialStore
 from tests.images import png_bytes
 from tests.uploads.conftest import GIF87, GIF89, JPEG, PNG, WEBP
 from core.aws import AwsCallError
-from uploads import storage
 from uploads.models import Photo
 from uploads.rules import MAX_PHOTO_BYTES
 from uploads.services import (
@@ -27,7 +26,6 @@ from uploads.services import (
     photo_register,
     BadCursor,
     photo_recheck,
-    photo_url,
     photo_visible,
     photos_owned,
     photos_public,
@@ -238,18 +236,22 @@ OVERWRITES = [
 
 @pytest.mark.parametrize("body, content_type", OVERWRITES)
 def test_an_overwrite_after_registration_changes_nothing_viewers_get(owner, bucket, body, content_type):
-    """The owner writes the key again with their own credentials: the viewing URL still returns the
-    checked bytes, as the checked image type, inline; registering again returns the same pinned photo."""
+    """The owner writes the key again with their own credentials: a read signed as the browser signs it
+    (the pinned version, the sniffed type) still returns the checked bytes as the checked image type;
+    registering again returns the same pinned photo."""
     key = owner.key()
     checked = owner.upload(key, PNG)
     photo = photo_register(user=owner.user, key=key)
     owner.upload(key, body, content_type)
 
-    response = requests.get(photo_url(photo=photo), timeout=10)
+    url = owner.s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": owner.bucket, "Key": key, "VersionId": photo.version_id, "ResponseContentType": photo.content_type},
+    )
+    response = requests.get(url, timeout=10)
     assert response.status_code == 200
     assert response.content == PNG
     assert response.headers["Content-Type"] == "image/png"
-    assert response.headers["Content-Disposition"] == "inline"
     again = photo_register(user=owner.user, key=key)
     assert (again.pk, again.version_id, again.size) == (photo.pk, checked, len(PNG))
     assert len(bucket.versions(key)) == 2
