@@ -1,16 +1,20 @@
-"""Site-wide views: the home page and CSRF failures."""
+"""Site-wide views: the home page (the public gallery) and CSRF failures."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.http import require_GET
 
 from core.http import json_error
+from uploads.services import photos_public
+from uploads.views import gallery_render
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """Everyone's published photos, for guests too: their browsers read them with the guest role."""
+    return gallery_render(request, "home.html", photos_public)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -1,36 +1,129 @@
-"""Photo pages and the registration API. The upload itself goes from the
-browser straight to S3 (static/js/upload.js); these views only list,
-register and delete."""
+"""Photo pages: My photos, one photo, and the upload form. Images are never
+presigned here: each page gives the browser the photos as JSON (json_script)
+and static/js/gallery.js signs every read with the browser's own
+credentials, for the version the server checked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
 
+from accounts.audit import Requester
+from accounts.cognito import CognitoError
+from accounts.services import SessionExpired, identity_credentials_get
+from accounts.store import CredentialStore
 from core.aws import AwsCallError
-from core.http import JsonBodyRefused, json_answer, json_error, json_object_read, json_post
+from uploads.models import Photo
 from uploads.rules import IMAGE_TYPE_NAMES, IMAGE_TYPES, MAX_PHOTO_BYTES, browser_rules
-from uploads.services import PhotoRejected, photo_delete, photo_register, photos_shown
+from uploads.serializers import photo_json
+from uploads.services import BadCursor, PhotoPage, photo_prefixes, photo_visible, photos_owned, photos_public, viewer_is_moderator
 
-UNAVAILABLE = "Photo storage is not answering right now. Please try again in a moment."
-REGISTER_BODY_MAX = 4096  # bytes; a key and a title
-BAD_BODY = 'Send JSON with a string "key" and an optional string "title".'
-REQUIRED, OPTIONAL = {"key": str}, {"title": str}  # the register body's fields and their types
+PAGE_SIZE = 30  # photos per gallery page
+API = "/api/photos"  # the JSON API (uploads/api_urls.py), as the browser calls it
+# gallery.js puts a photo's id in place of this one.
+RECHECK_TEMPLATE = f"{API}/00000000-0000-0000-0000-000000000000/recheck"
+
+
+def cards(photos: list[Photo], *, viewer: Any) -> list[dict[str, Any]]:
+    """Each photo as the API gives it, plus whether the viewer owns it (their
+    own photos are read from the private key, others' from the public copy)."""
+    return [{**photo_json(photo, viewer=viewer), "mine": photo.owner_id == viewer.pk} for photo in photos]
+
+
+def page_data(request: HttpRequest, photos: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """What gallery.js and photo.js need, through json_script (the CSP allows no inline script)."""
+    return {
+        "photos": photos,
+        "credentialsUrl": reverse("api-credentials"),
+        "csrfToken": get_token(request),
+        "recheckUrl": RECHECK_TEMPLATE,
+        **extra,
+    }
+
+
+def gallery_render(request: HttpRequest, template: str, load: Any) -> HttpResponse:
+    """One page of a gallery, with a plain next-page link (gallery.js follows it as one scrolls)."""
+    try:
+        found: PhotoPage = load(cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
+    except BadCursor:
+        raise Http404("No such page.")
+    photos = cards(found.photos, viewer=request.user)
+    next_url = f"{request.path}?{urlencode({'cursor': found.next_cursor})}" if found.next_cursor else None
+    context = {"photos": photos, "next_url": next_url, "page_data": page_data(request, photos)}
+    return render(request, template, context)
 
 
 @login_required
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
+    """My photos, newest first, each with its badge (private, public, taken down)."""
+    return gallery_render(request, "uploads/gallery.html", lambda **page: photos_owned(user=request.user, **page))
+
+
+def _neighbours(photo: Photo, shown: QuerySet[Photo]) -> tuple[Photo | None, Photo | None]:
+    """The newer and the older photo beside this one, in the gallery it was opened from."""
+    newer = Q(created_at__gt=photo.created_at) | Q(created_at=photo.created_at, id__gt=photo.id)
+    older = Q(created_at__lt=photo.created_at) | Q(created_at=photo.created_at, id__lt=photo.id)
+    before = shown.filter(newer).order_by("created_at", "id").only("id").first()
+    after = shown.filter(older).order_by("-created_at", "-id").only("id").first()
+    return before, after
+
+
+def _is_moderator(request: HttpRequest) -> bool:
+    """Whether this user's identity-pool credentials carry the moderator role.
+    They are fetched first if the session holds none yet (the same ones
+    POST /api/credentials then gives this browser)."""
+    if not request.user.is_authenticated:
+        return False
+    store = CredentialStore(request.session)
     try:
-        photos = photos_shown(user=request.user)
-    except AwsCallError:  # logged by uploads.storage
-        messages.error(request, UNAVAILABLE)
-        photos = []
-    return render(request, "uploads/gallery.html", {"photos": photos})
+        identity_credentials_get(user=request.user, store=store, requester=Requester.of(request))
+        return viewer_is_moderator(user=request.user, store=store)
+    except (SessionExpired, AwsCallError, CognitoError):  # logged where raised; then no moderation controls
+        return False
+
+
+@require_GET
+def photo(request: HttpRequest, photo_id: str) -> HttpResponse:
+    """One photo, for its owner or (public and not taken down) for anyone;
+    otherwise 404, never 403, so as not to reveal that it exists."""
+    found = photo_visible(user=request.user, photo_id=photo_id)
+    if found is None:
+        raise Http404("No such photo.")
+    mine = found.owner_id == request.user.pk
+    shown = Photo.objects.filter(owner=found.owner) if mine else Photo.objects.filter(visibility="public", taken_down_at=None)
+    newer, older = _neighbours(found, shown)
+    [data] = cards([found], viewer=request.user)
+    base = f"{API}/{found.pk}"
+    urls = {
+        "photo": base,
+        "publish": f"{base}/publish",
+        "unpublish": f"{base}/unpublish",
+        "takeDown": f"{base}/take-down",
+        "afterDelete": reverse("uploads:gallery"),
+        "afterTakeDown": reverse("home"),
+    }
+    prefixes = photo_prefixes(user=request.user) if mine else {}
+    context = {
+        "photo": data,
+        "created": found.created_at,
+        "taken_down_at": found.taken_down_at,
+        "moderator": found.visibility == "public" and _is_moderator(request),
+        "prev_url": reverse("uploads:photo", args=[newer.pk]) if newer else None,
+        "next_url": reverse("uploads:photo", args=[older.pk]) if older else None,
+        "back_url": reverse("uploads:gallery") if mine else reverse("home"),
+        "back_label": "My photos" if mine else "Public photos",
+        "page_data": page_data(request, [data], urls=urls, prefixes=prefixes),
+    }
+    return render(request, "uploads/photo.html", context)
 
 
 @login_required
@@ -43,33 +136,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         "accept": ",".join(IMAGE_TYPES),
         "type_names": IMAGE_TYPE_NAMES,
         "max_megabytes": MAX_PHOTO_BYTES // (1024 * 1024),
+        "register_url": API,
+        "gallery_url": reverse("uploads:gallery"),
     }
     return render(request, "uploads/upload.html", context)
 
-
-@login_required
-@require_POST
-def delete(request: HttpRequest, photo_id: str) -> HttpResponse:
-    try:
-        deleted = photo_delete(user=request.user, photo_id=photo_id)
-    except AwsCallError:  # logged by uploads.storage
-        messages.error(request, UNAVAILABLE)
-    else:
-        messages.info(request, "Photo deleted." if deleted else "That photo is not yours, or is already gone.")
-    return redirect("uploads:gallery")
-
-
-@json_post(signed_in="Sign in to upload photos.")
-def api_photos(request: HttpRequest) -> JsonResponse:
-    """POST /api/photos {"key", "title"}: register an upload the browser made."""
-    try:
-        body = json_object_read(request, max_bytes=REGISTER_BODY_MAX, required=REQUIRED, optional=OPTIONAL, invalid=BAD_BODY)
-        photo = photo_register(user=request.user, key=body["key"], title=body.get("title", "").strip())
-    except JsonBodyRefused as exc:
-        return json_error(exc.message, 400)
-    except PhotoRejected as exc:
-        return json_error(str(exc), 400)
-    except AwsCallError:  # logged by uploads.storage
-        return json_error(UNAVAILABLE, 503)
-    answer = {"id": str(photo.pk), "key": photo.key, "visibility": photo.visibility, "gallery": reverse("uploads:gallery")}
-    return json_answer(answer, status=201)

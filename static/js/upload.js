@@ -6,11 +6,14 @@
 //    (uploads/rules.py, through json_script): the IAM policy only lets these
 //    credentials write under their own identity ID, and the server decides
 //    what that prefix is. The browser adds only the uuid and the extension.
+//    A JPEG thumbnail, drawn here on a canvas, goes to <prefix>thumbs/<the same uuid>.jpg.
+//    Both carry Cache-Control: immutable, since a key is never written twice.
 // 3. POST /api/photos so the server checks the upload and adds it to the catalog.
-import { AwsClient } from "../vendor/aws4fetch/aws4fetch.esm.mjs";
-import { credentialsGet } from "./credentials.js";
+import { credentialsGet, objectUrl, s3Client } from "./credentials.js";
 
-const RETRIES = 2; // aws4fetch retries on 5xx and network errors
+const CACHE_CONTROL = "private, max-age=31536000, immutable"; // one year: keys never change
+const THUMBNAIL_PIXELS = 480; // the longer side
+const THUMBNAIL_QUALITY = 0.82;
 
 const form = document.getElementById("upload-form");
 const status = form.querySelector('[data-role="status"]');
@@ -31,9 +34,35 @@ async function sniff(file) {
   return found ? found[0] : null;
 }
 
-function objectUrl(credentials, key) {
-  const path = [credentials.bucket, ...key.split("/")].map(encodeURIComponent).join("/");
-  return `${credentials.endpoint}/${path}`;
+// A JPEG at most THUMBNAIL_PIXELS on its longer side, or null when this
+// browser cannot decode the file (then grids show the original, scaled).
+async function thumbnail(file) {
+  try {
+    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const scale = Math.min(1, THUMBNAIL_PIXELS / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff"; // JPEG has no transparency
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    return await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", THUMBNAIL_QUALITY));
+  } catch {
+    return null;
+  }
+}
+
+async function put(aws, credentials, key, body, type) {
+  const response = await aws.fetch(objectUrl(credentials, key), {
+    method: "PUT",
+    body,
+    headers: { "Content-Type": type, "Cache-Control": CACHE_CONTROL },
+  });
+  if (!response.ok) {
+    throw new Error(`S3 refused the upload (${response.status}).`);
+  }
 }
 
 async function upload(event) {
@@ -62,35 +91,28 @@ async function upload(event) {
     if (!prefix || credentials.identityId !== rules.identityId) {
       throw new Error(rules.messages.noStorage); // the identity changed since the page was made
     }
-    const key = `${prefix}${crypto.randomUUID()}.${rules.types[type].extension}`;
-    const aws = new AwsClient({
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: credentials.sessionToken,
-      service: "s3",
-      region: credentials.region,
-      retries: RETRIES,
-    });
-    const put = await aws.fetch(objectUrl(credentials, key), {
-      method: "PUT",
-      body: file,
-      headers: { "Content-Type": type },
-    });
-    if (!put.ok) {
-      throw new Error(`S3 refused the upload (${put.status}).`);
+    const name = crypto.randomUUID();
+    const key = `${prefix}${name}.${rules.types[type].extension}`;
+    const aws = s3Client(credentials);
+    await put(aws, credentials, key, file, type);
+    const body = { key, title: form.elements.title.value };
+    const small = await thumbnail(file);
+    if (small) {
+      body.thumbKey = `${prefix}thumbs/${name}.jpg`; // named after its photo, as the server checks
+      await put(aws, credentials, body.thumbKey, small, "image/jpeg");
     }
     say("Checking…");
     const registered = await fetch(form.dataset.registerUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": form.dataset.csrfToken },
-      body: JSON.stringify({ key, title: form.elements.title.value }),
+      body: JSON.stringify(body),
     });
     const answer = await registered.json().catch(() => ({}));
     if (!registered.ok) {
       throw new Error(answer.error || "The photo could not be added.");
     }
-    window.location.assign(answer.gallery);
+    window.location.assign(form.dataset.galleryUrl);
   } catch (error) {
     say(error.message);
     button.disabled = false;

@@ -64,3 +64,16 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_selector(".who")
+
+
+def identity_menu(page: Page):
+    """The header's "Your identity" menu, opened, once its credentials are shown."""
+    from playwright.sync_api import expect
+
+    menu = page.locator("[data-identity-menu]")
+    menu.locator("summary").click()
+    expect(menu).to_have_attribute("data-state", "ready", timeout=15_000)
+    return menu
+
+
+IMAGE_LOADED = "() => [...document.querySelectorAll('[data-testid=photo-image]')].some((img) => img.naturalWidth > 0)"

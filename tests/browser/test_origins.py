@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import IMAGE_LOADED, sign_in
 from tests.browser.test_upload import _upload
 from tests.images import png_bytes
 from tests.site_fixtures import browser_endpoint
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_photo_comes_from_localhost_without_the_apps_cookies(live_site, live_server, page, sandbox, settings, tmp_path):
-    """Alice's uploaded photo is fetched from the sandbox on localhost, as image/png, and
+    """Alice's uploaded photo is fetched from the sandbox on localhost, as its JPEG thumbnail, and
     neither her session cookie nor any other app cookie is sent with it or stored for that host."""
     assert urlsplit(live_server.url).hostname == "127.0.0.1"
     s3 = browser_endpoint(sandbox)
@@ -31,16 +31,16 @@ def test_the_photo_comes_from_localhost_without_the_apps_cookies(live_site, live
     sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
     _upload(page, live_server.url, "square.png", "image/png", png_bytes())
     page.wait_for_url(f"{live_server.url}/photos/")
-    expect(page.locator(".photo img")).to_have_count(1)
-    page.wait_for_function("() => document.querySelector('.photo img').naturalWidth > 0")
+    expect(page.locator("[data-testid=photo-image]")).to_have_count(1)
+    page.wait_for_function(IMAGE_LOADED)
     page.screenshot(path=str(tmp_path / "gallery-from-localhost.png"), full_page=True)
 
     app_cookies = {c["name"] for c in page.context.cookies(live_server.url)}
     assert "sessionid" in app_cookies  # signed in, so there is a cookie to leak
-    image = page.locator(".photo img").get_attribute("src")
+    image = page.locator("[data-testid=photo-image]").get_attribute("src")
     assert image.startswith(f"{s3}/{live_site.bucket}/")
     [photo] = [a for a in answers if a.request.resource_type == "image"]
-    assert photo.status == 200 and photo.headers["content-type"] == "image/png"
+    assert photo.status == 200 and photo.headers["content-type"] == "image/jpeg"  # the grid shows the thumbnail
     assert sent, "the upload and the photo must have gone to the localhost endpoint"
     assert all("cookie" not in headers for headers in sent)
     assert page.context.cookies(s3) == []

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_provision
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import IMAGE_LOADED, identity_menu, sign_in
 from tests.images import png_bytes
 from tests.browser.test_upload import _upload
 from tests.sandbox.test_persistence import Sandbox
@@ -57,12 +57,11 @@ def test_a_photo_and_its_identity_survive_a_sandbox_restart(sandbox_process, liv
         after = browser.new_context()
         page = after.new_page()
         sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
-        panel = page.locator("[data-credentials-url]")
-        expect(panel).to_have_attribute("data-state", "ready", timeout=15_000)
+        panel = identity_menu(page)
         assert panel.locator('[data-field="identity"]').inner_text() == identity_before
         page.goto(f"{live_server.url}/photos/")
-        expect(page.locator(f'.photo[data-key="{photo.key}"] img')).to_have_count(1)
-        page.wait_for_function("() => document.querySelector('.photo img').naturalWidth > 0")
+        expect(page.locator(f'[data-testid="photo-card"][data-photo-id="{photo.pk}"] [data-testid="photo-image"]')).to_have_count(1)
+        page.wait_for_function(IMAGE_LOADED)
         after.close()
     finally:
         restarted.kill()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from tests.browser.conftest import identity_menu
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,8 +16,7 @@ IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f-]{36}$")
 
 
 def _credentials_panel(page: Page) -> dict[str, str]:
-    panel = page.locator("[data-credentials-url]")
-    expect(panel).to_have_attribute("data-state", "ready", timeout=15_000)
+    panel = identity_menu(page)
     return {field: panel.locator(f'[data-field="{field}"]').inner_text() for field in ("identity", "role", "bucket")}
 
 

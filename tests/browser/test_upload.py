@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import IMAGE_LOADED, sign_in
 from tests.images import png_bytes
 from uploads.models import Photo
 
@@ -28,14 +28,16 @@ def test_a_photo_goes_from_the_browser_to_s3_and_into_the_gallery(live_site, liv
     sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
     _upload(page, live_server.url, "square.png", "image/png", png_bytes())
     page.wait_for_url(f"{live_server.url}/photos/")
-    image = page.locator(".photo img")
+    image = page.locator("[data-testid=photo-image]")
     expect(image).to_have_count(1)
-    page.wait_for_function("() => document.querySelector('.photo img').naturalWidth > 0")
+    page.wait_for_function(IMAGE_LOADED)
     alice = User.objects.get(email="alice@example.com")
     photo = Photo.objects.get(owner=alice)
     assert photo.key.startswith(f"private/{alice.identity_id}/") and photo.content_type == "image/png"
-    stored = sandbox.client("s3").get_object(Bucket=live_site.bucket, Key=photo.key)["Body"].read()
-    assert stored == png_bytes()
+    stored = sandbox.client("s3").get_object(Bucket=live_site.bucket, Key=photo.key)
+    assert stored["Body"].read() == png_bytes()
+    assert stored["CacheControl"] == "private, max-age=31536000, immutable"
+    assert photo.thumb_key.startswith(f"private/{alice.identity_id}/thumbs/") and (photo.width, photo.height) == (2, 2)
     page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
     assert page.problems == []
 

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from core.http import JSON_MAX_DEPTH, JsonBodyRefused, TOO_LARGE, json_object_read
-from uploads.views import REGISTER_BODY_MAX
+from uploads.api import BAD_REGISTER, BODY_MAX as REGISTER_BODY_MAX
 
 API = "/api/photos"
-SHAPE = 'Send JSON with a string "key" and an optional string "title".'
+SHAPE = BAD_REGISTER
 
 
 @pytest.fixture
