@@ -208,3 +208,41 @@ def test_the_main_pages_fit_the_screen(live_site, live_server, browser, settings
     shoot(page, tmp_path, f"home-guest-{width}")
     assert page.problems == []
     page.context.close()
+
+
+def test_alice_unpublishes_and_guests_no_longer_see_it(live_site, live_server, page, browser, sandbox, settings):
+    """Unpublish: the public copy is deleted, the badge says private, the home page is empty for a guest."""
+    sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
+    photo = upload(page, live_server.url, "Briefly public", public=False)
+    publish(page, live_server.url, photo)
+    photo.refresh_from_db()
+    public_key = photo.public_key
+    page.get_by_test_id("unpublish").click()
+    expect(page.get_by_test_id("publish")).to_be_visible(timeout=15_000)
+    photo.refresh_from_db()
+    assert photo.visibility == "private" and photo.public_key == ""
+    listed = sandbox.client("s3").list_objects_v2(Bucket=live_site.bucket, Prefix=public_key)
+    assert listed.get("KeyCount", 0) == 0
+    guest = _context_page(browser)
+    guest.goto(live_server.url)
+    expect(card(guest, photo)).to_have_count(0)
+    guest.context.close()
+
+
+def test_an_image_whose_object_is_gone_makes_the_page_recheck_it(live_site, live_server, page, browser, sandbox, settings):
+    """The original and thumbnail deleted behind the app's back: in a new session (nothing cached) the image fails,
+    the page asks for a recheck, and the row goes."""
+    sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
+    photo = upload(page, live_server.url, "Deleted elsewhere")
+    s3 = sandbox.client("s3")
+    for key in (photo.key, photo.thumb_key):
+        for version in s3.list_object_versions(Bucket=live_site.bucket, Prefix=key).get("Versions", []):
+            s3.delete_object(Bucket=live_site.bucket, Key=key, VersionId=version["VersionId"])
+    later = _context_page(browser)
+    sign_in(later, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
+    with later.expect_response(lambda response: response.url.endswith(f"/api/photos/{photo.pk}/recheck")) as answer:
+        later.goto(f"{live_server.url}/photos/")
+    assert answer.value.status == 404
+    expect(card(later, photo).locator(".gone-note")).to_be_visible()
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    later.context.close()
