@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from accounts.models import User
 from tests.images import jpeg_bytes
@@ -178,6 +179,19 @@ def _copy_of_a_private_photo(owner: Member, bucket: Bucket) -> Drift:
     return Drift(copy, check)
 
 
+def _copy_left_by_a_take_down(owner: Member, bucket: Bucket) -> Drift:
+    photo = _photo(owner, bucket)
+    copy = public_key_for(photo.key)
+    _copy(bucket, photo.key, photo.version_id, copy)
+    Photo.objects.filter(pk=photo.pk).update(taken_down_at=timezone.now(), taken_down_reason="spam")  # its copy not yet deleted
+
+    def check() -> None:
+        _none_left(bucket, copy)
+        assert Photo.objects.get(pk=photo.pk).taken_down_reason == "spam"
+
+    return Drift(copy, check)
+
+
 def _copy_of_a_private_thumbnail(owner: Member, bucket: Bucket) -> Drift:
     photo = _photo(owner, bucket, thumbnail=True)
     copy = public_key_for(photo.thumb_key)
@@ -215,6 +229,7 @@ DRIFTS = [
     pytest.param(_thumbnail_deleted, "part-gone", "part-gone", id="row-whose-thumbnail-is-gone"),
     pytest.param(_public_copy_deleted, "part-gone", "part-gone", id="public-row-whose-copy-is-gone"),
     pytest.param(_copy_of_a_private_photo, "stray-public-copy", "stray-public-copy", id="public-copy-of-private-photo"),
+    pytest.param(_copy_left_by_a_take_down, "stray-public-copy", "stray-public-copy", id="public-copy-of-taken-down-photo"),
     pytest.param(_copy_of_a_private_thumbnail, "stray-public-copy", "stray-public-copy", id="public-copy-of-private-thumbnail"),
     pytest.param(_copy_named_by_an_unpublished_row, "stray-public-copy", "stray-public-copy", id="copy-named-by-private-row"),
     pytest.param(_thumbnail_of_nothing, "orphan-thumbnail", "orphan-thumbnail", id="thumbnail-without-photo"),
