@@ -393,3 +393,30 @@ def test_recheck_keeps_a_taken_down_photo_for_its_owner(owner, moderator, bucket
     assert bucket.versions(photo["key"]) == []
     response = send(owner.client, "POST", f"{API}/{photo['id']}/recheck")
     assert response.status_code == 200 and response.json()["takenDown"]["reason"] == "Spam"
+
+
+def _multipart(member: Member, key: str, body: bytes, part: int) -> None:
+    """Upload in parts with the member's own credentials, as upload.js does above 5 MiB."""
+    started = member.s3.create_multipart_upload(Bucket=member.bucket, Key=key, ContentType="image/png")
+    parts = []
+    for number, start in enumerate(range(0, len(body), part), 1):
+        answer = member.s3.upload_part(
+            Bucket=member.bucket, Key=key, UploadId=started["UploadId"], PartNumber=number, Body=body[start : start + part]
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    member.s3.complete_multipart_upload(Bucket=member.bucket, Key=key, UploadId=started["UploadId"], MultipartUpload={"Parts": parts})
+
+
+@pytest.mark.parametrize("same, status", [(True, 200), (False, 400)])
+def test_a_copy_of_a_multipart_upload_is_compared_by_its_bytes(owner, bucket, same, status):
+    """A multipart ETag is no MD5, so a byte-identical single-part copy has another ETag: the bytes decide."""
+    big = PNG + b"\x00" * (5 * 1024 * 1024 + 100 - len(PNG))
+    key = owner.key()
+    _multipart(owner, key, big, 5 * 1024 * 1024)
+    photo = send(owner.client, "POST", API, {"key": key}).json()
+    public_key = public_name(key)
+    owner.upload(public_key, big if same else big[:-1] + b"\x01")
+    assert bucket.s3.head_object(Bucket=bucket.name, Key=public_key)["ETag"] != bucket.s3.head_object(Bucket=bucket.name, Key=key)["ETag"]
+    response = send(owner.client, "POST", f"{API}/{photo['id']}/publish", {"publicKey": public_key})
+    assert response.status_code == status, response.content
+    assert bucket.has(public_key) is same
