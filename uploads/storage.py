@@ -32,7 +32,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from storages.backends.s3 import S3Storage
 
-from core.aws import AwsCallError, NotFound, aws_client_options, aws_configuration, aws_errors
+from core.aws import AwsCallError, NotFound, aws_client_options, aws_configuration, aws_errors, endpoint_url
 from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -87,11 +87,11 @@ def _bucket() -> str:
 def _storage(*, browser: bool = False) -> S3Storage:
     """The bucket as a Django storage; `browser=True` signs URLs for the
     endpoint the browser reaches (locally another host than the server's)."""
-    return _storage_for(_bucket(), browser, aws_configuration())
+    return _storage_for(_bucket(), browser, endpoint_url("s3", browser=browser), aws_configuration())
 
 
 @functools.cache
-def _storage_for(bucket: str, browser: bool, configuration: tuple[Any, ...]) -> S3Storage:
+def _storage_for(bucket: str, browser: bool, endpoint: str | None, configuration: tuple[Any, ...]) -> S3Storage:
     # Keyed by every setting the client depends on, like core.aws's own cache.
     options = aws_client_options("s3", browser=browser)
     config = options["config"]
