@@ -205,6 +205,7 @@ def test_the_main_pages_fit_the_screen(live_site, live_server, browser, settings
     shoot(page, tmp_path, f"identity-menu-{width}")
     page.context.clear_cookies()
     page.goto(live_server.url)
+    page.wait_for_load_state("networkidle")
     shoot(page, tmp_path, f"home-guest-{width}")
     assert page.problems == []
     page.context.close()
