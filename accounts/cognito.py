@@ -18,9 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
-import boto3
-
-from core.aws import AwsCallError, Unreachable, aws_client, aws_client_options, aws_errors, user_pool_provider_name
+from core.aws import AwsCallError, Unreachable, aws_client, aws_client_as, aws_errors, user_pool_provider_name
 from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -193,15 +191,15 @@ def credentials_caller_arn(*, credentials: Credentials) -> str:
     of the role the identity pool chose for them. STS answers it for any
     valid credentials, with no permission needed.
     https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"""
-    options = {
-        **aws_client_options("sts"),
-        "aws_access_key_id": credentials.access_key_id,
-        "aws_secret_access_key": credentials.secret_access_key,
-        "aws_session_token": credentials.session_token,
-    }
+    sts = aws_client_as(
+        "sts",
+        access_key_id=credentials.access_key_id,
+        secret_access_key=credentials.secret_access_key,
+        session_token=credentials.session_token,
+    )
     try:
         with aws_errors("GetCallerIdentity"):
-            return boto3.client("sts", **options).get_caller_identity()["Arn"]
+            return sts.get_caller_identity()["Arn"]
     except AwsCallError as exc:
         log.info("sts GetCallerIdentity refused: %s %s", exc.code, exc.detail)
         raise CognitoError(exc.code, exc.detail) from exc

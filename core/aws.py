@@ -67,6 +67,18 @@ def aws_client(service: str, *, signed: bool = True, browser: bool = False) -> A
     return _client_for(service, signed, endpoint_url(service, browser=browser), *_configuration())
 
 
+def aws_client_as(service: str, *, access_key_id: str, secret_access_key: str, session_token: str) -> Any:
+    """A client signing with someone's temporary credentials rather than the
+    server's (never cached: the keys expire, and they are not ours to keep)."""
+    options = {
+        **aws_client_options(service),
+        "aws_access_key_id": access_key_id,
+        "aws_secret_access_key": secret_access_key,
+        "aws_session_token": session_token,
+    }
+    return boto3.client(service, **options)
+
+
 def aws_client_options(service: str, *, browser: bool = False) -> dict[str, Any]:
     """What `aws_client()` builds a signed client from (region, endpoint,
     botocore Config with the timeouts and retries, local keys), for a library
