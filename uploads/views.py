@@ -27,9 +27,7 @@ from uploads.serializers import photo_json
 from uploads.services import BadCursor, PhotoPage, photo_prefixes, photo_visible, photos_owned, photos_public, viewer_is_moderator
 
 PAGE_SIZE = 30  # photos per gallery page
-API = "/api/photos"  # the JSON API (uploads/api_urls.py), as the browser calls it
-# gallery.js puts a photo's id in place of this one.
-RECHECK_TEMPLATE = f"{API}/00000000-0000-0000-0000-000000000000/recheck"
+PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"  # gallery.js puts a photo's id in its place
 
 
 def cards(photos: list[Photo], *, viewer: Any) -> list[dict[str, Any]]:
@@ -44,7 +42,7 @@ def page_data(request: HttpRequest, photos: list[dict[str, Any]], **extra: Any) 
         "photos": photos,
         "credentialsUrl": reverse("api-credentials"),
         "csrfToken": get_token(request),
-        "recheckUrl": RECHECK_TEMPLATE,
+        "recheckUrl": reverse("api-photo-recheck", args=[PLACEHOLDER_ID]),
         **extra,
     }
 
@@ -102,12 +100,11 @@ def photo(request: HttpRequest, photo_id: str) -> HttpResponse:
     shown = Photo.objects.filter(owner=found.owner) if mine else Photo.objects.filter(visibility="public", taken_down_at=None)
     newer, older = _neighbours(found, shown)
     [data] = cards([found], viewer=request.user)
-    base = f"{API}/{found.pk}"
     urls = {
-        "photo": base,
-        "publish": f"{base}/publish",
-        "unpublish": f"{base}/unpublish",
-        "takeDown": f"{base}/take-down",
+        "photo": reverse("api-photo", args=[found.pk]),
+        "publish": reverse("api-photo-publish", args=[found.pk]),
+        "unpublish": reverse("api-photo-unpublish", args=[found.pk]),
+        "takeDown": reverse("api-photo-take-down", args=[found.pk]),
         "afterDelete": reverse("uploads:gallery"),
         "afterTakeDown": reverse("home"),
     }
@@ -136,7 +133,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         "accept": ",".join(IMAGE_TYPES),
         "type_names": IMAGE_TYPE_NAMES,
         "max_megabytes": MAX_PHOTO_BYTES // (1024 * 1024),
-        "register_url": API,
+        "register_url": reverse("api-photos"),
         "gallery_url": reverse("uploads:gallery"),
     }
     return render(request, "uploads/upload.html", context)

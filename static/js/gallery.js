@@ -26,6 +26,7 @@ export function readTarget(photo, { grid }) {
   return { key: photo.key, versionId: photo.versionId, contentType: photo.contentType };
 }
 
+// The page gives the URL for a placeholder id (uploads/views.py PLACEHOLDER_ID).
 function recheckUrl(template, id) {
   return template.replace("00000000-0000-0000-0000-000000000000", id);
 }
