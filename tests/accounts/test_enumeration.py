@@ -21,7 +21,7 @@ from tests.actors import STRONG_PASSWORD
 
 SIGN_UP, CONFIRM, RESEND = "/accounts/sign-up/", "/accounts/confirm/", "/accounts/confirm/resend/"
 FORGOT, RESET = "/accounts/password-reset/", "/accounts/password-reset/confirm/"
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+CSRF = re.compile(r'(name="csrfmiddlewaretoken" value|data-csrf-token)="[^"]*"')  # masked anew on every page
 STATES = ["no account", "confirmed", "unconfirmed"]
 
 # What a person can do with an address: flow -> (address -> the response, followed).
