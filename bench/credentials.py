@@ -15,18 +15,17 @@ timing. Log output below WARNING is silenced so it does not fill the screen.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sandbox.server import free_port, running  # noqa: E402  (needs REPO on sys.path)
+from bench.django_setup import configure  # noqa: E402  (needs REPO on sys.path)
+from sandbox.server import free_port, running  # noqa: E402
 
 WARMUP = 10  # calls of each kind before timing
 API = "/api/credentials"
@@ -36,31 +35,6 @@ def percentile(samples: list[float], fraction: float) -> float:
     """Nearest-rank percentile of `samples`."""
     ordered = sorted(samples)
     return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
-
-
-def configure(workdir: Path, port: int) -> None:
-    """Settings as tests/conftest.py's aws_settings makes them: the local
-    sandbox on `port`, a deployment name and IDs file of this run's own."""
-    name = f"bench{uuid.uuid4().hex[:8]}"
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "photoshare.settings.test",
-            "PHOTOSHARE_AWS": "local",
-            "SANDBOX_PORT": str(port),
-            "PHOTOSHARE_NAME": name,
-            "PHOTOSHARE_BUCKET": f"{name}-photos",
-            "PHOTOSHARE_VAR_DIR": str(workdir),
-            "PHOTOSHARE_DEPLOYMENT_FILE": str(workdir / "deployment.json"),
-            "DATABASE_PATH": str(workdir / "db.sqlite3"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # lets the test client's host in, as pytest-django does
 
 
 def main() -> int:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -34,7 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sandbox.server import free_port, running  # noqa: E402  (needs REPO on sys.path)
+from bench.django_setup import configure  # noqa: E402  (needs REPO on sys.path)
+from sandbox.server import free_port, running  # noqa: E402
 
 ROUTES = {"html": "/", "api": "/api/photos/public"}
 OWNERS = 50  # users the rows are spread over
@@ -42,31 +42,6 @@ BLOCKS = 4  # small, large, small, large
 WARMUP = 5  # requests of each route before each block's timing
 GOAL = 1.5  # large/small median latency
 CARD = b'data-testid="photo-card"'  # one per photo in the HTML grid
-
-
-def configure(workdir: Path, port: int) -> None:
-    """Settings as tests/conftest.py's aws_settings makes them: the local
-    sandbox on `port`, a deployment name and IDs file of this run's own."""
-    name = f"bench{uuid.uuid4().hex[:8]}"
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "photoshare.settings.test",
-            "PHOTOSHARE_AWS": "local",
-            "SANDBOX_PORT": str(port),
-            "PHOTOSHARE_NAME": name,
-            "PHOTOSHARE_BUCKET": f"{name}-photos",
-            "PHOTOSHARE_VAR_DIR": str(workdir),
-            "PHOTOSHARE_DEPLOYMENT_FILE": str(workdir / "deployment.json"),
-            "DATABASE_PATH": str(workdir / "db.sqlite3"),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # lets the test client's host in, as pytest-django does
 
 
 def aws_calls_count() -> Counter:
