@@ -79,6 +79,9 @@ def test_production_refuses_to_start_without_a_required_setting(missing):
         ("TRUSTED_PROXY_COUNT", "one"),
         ("GUEST_IDENTITIES_PER_HOUR", "many"),
         ("EMAIL_USE_TLS", "perhaps"),
+        ("MAX_PHOTO_BYTES", "50MB"),
+        ("MULTIPART_THRESHOLD", "8 MiB"),
+        ("MULTIPART_PART_BYTES", "lots"),
     ],
 )
 def test_a_malformed_setting_is_refused_by_name(name, value):
@@ -86,3 +89,25 @@ def test_a_malformed_setting_is_refused_by_name(name, value):
     result = _manage("check", env={name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        pytest.param({"MULTIPART_PART_BYTES": str(4 * 1024 * 1024)}, "MULTIPART_PART_BYTES", id="part under S3's 5 MiB"),
+        pytest.param({"MULTIPART_THRESHOLD": str(6 * 1024 * 1024)}, "MULTIPART_THRESHOLD", id="threshold under a part"),
+        pytest.param({"MAX_PHOTO_BYTES": "0"}, "MAX_PHOTO_BYTES", id="no photo fits"),
+        pytest.param(
+            {"MAX_PHOTO_BYTES": str(60 * 1024 * 1024 * 1024), "MULTIPART_PART_BYTES": str(5 * 1024 * 1024),
+             "MULTIPART_THRESHOLD": str(5 * 1024 * 1024)},
+            "MULTIPART_PART_BYTES",
+            id="more than 10,000 parts",
+        ),
+    ],
+)
+def test_upload_sizes_outside_s3s_bounds_are_refused(env, named):
+    """Upload limits S3 could not honour (parts under 5 MiB, over 10,000 parts) stop start-up, naming the setting."""
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert named in result.stderr
+    assert "ImproperlyConfigured" in result.stderr

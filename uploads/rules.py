@@ -20,7 +20,10 @@ from typing import Any
 from django.conf import settings
 
 VISIBILITIES = ("private", "public")  # the first key segment; Photo.Visibility's values
-MAX_PHOTO_BYTES = 10 * 1024 * 1024  # 10 MiB
+# The limits are settings (photoshare/settings/base.py, `.env.example`), read once here.
+MAX_PHOTO_BYTES: int = settings.MAX_PHOTO_BYTES  # bytes; 50 MiB unless settings say otherwise
+MULTIPART_THRESHOLD: int = settings.MULTIPART_THRESHOLD  # bytes; above it the browser uploads in parts
+MULTIPART_PART_BYTES: int = settings.MULTIPART_PART_BYTES  # bytes per part, the last excepted
 THUMBNAILS = "thumbs"  # the folder under a user's prefix that holds thumbnails
 THUMB_TYPE = "image/jpeg"  # the browser draws every thumbnail as a JPEG
 MAX_THUMB_BYTES = getattr(settings, "MAX_THUMB_BYTES", 2 * 1024 * 1024)  # bytes; 2 MiB unless settings say otherwise
@@ -46,7 +49,20 @@ SNIFF_BYTES = max(offset + len(part) for t in IMAGE_TYPES.values() for s in t.si
 _NAMES = [t.name for t in IMAGE_TYPES.values()]
 IMAGE_TYPE_NAMES = f"{', '.join(_NAMES[:-1])} or {_NAMES[-1]}"  # "JPEG, PNG, GIF or WebP"
 NOT_AN_IMAGE = f"That file is not a {IMAGE_TYPE_NAMES} image."
-TOO_LARGE = f"Photos can be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB."
+
+
+def megabytes(size: int) -> str:
+    """`size` bytes for people, in MB of 1024 * 1024 bytes (as file managers
+    and browsers count them): "50 MB", "12.5 MB"."""
+    value = size / (1024 * 1024)
+    return f"{int(value)} MB" if value == int(value) else f"{value:.1f} MB"
+
+
+MAX_PHOTO_SIZE = megabytes(MAX_PHOTO_BYTES)  # "50 MB"
+TOO_LARGE = f"Photos can be at most {MAX_PHOTO_SIZE}."
+# For the browser, which fills in the file's name and size before any byte is sent.
+TOO_LARGE_FILE = f"{{name}} is {{size}}; photos can be at most {MAX_PHOTO_SIZE}."
+NOT_AN_IMAGE_FILE = f"{{name}} is not a {IMAGE_TYPE_NAMES} image."
 NO_STORAGE_YET = "Your account has no storage yet. Reload the page and try again."
 
 
@@ -133,11 +149,15 @@ def public_key_for(key: str) -> str | None:
 def browser_rules(*, identity_id: str) -> dict[str, Any]:
     """All the browser needs to upload where the server will accept it: its
     own prefixes (it only adds `<uuid>.<extension>`), the types with their
-    extensions and signatures, the size limit and the messages."""
+    extensions and signatures, the size limit, when and in what parts to
+    upload multipart, and the messages (`{name}`, `{size}` filled in by the
+    page)."""
     return {
         "identityId": identity_id,
         "prefixes": key_prefixes(identity_id=identity_id) if identity_id else {},
         "maxBytes": MAX_PHOTO_BYTES,
+        "multipartThreshold": MULTIPART_THRESHOLD,
+        "partBytes": MULTIPART_PART_BYTES,
         "maxThumbBytes": MAX_THUMB_BYTES,
         "thumbnails": THUMBNAILS,
         "sniffBytes": SNIFF_BYTES,
@@ -148,5 +168,11 @@ def browser_rules(*, identity_id: str) -> dict[str, Any]:
             }
             for content_type, image in IMAGE_TYPES.items()
         },
-        "messages": {"notAnImage": NOT_AN_IMAGE, "tooLarge": TOO_LARGE, "noStorage": NO_STORAGE_YET},
+        "messages": {
+            "notAnImage": NOT_AN_IMAGE,
+            "notAnImageFile": NOT_AN_IMAGE_FILE,  # {name}
+            "tooLarge": TOO_LARGE,
+            "tooLargeFile": TOO_LARGE_FILE,  # {name}, {size}
+            "noStorage": NO_STORAGE_YET,
+        },
     }

@@ -146,6 +146,28 @@ ALLOW_GUESTS = env_bool("ALLOW_GUESTS", True)
 # past it POST /api/credentials answers 429. A guest session reuses its own.
 GUEST_IDENTITIES_PER_HOUR = env_int("GUEST_IDENTITIES_PER_HOUR", 30)
 
+# --- photo uploads ----------------------------------------------------------------------
+# One limit that the upload page, the registration API and bench/uploads.py all
+# read (through uploads/rules.py). The browser sends the bytes straight to S3,
+# so the app never holds them; the limit is checked again at registration.
+MAX_PHOTO_BYTES = env_int("MAX_PHOTO_BYTES", 50 * 1024 * 1024)  # bytes; 50 MiB
+# Above this size the browser uploads in parts (CreateMultipartUpload ...
+# CompleteMultipartUpload); below it, one PUT.
+MULTIPART_THRESHOLD = env_int("MULTIPART_THRESHOLD", 8 * 1024 * 1024)  # bytes; 8 MiB
+MULTIPART_PART_BYTES = env_int("MULTIPART_PART_BYTES", 8 * 1024 * 1024)  # bytes; 8 MiB, every part but the last
+# S3's own bounds: every part but the last at least 5 MiB, at most 10,000 parts.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+_S3_MIN_PART_BYTES = 5 * 1024 * 1024  # bytes; 5 MiB
+_S3_MAX_PARTS = 10_000
+if MAX_PHOTO_BYTES < 1:
+    raise ImproperlyConfigured(f"MAX_PHOTO_BYTES must be a positive number of bytes, not {MAX_PHOTO_BYTES}.")
+if MULTIPART_PART_BYTES < _S3_MIN_PART_BYTES:
+    raise ImproperlyConfigured(f"MULTIPART_PART_BYTES must be at least {_S3_MIN_PART_BYTES} (5 MiB, S3's minimum part size).")
+if MULTIPART_THRESHOLD < MULTIPART_PART_BYTES:
+    raise ImproperlyConfigured("MULTIPART_THRESHOLD must be at least MULTIPART_PART_BYTES (one part is one PUT).")
+if -(-MAX_PHOTO_BYTES // MULTIPART_PART_BYTES) > _S3_MAX_PARTS:
+    raise ImproperlyConfigured(f"MULTIPART_PART_BYTES is too small for MAX_PHOTO_BYTES: S3 takes at most {_S3_MAX_PARTS} parts.")
+
 # --- email the app sends itself ----------------------------------------------------------
 # Cognito emails the codes; the app emails only notices (an attempt to sign up
 # with an address that has an account). Locally they go to the database and

@@ -10,13 +10,17 @@ import pytest
 from uploads.rules import (
     IMAGE_TYPES,
     MAX_PHOTO_BYTES,
+    MULTIPART_PART_BYTES,
+    MULTIPART_THRESHOLD,
     NOT_AN_IMAGE,
+    TOO_LARGE,
     PhotoKey,
     browser_rules,
     image_type_sniff,
     key_parse,
     key_prefix,
     key_prefixes,
+    megabytes,
 )
 
 ME = "us-east-1:1b2c3d4e-0000-4000-8000-000000000001"
@@ -98,3 +102,38 @@ def test_the_browser_is_told_the_same_rules():
 def test_without_an_identity_the_browser_gets_no_prefix():
     """Before the user has an identity there is no prefix to upload to."""
     assert browser_rules(identity_id="")["prefixes"] == {}
+
+
+def test_the_limits_come_from_settings(settings):
+    """The size limit and the multipart sizes are the settings' values, handed to the browser as they are."""
+    rules = browser_rules(identity_id=ME)
+    assert (rules["maxBytes"], rules["multipartThreshold"], rules["partBytes"]) == (
+        settings.MAX_PHOTO_BYTES,
+        settings.MULTIPART_THRESHOLD,
+        settings.MULTIPART_PART_BYTES,
+    )
+    assert (MULTIPART_THRESHOLD, MULTIPART_PART_BYTES) == (settings.MULTIPART_THRESHOLD, settings.MULTIPART_PART_BYTES)
+
+
+def test_the_too_large_messages_name_the_limit():
+    """Both the server's and the browser's too-large messages say the limit in MB; the browser's leaves room for the file."""
+    rules = browser_rules(identity_id=ME)
+    limit = megabytes(MAX_PHOTO_BYTES)
+    assert limit in TOO_LARGE and limit in rules["messages"]["tooLarge"]
+    told = rules["messages"]["tooLargeFile"].format(name="holiday.jpg", size=megabytes(60 * 1024 * 1024))
+    assert told == f"holiday.jpg is 60 MB; photos can be at most {limit}."
+    assert rules["messages"]["notAnImageFile"].format(name="notes.txt").startswith("notes.txt is not a JPEG")
+
+
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        (50 * 1024 * 1024, "50 MB"),
+        (8 * 1024 * 1024, "8 MB"),
+        (int(12.5 * 1024 * 1024), "12.5 MB"),
+        (3 * 1024 * 1024 + 1, "3.0 MB"),
+    ],
+)
+def test_megabytes(size, expected):
+    """Sizes for people, in MB of 1024 * 1024 bytes."""
+    assert megabytes(size) == expected
