@@ -2,7 +2,11 @@
 //
 // The server keeps the Cognito tokens; the browser only ever holds these
 // short-lived keys. They are reused until five minutes before they expire
-// (the server caches them for the same window), then fetched again.
+// (the server caches them for the same window), then fetched again: a long
+// upload asks credentialsGet before every request, so it moves on to new
+// credentials ahead of expiry. When S3 still says ExpiredToken or
+// InvalidToken (a clock off, credentials revoked), `force: true` skips the
+// cache once (multipart.js retries that request once with them).
 //
 // The same module signs what the browser reads and writes with them: image
 // URLs are presigned here, never by the server, so IAM decides who sees what.
@@ -29,7 +33,10 @@ export class ApiError extends CredentialsError {}
 // Callers on one page share one request (the gallery and the identity menu).
 let pending = null;
 
-export async function credentialsGet({ url, csrfToken }) {
+export async function credentialsGet({ url, csrfToken, force = false }) {
+  if (force && cached && !pending) {
+    cached = null;
+  }
   if (fresh(cached)) {
     return cached;
   }
@@ -39,6 +46,11 @@ export async function credentialsGet({ url, csrfToken }) {
     });
   }
   return pending;
+}
+
+// What multipart.js's uploadObject asks before each request: ({force}) -> credentials.
+export function credentialsSource({ url, csrfToken }) {
+  return ({ force = false } = {}) => credentialsGet({ url, csrfToken, force });
 }
 
 async function credentialsFetch({ url, csrfToken }) {
