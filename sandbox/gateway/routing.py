@@ -3,7 +3,7 @@ in this order.
 
 1. read it: the body whole and bounded (`request.read_body`); moto's control
    plane (`/moto-api`) and absolute-form targets are refused, the outbox is
-   answered (`outbox.py`);
+   answered (`outbox.py`), and so are the test faults (`faults.py`);
 2. decide what it is, once (`request.classify`), and refuse it when its
    signals disagree;
 3. authenticate it (`authentication.py`): unsigned requests only reach the
@@ -12,7 +12,8 @@ in this order.
    action it needs (the admin key is the account root and skips this);
 5. answer it: Cognito Identity, the classic flow's STS call and
    `ResendConfirmationCode` are ours; everything else is moto's, handed a
-   request rebuilt from step 2 (`request.moto_environ`), with the user pool's
+   request rebuilt from step 2 (`request.moto_environ`), unless a test armed
+   a fault for it (`faults.py`), with the user pool's
    emailed codes checked before and issued after, and CORS headers only as the
    bucket allows (`sandbox/s3/cors.py`).
 """
@@ -30,6 +31,7 @@ from sandbox.cognito_identity import responses as cognito_identity
 from sandbox.cognito_idp import codes
 from sandbox.errors import AwsError, Failure, failure_error, send
 from sandbox.gateway import authentication, authorization
+from sandbox.gateway.faults import FAULTS_PATH, Faults, faults_answer
 from sandbox.gateway.outbox import OUTBOX_PATH, outbox_answer
 from sandbox.gateway.request import (
     BAD_REQUEST,
@@ -72,6 +74,7 @@ class Gateway:
         # Host names, besides localhost and IP literals, that address this sandbox path-style.
         self.own_hosts = frozenset(h.lower() for h in own_hosts)
         self.moto = moto_seams.core.MotoApps()
+        self.faults = Faults()  # armed by tests through POST /_sandbox/faults
         # Persistence snapshots the state between requests, never during one.
         self.lock = SharedLock()
         self._changes = 0
@@ -111,6 +114,8 @@ class Gateway:
             return _refuse(start_response, request, AwsError("NotFound", "Not Found", 404))
         if request.raw_path == OUTBOX_PATH:
             return outbox_answer(request, environ, start_response)
+        if request.raw_path == FAULTS_PATH:
+            return faults_answer(self.faults, request, environ, start_response)
         bucket = split_path(request.raw_path)[0]
         origin = request.headers.get("origin")
         cors_headers = cors.response_headers(bucket, origin=origin, method=request.method) if origin else []
@@ -118,6 +123,10 @@ class Gateway:
             if request.method == "OPTIONS":
                 return _preflight(request, bucket, start_response)
             self._decide(request, environ)
+            fault = self.faults.take(request)
+            if fault is not None:
+                log.info("injected fault %s for %s %s", fault.code, request.service, request.method)
+                raise fault
         except AwsError as error:
             return _refuse(start_response, request, error, cors_headers if request.service == "s3" else [])
         log.debug("decided %s %s", request.service, request.operation or request.method)
