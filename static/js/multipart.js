@@ -39,6 +39,9 @@ export const MIN_PART_BYTES = 5 * MiB; // S3's minimum for every part but the la
 const MAX_PARTS = 10000; // S3's maximum number of parts
 const DEFAULTS = { partBytes: 8 * MiB, threshold: 8 * MiB, concurrency: 4, retries: 3 };
 const BACKOFF_MS = 250; // first retry after about this long, doubling each time
+// A request with no answer by then counts as a dropped connection and is retried.
+// Generous: an 8 MiB part at 1 Mbit/s takes about 70 seconds.
+const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
 const TOKEN_ERRORS = new Set(["ExpiredToken", "InvalidToken"]);
 // Worth another try: S3's own "try again" answers and a dropped connection (status 0).
 const RETRYABLE_CODES = new Set(["InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"]);
@@ -95,6 +98,7 @@ function send(request, { body, signal, onProgress }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(request.method, request.url.toString());
+    xhr.timeout = REQUEST_TIMEOUT_MS;
     for (const [name, value] of request.headers) {
       xhr.setRequestHeader(name, value);
     }
@@ -156,8 +160,15 @@ async function s3Request({ credentials, method, key, query, headers, body, signa
 function backoff(attempt, signal) {
   const wait = BACKOFF_MS * 2 ** attempt * (0.5 + Math.random() / 2);
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, wait);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const stop = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", stop);
+      resolve();
+    }, wait);
+    signal.addEventListener("abort", stop, { once: true });
   });
 }
 

@@ -140,3 +140,48 @@ def test_a_failed_upload_resumes_without_resending_finished_parts(live_site, liv
     assert second["progress"][0][0] == 2 * PART  # the held parts count as sent from the start
     stored = sandbox.client("s3").head_object(Bucket=live_site.bucket, Key=f"private/{identity}/resumed.png")
     assert stored["ContentLength"] == SIZE
+
+
+def _refuse_once(page, live_server, pattern: str, status: int, code: str, asked: list[str]) -> list[int]:
+    """Answers the first request matching `pattern` as S3 would refuse it, then lets the rest through;
+    returns, once refused, how many credential requests the page had made by then."""
+    refused: list[int] = []
+
+    def handle(route):
+        if refused:
+            route.continue_()
+            return
+        refused.append(len(asked))
+        route.fulfill(
+            status=status,
+            content_type="application/xml",
+            headers={"Access-Control-Allow-Origin": live_server.url, "Access-Control-Expose-Headers": "ETag"},
+            body=f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>refused by the test</Message></Error>",
+        )
+
+    page.route(pattern, handle)
+    return refused
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "asks_again"),
+    [
+        (400, "ExpiredToken", True),  # fresh credentials, then the same part once more
+        (403, "InvalidToken", True),
+        (500, "InternalError", False),  # S3's "try again": the part is retried after a backoff
+        (503, "SlowDown", False),
+    ],
+)
+def test_a_refused_part_is_sent_again_and_the_upload_completes(live_site, live_server, page, sandbox, settings, status, code, asks_again):
+    """Part 2 refused once: a token error fetches credentials again first; either way part 2 goes twice and the photo completes."""
+    identity = _open(page, live_server, settings, "bob@example.com")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/api/credentials") else None)
+    refused = _refuse_once(page, live_server, "**/*partNumber=2*", status, code, asked)
+    seen = _s3_requests(page)
+    result = _drive(page, f"refused-{code}.png", options={"partBytes": PART, "threshold": PART})
+    assert "done" in result, result
+    assert len(refused) == 1 and _parts(seen) == [1, 2, 2, 3]
+    assert len(asked) - refused[0] == (1 if asks_again else 0)  # credentials.js asked again only for a token error
+    stored = sandbox.client("s3").head_object(Bucket=live_site.bucket, Key=f"private/{identity}/refused-{code}.png")
+    assert stored["ContentLength"] == SIZE
