@@ -185,3 +185,28 @@ def test_a_refused_part_is_sent_again_and_the_upload_completes(live_site, live_s
     assert len(asked) - refused[0] == (1 if asks_again else 0)  # credentials.js asked again only for a token error
     stored = sandbox.client("s3").head_object(Bucket=live_site.bucket, Key=f"private/{identity}/refused-{code}.png")
     assert stored["ContentLength"] == SIZE
+
+
+def test_credentials_about_to_expire_are_renewed_before_each_request(live_site, live_server, page, sandbox, settings):
+    """Credentials that expire within credentials.js's five-minute margin are fetched again before every S3 request."""
+    import datetime as dt
+
+    def nearly_expired(route):
+        answer = route.fetch()
+        body = answer.json()
+        soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5) - dt.timedelta(seconds=1)
+        body["expiration"] = soon.isoformat().replace("+00:00", "Z")
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/api/credentials", nearly_expired)
+    identity = _open(page, live_server, settings, "carol@example.com")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/api/credentials") else None)
+    seen = _s3_requests(page)
+    result = _drive(page, "renewed.png", options={"partBytes": PART, "threshold": PART})
+    assert "done" in result, result
+    assert len(seen) == 5  # create, three parts, complete
+    # Asked before each: the create, the three parts (started together, so they share one answer), the complete.
+    assert len(asked) == 3
+    stored = sandbox.client("s3").head_object(Bucket=live_site.bucket, Key=f"private/{identity}/renewed.png")
+    assert stored["ContentLength"] == SIZE
