@@ -22,7 +22,7 @@ from accounts.services import SessionExpired, identity_credentials_get
 from accounts.store import CredentialStore
 from core.aws import AwsCallError
 from uploads.models import Photo
-from uploads.rules import IMAGE_TYPE_NAMES, IMAGE_TYPES, MAX_PHOTO_BYTES, browser_rules
+from uploads.rules import IMAGE_TYPE_NAMES, IMAGE_TYPES, MAX_PHOTO_SIZE, browser_rules
 from uploads.serializers import photo_json
 from uploads.services import BadCursor, PhotoPage, photo_prefixes, photo_visible, photos_owned, photos_public, viewer_is_moderator
 
@@ -126,13 +126,13 @@ def photo(request: HttpRequest, photo_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def upload(request: HttpRequest) -> HttpResponse:
-    """The form; the page data tells upload.js the user's own prefixes and the
-    accepted types and size, as the server will check them."""
+    """The upload page; the page data tells upload.js the user's own prefixes,
+    the accepted types and size, and when to go multipart, as the server will check them."""
     context = {
         "rules": browser_rules(identity_id=request.user.identity_id or ""),
         "accept": ",".join(IMAGE_TYPES),
         "type_names": IMAGE_TYPE_NAMES,
-        "max_megabytes": MAX_PHOTO_BYTES // (1024 * 1024),
+        "max_size": MAX_PHOTO_SIZE,
         "register_url": reverse("api-photos"),
         "gallery_url": reverse("uploads:gallery"),
     }

@@ -35,14 +35,14 @@ def upload(page: Page, base_url: str, title: str, *, public: bool = False) -> Ph
     """Upload a PNG through the upload page; back on My photos, the photo as cataloged."""
     page.goto(f"{base_url}/photos/upload/")
     page.set_input_files("#photo-file", files=[{"name": "square.png", "mimeType": "image/png", "buffer": png_bytes()}])
-    page.fill("#photo-title", title)
+    page.get_by_test_id("upload-title").fill(title)
     if public:
-        page.check("#photo-public")
-    page.click("#upload-form button[type=submit]")
+        page.get_by_test_id("upload-public").check()
+    page.get_by_test_id("upload-start").click()
     try:
         page.wait_for_url(f"{base_url}/photos/", timeout=15_000)
     except TimeoutError as exc:  # say what the page said
-        raise AssertionError(page.locator('[data-role="status"]').inner_text()) from exc
+        raise AssertionError(page.get_by_test_id("upload-item").inner_text()) from exc
     return Photo.objects.get(title=title)
 
 
