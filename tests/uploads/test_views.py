@@ -16,7 +16,7 @@ from django.test import Client
 from sandbox.server import free_port
 from tests.uploads.conftest import PNG
 from uploads.models import Photo
-from uploads.rules import IMAGE_TYPES, MAX_PHOTO_BYTES, NOT_AN_IMAGE
+from uploads.rules import IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTO_SIZE, NOT_AN_IMAGE
 from uploads.views import PAGE_SIZE
 
 HOME = "/"
@@ -243,3 +243,13 @@ def test_the_upload_page_tells_upload_js_the_servers_types_and_limit(owner):
     assert {t: v["extension"] for t, v in rules["types"].items()} == {t: v.extension for t, v in IMAGE_TYPES.items()}
     assert rules["types"]["image/png"]["signatures"] == [[[0, list(b"\x89PNG\r\n\x1a\n")]]]
     assert rules["messages"]["notAnImage"] == NOT_AN_IMAGE
+
+
+def test_the_upload_page_tells_upload_js_when_to_go_multipart(owner, settings):
+    """The multipart threshold and part size are the settings; the page states the limit as the server words it."""
+    rules = _page_rules(owner.client)
+    assert (rules["multipartThreshold"], rules["partBytes"]) == (settings.MULTIPART_THRESHOLD, settings.MULTIPART_PART_BYTES)
+    assert "{name}" in rules["messages"]["notAnImageFile"] and "{size}" in rules["messages"]["tooLargeFile"]
+    text = owner.client.get(UPLOAD).content.decode()
+    assert f"at most {MAX_PHOTO_SIZE} each" in text
+    assert re.search(r'<input type="file" id="photo-file"[^>]* multiple', text)
