@@ -1,7 +1,7 @@
 """An image's display size, read from its first bytes only.
 
 Registration reads `HEADER_BYTES` of the pinned version with a range read,
-never the whole object (up to 10 MB), and asks `image_dimensions()` for the
+never the whole object (up to MAX_PHOTO_BYTES), and asks `image_dimensions()` for the
 width and height a browser will show. Standard library only, and pure: any
 input, truncated or hostile, gives a size or None, never an exception.
 

@@ -35,7 +35,7 @@ from uploads.services import (
 NOT_YOURS = "That upload is not in your folder."
 NO_STORAGE = "Your account has no storage yet. Reload the page and try again."
 MISSING = "The upload did not arrive. Please try again."
-TOO_BIG = "Photos can be at most 10 MB."
+TOO_BIG = "Photos can be at most 50 MB."  # MAX_PHOTO_BYTES, 50 MiB by default
 NOT_AN_IMAGE = "That file is not a JPEG, PNG, GIF or WebP image."
 WRONG_TYPE = "That image was uploaded with a type other than its own. Please upload it again."
 POLYGLOT = b"GIF89a<html><body><script>document.cookie='stolen=1'</script></body></html>"
