@@ -232,18 +232,24 @@ async function multipartUpload({ settings, body, headers, previous, report, sign
     return error;
   };
   try {
+    if (state.uploadId) {
+      // Only the parts S3 says it holds, at the size they must have, count as done.
+      state.parts = {};
+      try {
+        const held = await listParts({ credentials, key, uploadId: state.uploadId, signal, retries });
+        for (const [n, part] of held) {
+          if (n <= count && part.size === sizeOf(n)) {
+            state.parts[n] = part.etag;
+          }
+        }
+      } catch (error) {
+        if (error.code !== "NoSuchUpload") throw error;
+        state.uploadId = ""; // aborted meanwhile (or removed by the lifecycle rule): start again
+      }
+    }
     if (!state.uploadId) {
       const created = await s3Request({ credentials, method: "POST", key, query: { uploads: "" }, headers, signal, retries });
       state.uploadId = xmlText(created.text, "UploadId");
-    } else {
-      // Only the parts S3 says it holds, at the size they must have, count as done.
-      state.parts = {};
-      const held = await listParts({ credentials, key, uploadId: state.uploadId, signal, retries });
-      for (const [n, part] of held) {
-        if (n <= count && part.size === sizeOf(n)) {
-          state.parts[n] = part.etag;
-        }
-      }
     }
   } catch (error) {
     if (error.cancelled) {

@@ -210,3 +210,22 @@ def test_credentials_about_to_expire_are_renewed_before_each_request(live_site, 
     assert len(asked) == 3
     stored = sandbox.client("s3").head_object(Bucket=live_site.bucket, Key=f"private/{identity}/renewed.png")
     assert stored["ContentLength"] == SIZE
+
+
+def test_resuming_an_upload_that_s3_no_longer_has_starts_it_again(live_site, live_server, page, sandbox, settings):
+    """The failed upload was aborted meanwhile (as the lifecycle rule would): ListParts says NoSuchUpload, so all parts go again."""
+    identity = _open(page, live_server, settings, "bob@example.com")
+    dropped = lambda route: route.abort("connectionreset")  # noqa: E731
+    page.route("**/*partNumber=3*", dropped)
+    first = _drive(page, "restarted.png", options={"partBytes": PART, "threshold": PART, "retries": 0})
+    assert first.get("retryable") is True, first
+    page.unroute("**/*partNumber=3*", dropped)
+    s3 = sandbox.client("s3")
+    key = f"private/{identity}/restarted.png"
+    for upload in s3.list_multipart_uploads(Bucket=live_site.bucket).get("Uploads", []):
+        s3.abort_multipart_upload(Bucket=live_site.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    seen = _s3_requests(page)
+    second = _drive(page, "restarted.png", options={"partBytes": PART, "threshold": PART}, resumeFrom=True)
+    assert "done" in second, second
+    assert _parts(seen) == [1, 2, 3]
+    assert s3.head_object(Bucket=live_site.bucket, Key=key)["ContentLength"] == SIZE
