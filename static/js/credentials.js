@@ -13,6 +13,7 @@
 import { AwsClient, AwsV4Signer } from "../vendor/aws4fetch/aws4fetch.esm.mjs";
 
 const REUSE_MARGIN_MS = 5 * 60 * 1000;
+const FETCH_TIMEOUT_MS = 20 * 1000; // the server asks Cognito with its own timeouts, well inside this
 
 let cached = null;
 
@@ -58,6 +59,9 @@ async function credentialsFetch({ url, csrfToken }) {
     method: "POST",
     credentials: "same-origin",
     headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
+    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+  }).catch(() => {
+    throw new CredentialsError("Could not reach Photoshare for credentials.", 0);
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
