@@ -106,3 +106,14 @@ def webp_bytes(width: int = 2, height: int = 2, *, kind: str = "VP8L") -> bytes:
         canvas = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
         return _riff((b"VP8X", b"\x00" * 4 + canvas), (b"VP8L", lossless))
     raise ValueError(f"unknown WebP chunk {kind!r}")
+
+
+def jpeg_of_size(size: int, width: int = 16, height: int = 12) -> bytes:
+    """A decodable baseline JPEG exactly `size` bytes long: a small picture
+    followed by zero bytes after its end-of-image marker, which decoders
+    ignore. Big enough to go multipart, while its header stays in the first
+    bytes the server reads for the type and dimensions."""
+    image = jpeg_bytes(width, height)
+    if size < len(image):
+        raise ValueError(f"a JPEG of {width}x{height} needs at least {len(image)} bytes")
+    return image + bytes(size - len(image))
