@@ -9,6 +9,7 @@ wait is bounded."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -190,7 +191,7 @@ def test_three_files_upload_at_once_with_rising_progress_and_thumbnails(live_sit
     assert failed == [], "a request to S3 was cancelled or failed on the way"
 
 
-def test_a_40_mb_upload_outlives_its_credentials(short_credentials_site, live_server, page, settings, tmp_path):
+def test_a_40_mb_upload_outlives_its_credentials(short_credentials_site, live_server, page, settings, tmp_path, caplog):
     """Credentials last 8 s and each part's first attempt is held 9 s on its way: the upload completes on refreshed credentials, several issued."""
     kit, _ = short_credentials_site
     endpoint = browser_endpoint(kit)
@@ -198,6 +199,8 @@ def test_a_40_mb_upload_outlives_its_credentials(short_credentials_site, live_se
     sign_in(page, live_server.url, "bob@example.com", settings.DEMO_PASSWORD)
     bob = User.objects.get(email="bob@example.com")
     issued_before = AuditEvent.objects.filter(user=bob, outcome=AuditEvent.Outcome.ISSUED).count()
+    caplog.set_level(logging.INFO, logger="photoshare.audit")
+    caplog.clear()
 
     held: list[tuple[float, Route]] = []
     delayed: set[int] = set()
@@ -235,6 +238,8 @@ def test_a_40_mb_upload_outlives_its_credentials(short_credentials_site, live_se
     assert sorted(n for n, status in answers if status == 200) == [1, 2, 3, 4, 5], answers
     issued = AuditEvent.objects.filter(user=bob, outcome=AuditEvent.Outcome.ISSUED).count() - issued_before
     assert issued > 1, "the credentials were never refreshed during the upload"
+    logged = [r for r in caplog.records if r.getMessage().startswith(f"credentials issued: user={bob.pk} ")]
+    assert len(logged) == issued, "the server log shows every refresh"
 
 
 def test_cancel_mid_multipart_leaves_no_upload_behind(live_site, live_server, page, sandbox, settings, tmp_path):
