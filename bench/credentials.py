@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.django_setup import configure  # noqa: E402  (needs REPO on sys.path)
-from sandbox.server import free_port, running  # noqa: E402
+from bench.django_setup import provisioned_site  # noqa: E402  (needs REPO on sys.path)
 
 WARMUP = 10  # calls of each kind before timing
 API = "/api/credentials"
@@ -46,21 +44,13 @@ def main() -> int:
         parser.error("--cached and --uncached must be at least 1")
 
     started = time.perf_counter()
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="photoshare-bench-") as tmp, running(port=port) as server:
-        configure(Path(tmp), port)
+    with provisioned_site() as server:
         from django.conf import settings
-        from django.core.management import call_command
         from django.test import Client
 
         from accounts.store import CredentialStore
         from infra.demo_users import demo_users_seed
-        from infra.provision import deployment_provision
 
-        if settings.AWS_ENDPOINT_URL != server.endpoint:
-            raise SystemExit(f"settings point at {settings.AWS_ENDPOINT_URL}, the sandbox is at {server.endpoint}")
-        call_command("migrate", verbosity=0)
-        deployment_provision(report=lambda line: None)
         demo_users_seed(report=lambda line: None)
 
         client = Client()

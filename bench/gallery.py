@@ -24,7 +24,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -33,8 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.django_setup import configure  # noqa: E402  (needs REPO on sys.path)
-from sandbox.server import free_port, running  # noqa: E402
+from bench.django_setup import provisioned_site  # noqa: E402  (needs REPO on sys.path)
 
 ROUTES = {"html": "/", "api": "/api/photos/public"}
 OWNERS = 50  # users the rows are spread over
@@ -121,22 +119,13 @@ def main() -> int:
         parser.error(f"--requests must be at least {BLOCKS // 2}, and 0 < --small < --large <= 1000000")
 
     started = time.perf_counter()
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="photoshare-bench-") as tmp, running(port=port) as server:
-        configure(Path(tmp), port)
-        from django.conf import settings
-        from django.core.management import call_command
+    with provisioned_site() as server:
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
-        from infra.provision import deployment_provision
         from uploads.models import Photo
 
-        if settings.AWS_ENDPOINT_URL != server.endpoint:
-            raise SystemExit(f"settings point at {settings.AWS_ENDPOINT_URL}, the sandbox is at {server.endpoint}")
-        call_command("migrate", verbosity=0)
-        deployment_provision(report=lambda line: None)
 
         owners = owners_make(OWNERS)
         small_ids = [p.pk for p in rows_insert(owners, args.small, start=0)]
