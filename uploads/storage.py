@@ -1,6 +1,7 @@
 """The server's own access to the photo bucket, through django-storages'
 S3Storage: check that an upload arrived, its size, type and version, read its
-first bytes, list a prefix, delete, and presign a download.
+first bytes, walk a prefix and delete. It presigns nothing: browsers sign
+their own reads with their own credentials, so IAM decides who sees what.
 
 The only module where the server talks to S3. S3Storage is configured with
 core.aws's options (endpoint, timeouts, retries), and its client is used
@@ -12,8 +13,7 @@ server only inspects and, when needed, deletes.
 The bucket keeps versions (`manage.py provision` turns versioning on), and
 the owner may write their key again at any time. So every read here names
 the version it means: the bytes checked are those of the version the stat
-saw, and a download URL is for one version, served with the type the server
-decided (`response-content-type`), whatever the owner wrote since.
+saw, and that version is what the photo is pinned to.
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/RetrievingObjectVersions.html
 
 Every function raises core.aws's AwsCallError (Unreachable, AccessDenied...)
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DOWNLOAD_URL_SECONDS = 600  # how long a presigned photo URL works
 DELETE_BATCH = 1000  # DeleteObjects' limit per request
 
 # The null version is what an unversioned bucket stores: the next PUT replaces it.
@@ -54,15 +53,6 @@ class StoredObject:
     content_type: str  # as stored with the object (the uploader's Content-Type), lower case, no parameters
     version_id: str | None = None  # None when the bucket does not keep versions
     etag: str = ""  # as S3 gives it, quotes included: equal for byte-identical copies of one upload
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A key under a prefix, with its versions."""
-
-    key: str
-    current: str | None  # the version a plain GET returns; None when the key was deleted (a delete marker)
-    versions: frozenset[str]  # every version still stored, current or not
 
 
 def _logged(function: Callable[P, R]) -> Callable[P, R]:
@@ -84,16 +74,15 @@ def _bucket() -> str:
     return deployment_get().bucket
 
 
-def _storage(*, browser: bool = False) -> S3Storage:
-    """The bucket as a Django storage; `browser=True` signs URLs for the
-    endpoint the browser reaches (locally another host than the server's)."""
-    return _storage_for(_bucket(), browser, endpoint_url("s3", browser=browser), aws_configuration())
+def _storage() -> S3Storage:
+    """The bucket as a Django storage, on the server's own endpoint."""
+    return _storage_for(_bucket(), endpoint_url("s3"), aws_configuration())
 
 
 @functools.cache
-def _storage_for(bucket: str, browser: bool, endpoint: str | None, configuration: tuple[Any, ...]) -> S3Storage:
+def _storage_for(bucket: str, endpoint: str | None, configuration: tuple[Any, ...]) -> S3Storage:
     # Keyed by every setting the client depends on, like core.aws's own cache.
-    options = aws_client_options("s3", browser=browser)
+    options = aws_client_options("s3")
     config = options["config"]
     return S3Storage(
         bucket_name=bucket,
@@ -104,8 +93,7 @@ def _storage_for(bucket: str, browser: bool, endpoint: str | None, configuration
         client_config=config,  # carries SigV4 and the addressing style: S3 refuses SigV2 URLs
         signature_version="s3v4",
         addressing_style=config.s3["addressing_style"],
-        querystring_auth=True,  # downloads are presigned: the bucket stays private
-        querystring_expire=DOWNLOAD_URL_SECONDS,
+        querystring_auth=True,  # the bucket stays private: nothing here makes a public URL
         file_overwrite=False,
         default_acl=None,
     )
@@ -171,46 +159,6 @@ def object_delete(*, key: str) -> int:
             error = answer["Errors"][0]
             raise AwsCallError(error.get("Code", "Unknown"), error.get("Message", ""), operation="DeleteObjects")
     return len(found)
-
-
-@_logged
-def objects_list(*, prefix: str) -> dict[str, Listed]:
-    """Keys directly under `prefix` (which ends with '/'), with their versions:
-    one ListObjectVersions listing, not a request per key."""
-    current: dict[str, str | None] = {}
-    versions: dict[str, set[str]] = {}
-    pages = _client().get_paginator("list_object_versions").paginate(Bucket=_bucket(), Prefix=prefix, Delimiter="/")
-    for page in pages:
-        for version in page.get("Versions", []):
-            versions.setdefault(version["Key"], set()).add(version["VersionId"])
-            if version.get("IsLatest"):
-                current[version["Key"]] = version["VersionId"]
-        for marker in page.get("DeleteMarkers", []):
-            versions.setdefault(marker["Key"], set())
-            if marker.get("IsLatest"):
-                current[marker["Key"]] = None
-    return {
-        key: Listed(key=key, current=current.get(key), versions=frozenset(found))
-        for key, found in versions.items()
-        if key != prefix  # a "folder" object made by a console is no photo
-    }
-
-
-@_logged
-def object_download_url(*, key: str, content_type: str, version_id: str | None = None) -> str:
-    """A presigned GET URL for the browser, valid DOWNLOAD_URL_SECONDS, for
-    that version only, and served as `content_type` inline whatever type the
-    uploader stored: S3 answers with the response-* values the URL carries.
-    Signed for the host the browser will send it to, which locally is not
-    the server's. https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html"""
-    if not content_type.startswith("image/"):
-        raise ValueError(f"refusing to serve {key} as {content_type!r}: photos are served as image/* only")
-    parameters = {
-        "ResponseContentType": content_type,
-        "ResponseContentDisposition": "inline",
-        **({"VersionId": version_id} if version_id else {}),
-    }
-    return _storage(browser=True).url(key, parameters=parameters, expire=DOWNLOAD_URL_SECONDS)
 
 
 @_logged

@@ -1,21 +1,17 @@
 """uploads.storage, the server's own S3 access, against the sandbox's bucket:
-objects seeded and checked with the admin key, URLs fetched with requests."""
+objects seeded and checked with the admin key."""
 
 from __future__ import annotations
 
 import hashlib
 
-import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
-from tests.site_fixtures import browser_endpoint
 from uploads import storage
 from core.aws import Unreachable
 from sandbox.server import free_port
-from uploads.storage import DOWNLOAD_URL_SECONDS, StoredObject
+from uploads.storage import StoredObject
 
 TWO_MB = 2 * 1024 * 1024
 
@@ -116,32 +112,6 @@ def test_object_head_bytes_of_an_object_shorter_than_asked_is_all_of_it(bucket, 
     assert storage.object_head_bytes(key=scratch + "tiny", count=16) == b"\x89PNG\r"
 
 
-# --- objects_list ---------------------------------------------------------------------------
-
-
-def test_objects_list_gives_the_keys_directly_under_a_prefix(bucket, scratch):
-    """Keys under the prefix, full keys; not those in a deeper folder, nor those of a sibling prefix."""
-    for name in ["own/a.png", "own/b.gif", "own/deeper/c.png", "ownership/d.png", "other/e.png"]:
-        bucket.put(scratch + name, b"data")
-    assert sorted(storage.objects_list(prefix=scratch + "own/")) == [scratch + "own/a.png", scratch + "own/b.gif"]
-
-
-def test_objects_list_gives_each_keys_current_version_and_all_its_versions(bucket, scratch):
-    """An overwritten key lists both versions with the newer as current; a deleted one lists no current version."""
-    kept, deleted = scratch + "kept.png", scratch + "deleted.png"
-    first, second = bucket.put(kept, b"one"), bucket.put(kept, b"two")
-    only = bucket.put(deleted, b"three")
-    bucket.delete(deleted)
-    listed = storage.objects_list(prefix=scratch)
-    assert listed[kept] == storage.Listed(key=kept, current=second, versions=frozenset({first, second}))
-    assert listed[deleted] == storage.Listed(key=deleted, current=None, versions=frozenset({only}))
-
-
-def test_objects_list_of_an_empty_prefix_is_empty(shared_site, scratch):
-    """A prefix nothing was ever written under: nothing listed, not an error."""
-    assert storage.objects_list(prefix=scratch) == {}
-
-
 # --- object_delete --------------------------------------------------------------------------
 
 
@@ -170,83 +140,6 @@ def test_object_delete_of_a_missing_key_is_not_an_error(shared_site, scratch):
     storage.object_delete(key=scratch + "never-there.png")
 
 
-# --- object_download_url --------------------------------------------------------------------
-
-
-def test_object_download_url_is_a_sigv4_presigned_url_that_works(bucket, sandbox, scratch):
-    """A path-style URL on the browser's host for the sandbox (localhost), signed with SigV4 for
-    DOWNLOAD_URL_SECONDS, naming the version and the type to serve; requests gets the bytes with it."""
-    key = scratch + "photo.png"
-    version = bucket.put(key, b"the photo's bytes")
-    url = storage.object_download_url(key=key, version_id=version, content_type="image/png")
-    parts = urlsplit(url)
-    query = {name: values[0] for name, values in parse_qs(parts.query).items()}
-    assert f"{parts.scheme}://{parts.netloc}" == browser_endpoint(sandbox) != sandbox.endpoint
-    assert parts.hostname == "localhost"
-    assert parts.path == f"/{bucket.name}/{key}"
-    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
-    assert query["X-Amz-Credential"].endswith("/us-east-1/s3/aws4_request")
-    assert query["X-Amz-Expires"] == str(DOWNLOAD_URL_SECONDS) == "600"
-    assert len(query["X-Amz-Signature"]) == 64
-    assert (query["versionId"], query["response-content-type"], query["response-content-disposition"]) == (
-        version,
-        "image/png",
-        "inline",
-    )
-    response = requests.get(url, timeout=5)
-    assert response.status_code == 200
-    assert response.content == b"the photo's bytes"
-
-
-def test_a_download_url_serves_its_version_as_the_type_it_names(bucket, scratch):
-    """Stored as text/html and overwritten since: the URL still gets the first version, as image/gif, inline."""
-    key = scratch + "photo.gif"
-    first = bucket.put(key, b"GIF89a<html><script>alert(1)</script>", "text/html")
-    bucket.put(key, b"<html>" + b"x" * 1000, "text/html")
-    response = requests.get(storage.object_download_url(key=key, version_id=first, content_type="image/gif"), timeout=5)
-    assert response.status_code == 200
-    assert response.content == b"GIF89a<html><script>alert(1)</script>"
-    assert response.headers["Content-Type"] == "image/gif"
-    assert response.headers["Content-Disposition"] == "inline"
-
-
-@pytest.mark.parametrize("content_type", ["text/html", "image", "application/octet-stream", ""])
-def test_a_download_url_is_never_made_for_a_type_that_is_not_an_image(shared_site, scratch, content_type):
-    """Asked to serve a photo as anything but image/*: refused before any URL exists."""
-    with pytest.raises(ValueError):
-        storage.object_download_url(key=scratch + "photo.png", content_type=content_type)
-
-
-@pytest.mark.parametrize(
-    "spoil",
-    [
-        pytest.param(lambda url: url.split("?")[0], id="no signature (the bucket is private)"),
-        pytest.param(lambda url: url[:-4] + ("0000" if not url.endswith("0000") else "1111"), id="signature altered"),
-    ],
-)
-def test_a_download_url_without_its_own_signature_is_refused(bucket, scratch, spoil):
-    """The object cannot be fetched with the URL's signature taken off or changed: 403."""
-    key = scratch + "photo.png"
-    bucket.put(key, b"secret")
-    response = requests.get(spoil(storage.object_download_url(key=key, content_type="image/png")), timeout=5)
-    assert response.status_code == 403
-    assert b"secret" not in response.content
-
-
-def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypatch):
-    """After its lifetime the URL is refused ('Request has expired'). The lifetime is cut from 600 s to 1 s so the test need not wait ten minutes."""
-    monkeypatch.setattr(storage, "DOWNLOAD_URL_SECONDS", 1)
-    key = scratch + "photo.png"
-    bucket.put(key, b"data")
-    url = storage.object_download_url(key=key, content_type="image/png")
-    assert "X-Amz-Expires=1&" in url or url.endswith("X-Amz-Expires=1")
-    assert requests.get(url, timeout=5).status_code == 200
-    time.sleep(2.1)
-    expired = requests.get(url, timeout=5)
-    assert expired.status_code == 403
-    assert b"Request has expired" in expired.content
-
-
 # --- when S3 cannot be reached --------------------------------------------------------------
 
 
@@ -255,7 +148,6 @@ def test_a_download_url_stops_working_when_it_expires(bucket, scratch, monkeypat
     [
         pytest.param(lambda: storage.object_stat(key="private/x/photo.png"), id="object_stat"),
         pytest.param(lambda: storage.object_head_bytes(key="private/x/photo.png", count=16), id="object_head_bytes"),
-        pytest.param(lambda: storage.objects_list(prefix="private/x/"), id="objects_list"),
         pytest.param(lambda: storage.object_delete(key="private/x/photo.png"), id="object_delete"),
     ],
 )
