@@ -78,6 +78,20 @@ DATABASES = {
         # Django's SQLite, kept 0600 in a 0700 var/: sessions hold users' tokens.
         "ENGINE": "photoshare.private_sqlite3",
         "NAME": env_str("DATABASE_PATH", str(VAR_DIR / "db.sqlite3")),
+        # Configured for many concurrent requests (a workshop on `make run`):
+        # every credentials call writes the session, so writers overlap.
+        # - WAL lets readers go on while one connection writes, and
+        #   synchronous=NORMAL is WAL's safe setting (no fsync per commit).
+        # - IMMEDIATE takes the write lock when a transaction begins. A
+        #   DEFERRED one that reads first and then writes cannot wait for the
+        #   lock: SQLite fails it at once with "database is locked", whatever
+        #   the timeout.
+        # - timeout (seconds) is how long a writer waits for the lock.
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
     }
 }
 
