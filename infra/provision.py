@@ -204,7 +204,9 @@ def cors_rules() -> list[dict[str, Any]]:
             "AllowedOrigins": list(settings.APP_ORIGINS),
             "AllowedMethods": CORS_METHODS,
             "AllowedHeaders": CORS_HEADERS,
-            "ExposeHeaders": ["ETag"],  # multipart completion needs each part's ETag
+            # Multipart completion needs each part's ETag; the inspector reads
+            # x-amz-request-id to look up the sandbox's decision on a request.
+            "ExposeHeaders": ["ETag", "x-amz-request-id"],
             "MaxAgeSeconds": CORS_MAX_AGE,
         }
     ]

@@ -124,7 +124,7 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
         "x-amz-security-token",
         "x-amz-user-agent",
     ]
-    assert cors["ExposeHeaders"] == ["ETag"] and cors["MaxAgeSeconds"] > 0
+    assert cors["ExposeHeaders"] == ["ETag", "x-amz-request-id"] and cors["MaxAgeSeconds"] > 0
     assert s3.get_bucket_versioning(Bucket=d.bucket)["Status"] == "Enabled"
     rules = {rule["ID"]: rule for rule in s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]}
     assert sorted(rules) == ["abort-incomplete-multipart-uploads", "expire-noncurrent-versions"]
@@ -176,7 +176,7 @@ BROWSER_REQUESTS = [
 
 @pytest.mark.parametrize("method, headers", BROWSER_REQUESTS)
 def test_bucket_cors_admits_the_browsers_requests(sandbox, provisioned, method, headers):
-    """The app's origin may send each request the pages make, and read the ETag of the answer."""
+    """The app's origin may send each request the pages make, and read the ETag and request id of the answer."""
     origin = settings.APP_ORIGINS[0]
     response = requests.options(
         f"{sandbox.endpoint}/{provisioned.bucket}/public/us-east-1:x/photo.jpg",
@@ -187,7 +187,7 @@ def test_bucket_cors_admits_the_browsers_requests(sandbox, provisioned, method, 
     assert response.headers["Access-Control-Allow-Origin"] == origin
     allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
     assert set(headers) <= allowed
-    assert response.headers["Access-Control-Expose-Headers"] == "ETag"
+    assert response.headers["Access-Control-Expose-Headers"] == "ETag, x-amz-request-id"
 
 
 # --- drift ------------------------------------------------------------------------------------------
