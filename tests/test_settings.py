@@ -17,14 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 READ = re.compile(r"""env_(?:str|int|bool|list|required)\(\s*["']([A-Z0-9_]+)["']""")
 DIRECT = re.compile(r"""os\.environ(?:\.get)?[\[(]\s*["']([A-Z0-9_]+)["']""")
 APP_PACKAGES = ("photoshare", "core", "accounts", "uploads", "infra", "scripts")
+SERVER_FILES = ("gunicorn.conf.py",)
 
 
 def _read_by_code() -> set[str]:
     names = set(ENVIRONMENT.values()) | {"DJANGO_SETTINGS_MODULE"}
-    for package in APP_PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            text = path.read_text()
-            names |= set(READ.findall(text)) | set(DIRECT.findall(text))
+    paths = [path for package in APP_PACKAGES for path in (ROOT / package).rglob("*.py")]
+    for path in [*paths, *(ROOT / name for name in SERVER_FILES)]:
+        text = path.read_text()
+        names |= set(READ.findall(text)) | set(DIRECT.findall(text))
     return names
 
 
@@ -111,3 +112,95 @@ def test_upload_sizes_outside_s3s_bounds_are_refused(env, named):
     assert result.returncode != 0
     assert named in result.stderr
     assert "ImproperlyConfigured" in result.stderr
+
+
+# --- production serving (issue 12) ---------------------------------------------------------
+
+POSTGRES_URL = "postgresql://photoshare:p%40ss@db.internal:5433/photos?sslmode=require"
+
+
+def _production_values(expression: str, **env: str) -> str:
+    """`expression` evaluated under production settings (and `env`), as printed by `manage.py shell`."""
+    code = f"from django.conf import settings as s; print({expression})"
+    result = _manage("shell", "--no-imports", "-c", code, env={**PRODUCTION, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_serves_static_files_through_whitenoise_with_hashed_compressed_names():
+    """WhiteNoise right after SecurityMiddleware, and the compressed manifest storage for static files."""
+    printed = _production_values('s.MIDDLEWARE[:2], s.STORAGES["staticfiles"]["BACKEND"]')
+    assert printed == (
+        "['django.middleware.security.SecurityMiddleware', 'whitenoise.middleware.WhiteNoiseMiddleware'] "
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+
+
+def test_production_shares_rate_limit_counters_and_keeps_sessions_in_the_database():
+    """Every process counts against one database cache table; the tokens stay server-side in db sessions."""
+    printed = _production_values('s.CACHES["default"]["BACKEND"], s.CACHES["default"]["LOCATION"], s.SESSION_ENGINE')
+    assert printed == "django.core.cache.backends.db.DatabaseCache photoshare_cache django.contrib.sessions.backends.db"
+
+
+def test_production_leaves_the_https_decision_to_gunicorn():
+    """No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client."""
+    assert _production_values("s.SECURE_PROXY_SSL_HEADER") == "None"
+
+
+def test_database_url_selects_postgresql_with_persistent_checked_connections():
+    """DATABASE_URL is parsed (percent-encoding, port, ?sslmode) into psycopg's settings with CONN_MAX_AGE and health checks."""
+    printed = _production_values(
+        'sorted((k, v) for k, v in s.DATABASES["default"].items() if k in '
+        '("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"))',
+        DATABASE_URL=POSTGRES_URL, DATABASE_CONN_MAX_AGE="30",
+    )  # fmt: skip
+    assert printed == str(sorted({
+        "ENGINE": "django.db.backends.postgresql", "NAME": "photos", "USER": "photoshare", "PASSWORD": "p@ss",
+        "HOST": "db.internal", "PORT": 5433, "OPTIONS": {"sslmode": "require"}, "CONN_MAX_AGE": 30,
+        "CONN_HEALTH_CHECKS": True,
+    }.items()))  # fmt: skip
+
+
+def test_without_database_url_it_is_sqlite_as_before():
+    """No DATABASE_URL: the private SQLite backend with its concurrency options."""
+    printed = _production_values('s.DATABASES["default"]["ENGINE"], s.DATABASES["default"]["OPTIONS"]["transaction_mode"]')
+    assert printed == "photoshare.private_sqlite3 IMMEDIATE"
+
+
+def test_production_with_postgresql_still_passes_check_deploy():
+    """DATABASE_URL changes nothing `check --deploy` looks at."""
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION, "DATABASE_URL": POSTGRES_URL})
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        pytest.param({"DATABASE_URL": "mysql://u:p@db/photos"}, "DATABASE_URL", id="not PostgreSQL"),
+        pytest.param({"DATABASE_URL": "sqlite:///var/db.sqlite3"}, "DATABASE_URL", id="SQLite goes through DATABASE_PATH"),
+        pytest.param({"DATABASE_CONN_MAX_AGE": "a minute"}, "DATABASE_CONN_MAX_AGE", id="not a number"),
+        pytest.param({"PHOTOSHARE_LOOPBACK_HTTP": "maybe"}, "PHOTOSHARE_LOOPBACK_HTTP", id="not a boolean"),
+    ],
+)
+def test_a_bad_production_database_or_loopback_setting_is_refused_by_name(env, named):
+    """A DATABASE_URL that is not PostgreSQL, or a malformed value, stops start-up naming the setting."""
+    result = _manage("check", env={**PRODUCTION, **env})
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["photos.example.com", "127.0.0.1,photos.example.com", "0.0.0.0", "10.0.0.5"])
+def test_loopback_http_is_refused_for_any_host_but_loopback(hosts):
+    """PHOTOSHARE_LOOPBACK_HTTP with a host others can reach stops start-up, naming both settings and the host."""
+    result = _manage("check", env={**PRODUCTION, "ALLOWED_HOSTS": hosts, "PHOTOSHARE_LOOPBACK_HTTP": "1"})
+    assert result.returncode != 0
+    assert "PHOTOSHARE_LOOPBACK_HTTP" in result.stderr and "ALLOWED_HOSTS" in result.stderr
+    assert hosts.split(",")[-1] in result.stderr
+
+
+def test_loopback_http_relaxes_exactly_the_https_only_settings():
+    """On 127.0.0.1 the flag turns off the HTTPS redirect, HSTS and secure-only cookies, and nothing else."""
+    names = "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG, s.SESSION_COOKIE_HTTPONLY"
+    loopback = {"ALLOWED_HOSTS": "127.0.0.1,localhost", "PHOTOSHARE_LOOPBACK_HTTP": "1"}
+    assert _production_values(names, **loopback) == "False 0 False False False True"
+    assert _production_values(names) == "True 31536000 True True False True"

@@ -49,8 +49,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 3600  # seconds; a working day, well inside the refresh token's 30 days
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# Attempt counters for rate limiting (accounts.ratelimit). Per process; a
-# multi-process deployment should point this at a shared cache.
+# Attempt counters for rate limiting (accounts.ratelimit). Per process, which
+# is right for runserver's one process; production (several gunicorn workers,
+# several machines) shares them through the database (settings/production.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Reverse proxies (load balancer, CDN) in front of the app that append the
 # address they saw to X-Forwarded-For; 0 believes REMOTE_ADDR only. The client
@@ -74,6 +75,13 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL when DATABASE_URL is set (production, the two-process check),
+# else the embedded SQLite below, so `make run` needs nothing installed.
+DATABASE_URL = env_str("DATABASE_URL", "")
+# Seconds a connection is kept for the next request of the same worker thread
+# (0: one per request). Health checks drop one the server closed meanwhile.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)  # seconds
+
 DATABASES = {
     "default": {
         # Django's SQLite, kept 0600 in a 0700 var/: sessions hold users' tokens.
@@ -95,6 +103,23 @@ DATABASES = {
         },
     }
 }
+if DATABASE_URL:
+    # Parsed by dj-database-url rather than by hand: it undoes percent-encoding
+    # in user and password, takes a unix socket directory as a percent-encoded
+    # host (postgresql://u@%2Frun%2Fpostgresql/db), and turns query parameters
+    # (?sslmode=require) into psycopg OPTIONS; a hand-written urlsplit would
+    # have to get each of those right again. Only PostgreSQL is accepted:
+    # SQLite goes through DATABASE_PATH and our private backend.
+    import dj_database_url
+
+    if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL (PostgreSQL through psycopg 3); unset it for SQLite.")
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, engine="django.db.backends.postgresql",
+            conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True,
+        )
+    }  # fmt: skip
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -110,7 +135,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Where `collectstatic` writes (production serves it with WhiteNoise). Its own
+# setting so an image can bake it in outside the data volume at VAR_DIR.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGGING = {
