@@ -15,6 +15,7 @@ urlpatterns = [
     path("photos/", include("uploads.urls")),
     path("api/", include(accounts_api)),
     path("api/", include(uploads_api)),
+    path("", include("inspector.urls")),
     path("api/", include(api_not_found)),
     path("admin/", admin.site.urls),
 ]
