@@ -9,7 +9,7 @@ SANDBOX_PORT ?= 4566
 PORT ?= 8000
 export SANDBOX_PORT PORT
 
-.PHONY: install browser run test sandbox bench reset lock clean
+.PHONY: install browser postgres run test sandbox bench reset lock clean
 
 install: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(PY) scripts/run.py
 
-test: install browser
+test: install browser postgres
 	$(PY) -m pytest
 
 # The browser tests drive Debian's Chromium through Playwright; install it from
@@ -33,6 +33,15 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests..."; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The two-process check (tests/deploy/) runs PostgreSQL from a temporary data
+# directory (scripts/production_stack.py); install Debian's server when its
+# initdb is neither on PATH nor in /usr/lib/postgresql/*/bin. The cluster the
+# package makes for itself is never used.
+postgres:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the deployment tests..."; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 # The local AWS sandbox on its own, in the foreground (Ctrl-C stops it).
 sandbox: install
