@@ -40,6 +40,11 @@ def _args(argv: list[str]) -> argparse.Namespace:
         metavar="DIR",
         help="keep users, identities, roles, buckets and objects in DIR across restarts (default: memory only)",
     )
+    parser.add_argument(
+        "--no-inspection",
+        action="store_true",
+        help="keep no decisions and no trail (/_sandbox/decisions, /_sandbox/trail); for measuring their cost only",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every refusal with its reason")
     return parser.parse_args(argv)
 
@@ -62,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             credentials_ttl=args.credentials_ttl,
             code_ttl=args.code_ttl,
             data_dir=args.data_dir,
+            inspection=not args.no_inspection,
         )
     except DamagedState as exc:
         print(f"error: {exc}. The sandbox will not start on it: move the directory away to keep it, "

@@ -112,8 +112,8 @@ _TABLE: dict[Failure, dict[str, tuple[str, int, str]]] = {
         "query": ("IncompleteSignature", 400, "The request signature does not conform to AWS standards."),
         "json": ("IncompleteSignatureException", 400, "The request signature does not conform to AWS standards."),
     },
-    Failure.ACCESS_DENIED: {
-        "rest-xml": ("AccessDenied", 403, "Access Denied"),
+    Failure.ACCESS_DENIED: {  # S3 too now names who, what and why for same-account denials
+        "rest-xml": ("AccessDenied", 403, ""),
         "query": ("AccessDenied", 403, ""),
         "json": ("AccessDeniedException", 400, ""),
     },
@@ -167,14 +167,25 @@ def wrong_region_error(service: str, region: str, expected: str, *, presigned: b
 
 def failure_error(failure: Failure, service: str, *, detail: str = "") -> AwsError:
     """The AwsError `service` sends for `failure`; `detail` fills empty messages
-    (IAM and Cognito name the principal, action and resource; S3 never does)."""
+    (a same-account denial names the principal, action and resource)."""
     code, status, message = _TABLE[failure][PROTOCOLS.get(service, "rest-xml")]
-    return AwsError(code, message or detail, status)
+    return AwsError(code, message or detail or "Access Denied", status)
 
 
-def render(error: AwsError, service: str, *, head: bool = False) -> tuple[int, list[tuple[str, str]], bytes]:
+def request_id_new(service: str) -> str:
+    """A request ID as the service spells them: S3's 16 upper-case hex
+    digits, a UUID for the others. The gateway picks it before anything
+    answers, so the response, the decision and the trail share it."""
+    if service == "s3":
+        return uuid.uuid4().hex[:16].upper()
+    return str(uuid.uuid4())
+
+
+def render(
+    error: AwsError, service: str, *, head: bool = False, request_id: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) for `error` in `service`'s protocol."""
-    request_id = str(uuid.uuid4())
+    request_id = request_id or request_id_new(service)
     protocol = PROTOCOLS.get(service, "rest-xml")
     if protocol == "json":
         body = json.dumps({"__type": error.code, "message": error.message}).encode()
@@ -214,8 +225,9 @@ def send(
     *,
     head: bool = False,
     extra: Sequence[tuple[str, str]] = (),
+    request_id: str | None = None,
 ) -> list[bytes]:
     """Answer a WSGI request with `error`, in `service`'s protocol."""
-    status, headers, body = render(error, service, head=head)
+    status, headers, body = render(error, service, head=head, request_id=request_id)
     start_response(f"{status} {_REASONS.get(status, 'Error')}", [*headers, *extra])
     return [body]

@@ -67,15 +67,17 @@ class SandboxServer:
         code_ttl: int | None = None,
         data_dir: Path | None = None,
         read_timeout: float = READ_TIMEOUT,
+        inspection: bool = True,
+        trail_dir: Path | None = None,
     ) -> None:
+        """`inspection=False` keeps no decisions and no trail (for the overhead
+        benchmark only). The trail is written to `trail_dir`, by default
+        `<data_dir>/trail/`; without either it is kept in memory only."""
         if credentials_ttl < 1:
             raise ValueError("credentials_ttl must be at least one second")
         # werkzeug logs every request at INFO; the gateway logs what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_seams.install()
-        self.gateway = Gateway(
-            credentials_ttl=credentials_ttl, code_ttl=code_ttl, default_region=REGION, own_hosts=(host,)
-        )
         self.store: Store | None = None
         self.persister: Persister | None = None
         if data_dir is not None:
@@ -86,10 +88,27 @@ class SandboxServer:
             except Exception:
                 self.store.close()
                 raise
-            self.persister = Persister(self.store, self.gateway.lock, self.gateway.change_count)
-        self.httpd: BaseWSGIServer = make_server(
-            host, port, self.gateway, threaded=True, request_handler=_handler(read_timeout)
+        if trail_dir is None and data_dir is not None:
+            trail_dir = Path(data_dir) / "trail"
+        self.gateway = Gateway(
+            credentials_ttl=credentials_ttl,
+            code_ttl=code_ttl,
+            default_region=REGION,
+            own_hosts=(host,),
+            inspection=inspection,
+            trail_dir=trail_dir,
         )
+        if self.store is not None:
+            self.persister = Persister(self.store, self.gateway.lock, self.gateway.change_count)
+        try:
+            self.httpd: BaseWSGIServer = make_server(
+                host, port, self.gateway, threaded=True, request_handler=_handler(read_timeout)
+            )
+        except Exception:
+            self.gateway.close()
+            if self.store is not None:
+                self.store.close()
+            raise
         self.sandbox = Sandbox(host=host, port=self.httpd.server_port)
 
     def serve_forever(self) -> None:
@@ -102,6 +121,7 @@ class SandboxServer:
         self.httpd.server_close()
         if self.persister is not None:
             self.persister.stop()
+        self.gateway.close()
         if self.store is not None:
             self.store.close()
 
@@ -130,6 +150,8 @@ def running(
     code_ttl: int | None = None,
     data_dir: Path | None = None,
     read_timeout: float = READ_TIMEOUT,
+    inspection: bool = True,
+    trail_dir: Path | None = None,
 ) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread for the duration of the block.
 
@@ -142,6 +164,8 @@ def running(
         code_ttl=code_ttl,
         data_dir=data_dir,
         read_timeout=read_timeout,
+        inspection=inspection,
+        trail_dir=trail_dir,
     )
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()

@@ -12,6 +12,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -41,12 +42,28 @@ class AdminKey:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who signed the request, with what IAM evaluates for them."""
+    """Who signed the request, with what IAM evaluates for them and what
+    CloudTrail's `userIdentity` says about them."""
 
     arn: str  # the caller, as error messages name it
     admin: bool
     policies: tuple[str, ...] = ()
     context: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "AssumedRole"  # CloudTrail's userIdentity.type: Root, IAMUser or AssumedRole
+    access_key_id: str | None = None
+    user_id: str | None = None  # ${aws:userid}: "<role id>:<session name>", or the IAM user's ID
+    policy_names: tuple[str, ...] = ()  # what each of `policies` is called, for explanations
+    role_arn: str | None = None
+    role_id: str | None = None
+    role_name: str | None = None
+    user_name: str | None = None
+    issued: dt.datetime | None = None  # when a session was minted
+
+    @property
+    def identity_id(self) -> str | None:
+        """The identity pool's identity ID behind a session, `${cognito-identity.amazonaws.com:sub}`."""
+        value = self.context.get("cognito-identity.amazonaws.com:sub")
+        return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -134,14 +151,15 @@ def principal_authenticate(
             "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 400
         )
     context = {**_request_context(now, source_ip), **key.principal.context}
-    return Principal(arn=key.principal.arn, admin=key.principal.admin, policies=key.principal.policies, context=context)
+    return dataclasses.replace(key.principal, context=context)
 
 
 def _key(access_key_id: str, admin: AdminKey) -> _Key | None:
     """The secret, token and principal behind an access key, wherever it was issued."""
     if access_key_id == admin.access_key_id:
         root = f"arn:aws:iam::{moto_seams.ACCOUNT_ID}:root"
-        return _Key(admin.secret_access_key, None, None, Principal(arn=root, admin=True))
+        principal = Principal(arn=root, admin=True, kind="Root", access_key_id=access_key_id, user_id=moto_seams.ACCOUNT_ID)
+        return _Key(admin.secret_access_key, None, None, principal)
     session = session_get(access_key_id)
     if session is not None:  # identity-pool and classic-flow credentials
         c = session.credentials
@@ -152,20 +170,47 @@ def _key(access_key_id: str, admin: AdminKey) -> _Key | None:
             "aws:principalarn": session.role_arn,
             "aws:principaltype": "AssumedRole",
         }
-        principal = Principal(arn=c.arn, admin=False, policies=role.policies if role else (), context=context)
+        principal = Principal(
+            arn=c.arn,
+            admin=False,
+            policies=role.policies if role else (),
+            context=context,
+            access_key_id=access_key_id,
+            user_id=c.user_id,
+            policy_names=role.policy_names if role else (),
+            role_arn=session.role_arn,
+            role_id=role.role_id if role else None,
+            role_name=role.name if role else None,
+            issued=session.issued,
+        )
         return _Key(c.secret_access_key, c.session_token, c.expiration, principal)
     known = moto_seams.sts.session_key(access_key_id) or moto_seams.iam.user_key(access_key_id)
     if known is None or not known.active:
         return None
+    role = None
     if known.user_name is None:
         role = moto_seams.iam.role_by_arn(known.principal_arn)
-        policies = role.policies if role else ()
+        policies, names = (role.policies, role.policy_names) if role else ((), ())
         context: dict[str, Any] = {"aws:principaltype": "AssumedRole"}
     else:
-        policies = moto_seams.iam.user_policies(known.user_name)
+        named = moto_seams.iam.named_user_policies(known.user_name)
+        names, policies = tuple(n for n, _ in named), tuple(d for _, d in named)
         context = {"aws:principaltype": "User", "aws:username": known.user_name}
     context.update({"aws:userid": known.user_id, "aws:principalarn": known.principal_arn})
-    principal = Principal(arn=known.caller_arn, admin=False, policies=policies, context=context)
+    principal = Principal(
+        arn=known.caller_arn,
+        admin=False,
+        policies=policies,
+        context=context,
+        kind="AssumedRole" if known.user_name is None else "IAMUser",
+        access_key_id=access_key_id,
+        user_id=known.user_id,
+        policy_names=names,
+        role_arn=known.principal_arn if known.user_name is None else None,
+        role_id=role.role_id if role else None,
+        role_name=role.name if role else None,
+        user_name=known.user_name,
+    )
     return _Key(known.secret_access_key, known.session_token, known.expiration, principal)
 
 

@@ -5,20 +5,32 @@ S3 needs are read from the REST request (`sandbox/s3/actions.py`); every
 other service needs `<service>:<operation>` on the resource the request
 names. The evaluator runs as an enforcer (`Mode.ENFORCE`): a statement with an
 operator it does not know never allows. Refusals name the principal, action
-and resource as AWS's access-denied messages do.
+and resource in AWS's current form for same-account denials, S3's included
+(the resource ARN in quotes):
+
+    User: <arn> is not authorized to perform: <action> on resource: "<arn>"
+    because no identity-based policy allows the <action> action
+    ... with an explicit deny in an identity-based policy
+
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
+
+With inspection on, the decision is made by `iampolicy.explain` (which
+decides as `evaluate` does, and keeps why) and handed back for the gateway
+to keep under the request's ID: decided once, recorded where decided.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from iampolicy import Decision, Mode, evaluate
+from iampolicy import Decision, Explanation, Mode, evaluate, explain
 from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
-from sandbox.errors import Failure, failure_error
+from sandbox.errors import AwsError, Failure, failure_error
 from sandbox.gateway.authentication import Principal
 from sandbox.gateway.request import Request, unsigned_operations
 from sandbox.s3 import actions as s3_actions
@@ -27,12 +39,29 @@ from sandbox.s3.actions import Need
 log = logging.getLogger("sandbox")
 
 
-def exempt(request: Request, principal: Principal) -> bool:
-    """Requests IAM does not authorize: the account root's, `sts:GetCallerIdentity`
-    (always allowed), and the public APIs, which stay public when signed."""
-    if principal.admin or (request.service == "sts" and request.operation == "GetCallerIdentity"):
-        return True
-    return request.operation in unsigned_operations(request.service)
+@dataclass
+class Verdict:
+    """What authorization decided: allowed or not, each need it looked at (in
+    order, up to the first refused), and for a refusal AWS's message and error."""
+
+    allowed: bool
+    exempt: str | None = None  # why IAM was not asked, for the exempt requests
+    explained: list[Explanation] = field(default_factory=list)  # empty with inspection off
+    message: str | None = None
+    error: AwsError | None = None
+
+
+def exemption(request: Request, principal: Principal | None) -> str | None:
+    """Why IAM does not authorize this request, or None when it does: the
+    account root's key, `sts:GetCallerIdentity` (always allowed), and the
+    public APIs, which stay public when signed (`principal` None: unsigned)."""
+    if principal is not None and principal.admin:
+        return "The account root's key: IAM policies do not limit the root user."
+    if request.service == "sts" and request.operation == "GetCallerIdentity":
+        return "sts:GetCallerIdentity: AWS allows it to every caller, whatever their policies."
+    if request.operation in unsigned_operations(request.service):
+        return f"{request.service}:{request.operation} is a public API: AWS serves it without a signature."
+    return None
 
 
 def needs(request: Request, *, region: str) -> list[Need]:
@@ -48,18 +77,36 @@ def needs(request: Request, *, region: str) -> list[Need]:
     return [Need(f"{request.service}:{request.operation}", _resource(request.service, request.params, region))]
 
 
-def request_authorize(request: Request, principal: Principal, *, region: str) -> None:
-    """Refuse (AccessDenied in the service's format) unless every need is allowed."""
+def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
+    """AWS's same-account access-denied message."""
+    why = "with an explicit deny in an identity-based policy" if decision is Decision.DENY else (
+        f"because no identity-based policy allows the {action} action"
+    )
+    return f'User: {principal_arn} is not authorized to perform: {action} on resource: "{resource}" {why}'
+
+
+def request_authorize(request: Request, principal: Principal, *, region: str, explained: bool = False) -> Verdict:
+    """Every need in turn, until one is refused (AccessDenied in the service's
+    format, in `Verdict.error`). `explained` decides with `iampolicy.explain`
+    and keeps each need's explanation; otherwise `evaluate` decides alone."""
+    verdict = Verdict(allowed=True)
     for need in needs(request, region=region):
         context = {**principal.context, **need.context}
-        decision = evaluate(principal.policies, action=need.action, resource=need.resource, context=context, mode=Mode.ENFORCE)
-        if not decision.allowed:
-            why = "with an explicit deny in an identity-based policy" if decision is Decision.DENY else (
-                f"because no identity-based policy allows the {need.action} action"
+        if explained:
+            explanation = explain(
+                principal.policies, action=need.action, resource=need.resource, context=context, names=principal.policy_names
             )
-            detail = f"User: {principal.arn} is not authorized to perform: {need.action} on resource: {need.resource} {why}"
+            verdict.explained.append(explanation)
+            decision = explanation.decision
+        else:
+            decision = evaluate(principal.policies, action=need.action, resource=need.resource, context=context, mode=Mode.ENFORCE)
+        if not decision.allowed:
+            detail = denial_message(principal.arn, need.action, need.resource, decision)
             log.info("denied: %s", detail)
-            raise failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
+            verdict.allowed, verdict.message = False, detail
+            verdict.error = failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
+            return verdict
+    return verdict
 
 
 def _resource(service: str, params: Mapping[str, Any], region: str) -> str:

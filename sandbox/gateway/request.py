@@ -82,6 +82,8 @@ class Request:
     params: dict[str, Any] = field(default_factory=dict)
     signed_region: str | None = None  # the credential scope's region, when signed
     payload: bytes | None = None  # an S3 body as moto must store it (decoded aws-chunked, rebuilt delete)
+    # Chosen by the gateway before anything answers; the response, its decision and its trail record carry it.
+    request_id: str = ""
 
     @property
     def query_dict(self) -> dict[str, str]:

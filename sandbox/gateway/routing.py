@@ -16,22 +16,31 @@ in this order.
    a fault for it (`faults.py`), with the user pool's
    emailed codes checked before and issued after, and CORS headers only as the
    bucket allows (`sandbox/s3/cors.py`).
+
+Every answer carries the request ID the gateway chose once it knew the
+service (S3's `x-amz-request-id`, the others' `x-amzn-RequestId`, and the
+`<RequestId>` of XML bodies), whoever wrote the answer. The decision made in
+step 4 is kept under that ID as it is made, and the call goes to the trail
+once answered (`inspection.py`: `/_sandbox/decisions/<id>`, `/_sandbox/trail`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
 from sandbox.cognito_idp import codes
-from sandbox.errors import AwsError, Failure, failure_error, send
+from sandbox.errors import AwsError, Failure, failure_error, request_id_new, send
 from sandbox.gateway import authentication, authorization
 from sandbox.gateway.faults import FAULTS_PATH, Faults, faults_answer
+from sandbox.gateway.inspection import Exchange, Inspection, inspection_answer, private_route
 from sandbox.gateway.outbox import OUTBOX_PATH, outbox_answer
 from sandbox.gateway.request import (
     BAD_REQUEST,
@@ -66,6 +75,8 @@ class Gateway:
         admin_secret_access_key: str = "test",
         default_region: str = "us-east-1",
         own_hosts: Iterable[str] = (),
+        inspection: bool = True,
+        trail_dir: Path | None = None,
     ) -> None:
         self.credentials_ttl = credentials_ttl
         self.code_ttl = code_ttl
@@ -75,6 +86,8 @@ class Gateway:
         self.own_hosts = frozenset(h.lower() for h in own_hosts)
         self.moto = moto_seams.core.MotoApps()
         self.faults = Faults()  # armed by tests through POST /_sandbox/faults
+        # Decisions and the trail; off only for bench/sandbox_overhead.py's comparison.
+        self.inspection = Inspection(enabled=inspection, trail_dir=trail_dir)
         # Persistence snapshots the state between requests, never during one.
         self.lock = SharedLock()
         self._changes = 0
@@ -84,72 +97,118 @@ class Gateway:
         """How many requests that may have changed state have completed."""
         return self._changes
 
+    def close(self) -> None:
+        """Write the trail's queued records."""
+        self.inspection.close()
+
     # -- WSGI entry point
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        answered: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answered.append((line, list(headers)))
+            return _no_write  # every answer here returns its body
+
         with self.lock.shared():
-            result = self._handle(environ, start_response)
+            result, exchange = self._handle(environ, start)
             try:
                 body = list(result)  # moto's bodies are in memory already
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            line, headers = answered[-1]
+            if exchange is not None:
+                headers, body = _with_request_id(exchange.request, int(line[:3]), headers, body)
+            start_response(line, headers)
+            if exchange is not None:
+                self.inspection.trail_keep(exchange, int(line[:3]), headers, body)
             if environ["REQUEST_METHOD"] not in ("GET", "HEAD", "OPTIONS"):
                 with self._changes_lock:
                     self._changes += 1
         return body
 
-    def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> tuple[Iterable[bytes], Exchange | None]:
+        """The answer, and the exchange to record (None for what is not an API call)."""
         request = request_from(environ)
         try:
             request.body = read_body(environ)
         except AwsError as error:
             # The rest of the body may still be on the wire: end the connection.
-            return _refuse(start_response, request, error, [("Connection", "close")])
+            return _refuse(start_response, request, error, [("Connection", "close")]), None
         if not request.raw_path.startswith("/"):
             # An absolute-form target (GET http://host/...) would name a second host.
-            return _refuse(start_response, request, BAD_REQUEST)
+            return _refuse(start_response, request, BAD_REQUEST), None
         if request.raw_path.startswith("/moto-api"):
             # moto's control plane (reset, seed data) would bypass every check here.
-            return _refuse(start_response, request, AwsError("NotFound", "Not Found", 404))
+            return _refuse(start_response, request, AwsError("NotFound", "Not Found", 404)), None
         if request.raw_path == OUTBOX_PATH:
-            return outbox_answer(request, environ, start_response)
+            return outbox_answer(request, environ, start_response), None
         if request.raw_path == FAULTS_PATH:
-            return faults_answer(self.faults, request, environ, start_response)
+            return faults_answer(self.faults, request, environ, start_response), None
+        if private_route(request.raw_path):
+            return inspection_answer(self.inspection, request, environ, start_response), None
         bucket = split_path(request.raw_path)[0]
         origin = request.headers.get("origin")
         cors_headers = cors.response_headers(bucket, origin=origin, method=request.method) if origin else []
+        if request.method == "OPTIONS":
+            try:
+                return _preflight(request, bucket, start_response), None
+            except AwsError as error:
+                return _refuse(start_response, request, error), None
+        exchange = Exchange(request=request, source_ip=environ.get("REMOTE_ADDR", ""))
         try:
-            if request.method == "OPTIONS":
-                return _preflight(request, bucket, start_response)
-            self._decide(request, environ)
+            self._decide(request, environ, exchange)
             fault = self.faults.take(request)
             if fault is not None:
                 log.info("injected fault %s for %s %s", fault.code, request.service, request.method)
                 raise fault
         except AwsError as error:
-            return _refuse(start_response, request, error, cors_headers if request.service == "s3" else [])
+            exchange.refusal = error
+            return _refuse(start_response, request, error, cors_headers if request.service == "s3" else []), exchange
         log.debug("decided %s %s", request.service, request.operation or request.method)
-        ours = self._answer_ourselves(request, start_response)
+        ours = self._answer_ourselves(request, start_response, exchange)
         if ours is not None:
-            return ours
-        return self._forward(request, environ, start_response, cors_headers if request.service == "s3" else [])
+            return ours, exchange
+        return self._forward(request, environ, start_response, cors_headers if request.service == "s3" else [], exchange), exchange
 
-    def _decide(self, request: Request, environ: Mapping[str, Any]) -> None:
-        """Steps 2 to 4: what the request is, who sent it, and whether they may."""
-        signature = authentication.signature_read(request, region=self.default_region, own_hosts=self.own_hosts)
-        classify(request, signature, own_hosts=self.own_hosts)
-        if signature is None:
-            authentication.unsigned_check(request)
-            return
-        principal = authentication.principal_authenticate(
-            request, signature, admin=self.admin, source_ip=environ.get("REMOTE_ADDR", "")
-        )
-        if not authorization.exempt(request, principal):
-            authorization.request_authorize(request, principal, region=region_of(request, self.default_region))
+    def _decide(self, request: Request, environ: Mapping[str, Any], exchange: Exchange) -> None:
+        """Steps 2 to 4: what the request is, who sent it, and whether they
+        may. The decision is kept (inspection on) where it is made, here."""
+        try:
+            signature = authentication.signature_read(request, region=self.default_region, own_hosts=self.own_hosts)
+            exchange.signed_key = signature.access_key_id if signature is not None else None
+            classify(request, signature, own_hosts=self.own_hosts)
+            exchange.classified = True
+            exchange.region = region_of(request, self.default_region)
+            request.request_id = request_id_new(request.service)
+            if signature is None:
+                authentication.unsigned_check(request)
+                exchange.verdict = authorization.Verdict(allowed=True, exempt=authorization.exemption(request, None))
+                return
+            principal = authentication.principal_authenticate(
+                request, signature, admin=self.admin, source_ip=environ.get("REMOTE_ADDR", "")
+            )
+            exchange.principal = principal
+            reason = authorization.exemption(request, principal)
+            if reason is not None:
+                exchange.verdict = authorization.Verdict(allowed=True, exempt=reason)
+                return
+            exchange.verdict = authorization.request_authorize(
+                request, principal, region=exchange.region, explained=self.inspection.enabled
+            )
+            if exchange.verdict.error is not None:
+                raise exchange.verdict.error
+        except AwsError as error:
+            exchange.refusal = error
+            raise
+        finally:
+            self.inspection.decision_keep(exchange)
 
     # -- answering
-    def _answer_ourselves(self, request: Request, start_response: StartResponse) -> Iterable[bytes] | None:
+    def _answer_ourselves(
+        self, request: Request, start_response: StartResponse, exchange: Exchange
+    ) -> Iterable[bytes] | None:
         """The operations moto does not serve as AWS does; None for the rest."""
         region = region_of(request, self.default_region)
         if request.service == "cognito-identity":
@@ -168,6 +227,7 @@ class Gateway:
         environ: dict[str, Any],
         start_response: StartResponse,
         cors_headers: list[tuple[str, str]],
+        exchange: Exchange,
     ) -> Iterable[bytes]:
         """Let moto answer, with CORS headers only as the bucket allows, and
         with the user pool's emailed codes checked before and issued after."""
@@ -176,6 +236,7 @@ class Gateway:
             try:
                 codes.code_check(request.operation, request.params)
             except AwsError as error:
+                exchange.refusal = error
                 return _refuse(start_response, request, error)
         answer: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -196,7 +257,8 @@ class Gateway:
             answer.clear()
         if not answer or answer[-1][0].startswith("5"):
             log.warning("moto could not serve %s %s", request.service, request.operation)
-            return _refuse(start_response, request, failure_error(Failure.INVALID_INPUT, request.service), cors_headers)
+            exchange.refusal = failure_error(Failure.INVALID_INPUT, request.service)
+            return _refuse(start_response, request, exchange.refusal, cors_headers)
         line, headers = answer[-1]
         if coded and line.startswith("2"):
             codes.code_after(request.operation, request.params, lifetime=self.code_ttl)
@@ -245,4 +307,34 @@ def _web_identity(request: Request, start_response: StartResponse, region: str) 
 def _refuse(
     start_response: StartResponse, request: Request, error: AwsError, extra: list[tuple[str, str]] | None = None
 ) -> list[bytes]:
-    return send(start_response, error, request.service, head=request.method == "HEAD", extra=extra or ())
+    request.request_id = request.request_id or request_id_new(request.service)
+    return send(
+        start_response, error, request.service, head=request.method == "HEAD", extra=extra or (), request_id=request.request_id
+    )
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("the gateway's answers return their body; nothing writes")
+
+
+_REQUEST_ID_HEADERS = frozenset({"x-amz-request-id", "x-amzn-requestid"})
+_XML_REQUEST_ID = re.compile(rb"<RequestId>[^<]*</RequestId>")
+_REWRITTEN = 64 * 1024  # bytes: XML bodies up to this size get the request ID; larger ones are objects
+
+
+def _with_request_id(
+    request: Request, status: int, headers: list[tuple[str, str]], body: list[bytes]
+) -> tuple[list[tuple[str, str]], list[bytes]]:
+    """The answer with the gateway's request ID, whoever wrote it: the
+    header the service's SDK reads, and the `<RequestId>` of Query-protocol
+    bodies and S3 errors (moto writes IDs of its own)."""
+    request.request_id = request.request_id or request_id_new(request.service)
+    name = "x-amz-request-id" if request.service == "s3" else "x-amzn-RequestId"
+    kept = [(k, v) for k, v in headers if k.lower() not in _REQUEST_ID_HEADERS]
+    if request.service in ("iam", "sts") or (request.service == "s3" and status >= 300):
+        if len(body) == 1 and len(body[0]) <= _REWRITTEN and b"<RequestId>" in body[0]:
+            text = _XML_REQUEST_ID.sub(f"<RequestId>{request.request_id}</RequestId>".encode(), body[0], count=1)
+            if len(text) != len(body[0]):
+                kept = [(k, str(len(text)) if k.lower() == "content-length" else v) for k, v in kept]
+            body = [text]
+    return [*kept, (name, request.request_id)], body

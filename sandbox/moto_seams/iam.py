@@ -25,6 +25,8 @@ class RoleView:
     role_id: str
     trust_policy: str  # JSON text, parsed (and cached) by the evaluator
     policies: tuple[str, ...]  # inline and attached managed policy documents (JSON text)
+    # What each of `policies` is called, for explanations: "<role>/<inline name>" or the managed policy's ARN.
+    policy_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def role_by_arn(arn: str) -> RoleView | None:
     except Exception:  # moto raises its own IAMNotFoundException; absence is all we need
         return None
     documents = [*role.policies.values(), *(_default_document(p) for p in role.managed_policies.values())]
+    names = [*(f"{role.name}/{name}" for name in role.policies), *(p.arn for p in role.managed_policies.values())]
     trust = role.assume_role_policy_document
     return RoleView(
         arn=role.arn,
@@ -62,17 +65,26 @@ def role_by_arn(arn: str) -> RoleView | None:
         role_id=role.id,
         trust_policy=trust if isinstance(trust, str) else json.dumps(trust),
         policies=tuple(documents),
+        policy_names=tuple(names),
     )
 
 
 def user_policies(user_name: str) -> tuple[str, ...]:
     """An IAM user's inline, attached, and group policy documents."""
+    return tuple(document for _, document in named_user_policies(user_name))
+
+
+def named_user_policies(user_name: str) -> tuple[tuple[str, str], ...]:
+    """(name, document) for each of an IAM user's inline, attached and group
+    policies: "<user>/<inline name>", "<group>/<inline name>" or the managed policy's ARN."""
     iam = _iam()
     user = iam.get_user(user_name)
-    documents = [*user.policies.values(), *(_default_document(p) for p in user.managed_policies.values())]
+    named = [*((f"{user.name}/{n}", d) for n, d in user.policies.items())]
+    named += [(p.arn, _default_document(p)) for p in user.managed_policies.values()]
     for group in iam.get_groups_for_user(user_name):
-        documents += [*group.policies.values(), *(_default_document(p) for p in group.managed_policies.values())]
-    return tuple(documents)
+        named += [*((f"{group.name}/{n}", d) for n, d in group.policies.items())]
+        named += [(p.arn, _default_document(p)) for p in group.managed_policies.values()]
+    return tuple(named)
 
 
 def user_key(access_key_id: str) -> KnownKey | None:

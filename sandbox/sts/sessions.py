@@ -23,6 +23,7 @@ class Session:
     credentials: moto_seams.sts.Minted
     role_arn: str
     context: Mapping[str, str | Sequence[str]]  # lower-cased condition keys
+    issued: dt.datetime  # aware, UTC: CloudTrail's sessionContext.attributes.creationDate
 
 
 _sessions: dict[str, Session] = {}
@@ -40,8 +41,8 @@ def session_create(
     minted = moto_seams.sts.mint_role_session(
         role_arn=role_arn, session_name=session_name, duration_seconds=duration_seconds, region=region
     )
-    session = Session(credentials=minted, role_arn=role_arn, context={k.lower(): v for k, v in context.items()})
     now = dt.datetime.now(dt.timezone.utc)
+    session = Session(credentials=minted, role_arn=role_arn, context={k.lower(): v for k, v in context.items()}, issued=now)
     with _lock:
         # Expired sessions are answered from moto's record (ExpiredToken), so ours can go.
         for key in [k for k, s in _sessions.items() if s.credentials.expiration < now - dt.timedelta(hours=1)]:
