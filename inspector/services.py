@@ -207,6 +207,7 @@ def decision_for(*, request_id: str, identity_id: str) -> dict[str, Any]:
 
 TRAIL_PAGES = 20  # at most 20,000 records read per view
 JOIN_WINDOW = dt.timedelta(seconds=30)  # an audit row is written just after its GetCredentialsForIdentity
+EXPIRATION_SAME = dt.timedelta(milliseconds=5)  # the audit row keeps the expiration Cognito answered
 
 
 @dataclass
@@ -220,15 +221,19 @@ class KeyUse:
 class Trail:
     """The sandbox's trail, indexed for the join."""
 
-    issues: dict[str, list[tuple[dt.datetime, str]]] = field(default_factory=lambda: defaultdict(list))
+    # identity ID -> [(eventTime, access key, the credentials' expiration)]
+    issues: dict[str, list[tuple[dt.datetime, str, dt.datetime | None]]] = field(default_factory=lambda: defaultdict(list))
     uses: dict[str, KeyUse] = field(default_factory=lambda: defaultdict(KeyUse))
     available: bool = True
 
 
 def _time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time, or seconds since the epoch (how the JSON services' answers carry an expiration)."""
     try:
+        if isinstance(value, (int, float)):
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc)
         return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -258,11 +263,12 @@ def trail_read(*, since: dt.datetime | None) -> Trail:
 def _index(index: Trail, record: dict[str, Any]) -> None:
     response = record.get("responseElements") or {}
     if record.get("eventName") == "GetCredentialsForIdentity" and not record.get("errorCode") and isinstance(response, dict):
-        key = (response.get("credentials") or {}).get("accessKeyId") or (response.get("credentials") or {}).get("AccessKeyId")
+        credentials = response.get("credentials") or {}
+        key = credentials.get("accessKeyId")
         identity_id = response.get("identityId") or (record.get("requestParameters") or {}).get("identityId")
         when = _time(record.get("eventTime"))
         if key and identity_id and when:
-            index.issues[identity_id].append((when, key))
+            index.issues[identity_id].append((when, key, _time(credentials.get("expiration"))))
     who = record.get("userIdentity") or {}
     key = who.get("accessKeyId")
     if not key:
@@ -308,7 +314,7 @@ def role_grants(*, events: list[AuditEvent], trail: Trail, deployment: Deploymen
     S3 calls. CloudTrail alone has the key and the identity ID, never the person."""
     grants = []
     for event in events:
-        key = _key_issued(trail, identity_id=event.identity_id, at=event.created_at)
+        key = _key_issued(trail, identity_id=event.identity_id, at=event.created_at, expiration=event.expiration)
         use = trail.uses.get(key, KeyUse()) if key else KeyUse()
         role = use.role
         if not role and deployment is not None and not event.authenticated:
@@ -318,9 +324,17 @@ def role_grants(*, events: list[AuditEvent], trail: Trail, deployment: Deploymen
     return grants
 
 
-def _key_issued(trail: Trail, *, identity_id: str, at: dt.datetime) -> str:
-    """The access key of the identity's GetCredentialsForIdentity nearest to `at` (within JOIN_WINDOW)."""
-    candidates = [(abs(when - at), key) for when, key in trail.issues.get(identity_id, []) if abs(when - at) <= JOIN_WINDOW]
+def _key_issued(trail: Trail, *, identity_id: str, at: dt.datetime, expiration: dt.datetime | None) -> str:
+    """The access key of the identity's GetCredentialsForIdentity that issued
+    these credentials: the one with the same expiration (exact: two issues in
+    one second differ there), else the nearest to `at` within JOIN_WINDOW
+    (CloudTrail's eventTime has whole seconds)."""
+    issues = trail.issues.get(identity_id, [])
+    if expiration is not None:
+        for _, key, expires in issues:
+            if expires is not None and abs(expires - expiration) < EXPIRATION_SAME:
+                return key
+    candidates = [(abs(when - at), key) for when, key, _ in issues if abs(when - at) <= JOIN_WINDOW]
     return min(candidates)[1] if candidates else ""
 
 
