@@ -66,3 +66,7 @@ access_log_format = (
 )
 # Load the app once in the arbiter and fork: workers start fast and share memory.
 preload_app = True
+# gunicorn 25+ opens a control socket at ~/.gunicorn/gunicorn.ctl. Nothing
+# here uses it, several web processes on one machine would fight over the one
+# path, and the image's user cannot write its home; signals do the same job.
+control_socket_disable = True
