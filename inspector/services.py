@@ -157,6 +157,10 @@ class RolePolicies:
     policies: tuple[PolicyText, ...] = ()
     error: str = ""
 
+    @property
+    def uses_variable(self) -> bool:
+        return any(variable for policy in self.policies for _, variable in policy.parts)
+
 
 def role_policies(*, role: str) -> RolePolicies:
     """The role's inline policies, read from IAM by the server (locally with

@@ -220,8 +220,8 @@ function decisionView(decision) {
       code(need.action),
       " on ",
       code(need.resource),
-      `: ${need.effect}. `,
-      need.reason || "",
+      `: ${need.effect}.`,
+      need.reason && need.reason !== decision.reason ? ` ${need.reason}` : "",
     ]);
     const list = element("ul", { className: "statements" });
     const relevant = (need.statements || []).filter((s) => s.applies || s.actionMatches);
@@ -230,9 +230,7 @@ function decisionView(decision) {
     }
     view.append(element("div", { className: "need" }, [head, list]));
   }
-  if (decision.message) {
-    view.append(element("p", { className: "aws-message" }, ["AWS's message: ", code(decision.message)]));
-  }
+  // AWS's message form (decision.message) is what S3 answered: already in the result above.
   return view;
 }
 
