@@ -667,14 +667,15 @@ def private(found: dict[str, int], data_dir: Path) -> dict[str, int]:
 
 
 def test_data_directory_is_private_whatever_the_umask(tmp_path):
-    """Started with umask 000 on a new directory: the directory and objects/ are 0700, state.bin, lock and bodies 0600."""
+    """Started with umask 000 on a new directory: the directory, objects/ and trail/ are 0700, state.bin, lock, bodies and the trail's day file 0600."""
     data_dir = tmp_path / "data"
     with sandbox_on(data_dir, umask=0) as server:
         dep = server.wait_ready().deployment(users=("alice",))
         dep.put_admin("public/one.jpg", body_of(10_000, "private"))
         assert server.stop(signal.SIGTERM) == 0
     found = modes(data_dir)
-    assert {"state.bin", "lock", "objects"} <= set(found) and len(found) == 5, found  # ., state.bin, lock, objects/, one body
+    # ., state.bin, lock, objects/, one body, trail/, one day's trail file
+    assert {"state.bin", "lock", "objects", "trail"} <= set(found) and len(found) == 7, found
     assert found == private(found, data_dir)
 
 
