@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from iampolicy.conditions import NotUnderstood, as_list, condition_holds
@@ -62,23 +63,139 @@ class ResourceCheck:
 
 
 @dataclass(frozen=True)
-class StatementCheck:
-    """What one statement made of the request."""
+class _Compiled:
+    """What one statement says, read once per policy document (the documents
+    are cached by their text, as the evaluator caches them)."""
 
-    policy: str  # "role/inline-policy", a managed policy ARN, or "policy 1"
+    index: int
     sid: str | None
-    index: int  # its position in its document, from 1
-    effect: str  # as written: "Allow", "Deny" (anything else never applies)
-    principal_matches: bool | None  # None for identity policies, which name no principal
-    action_element: str | None  # "Action", "NotAction", or None when it has neither
-    action_matches: bool
-    resource_element: str | None  # "Resource", "NotResource", or None
-    resource_matches: bool
-    resources: tuple[ResourceCheck, ...]
-    variables: tuple[tuple[str, Any], ...]  # each policy variable it uses and the request's value
-    conditions: tuple[ConditionCheck, ...]
-    unreadable: tuple[str, ...]  # why parts of its Condition could not be read
-    applies: bool
+    effect: str
+    principal: Any
+    not_principal: Any
+    has_principal: bool
+    action_element: str | None
+    actions: tuple[str, ...]
+    resource_element: str | None
+    resources: tuple[str, ...]
+    conditions: tuple[tuple[str, str, tuple[Any, ...]], ...]  # (operator, key, policy values)
+    unreadable: tuple[str, ...]
+    variable_names: tuple[str, ...]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(document: str) -> tuple[_Compiled, ...]:
+    out = []
+    for index, statement in enumerate(_statements(document), 1):
+        action_element = next((e for e in ("Action", "NotAction") if e in statement), None)
+        resource_element = next((e for e in ("Resource", "NotResource") if e in statement), None)
+        resources = tuple(str(p) for p in as_list(statement[resource_element])) if resource_element else ()
+        conditions: list[tuple[str, str, tuple[Any, ...]]] = []
+        unreadable: list[str] = []
+        raw = statement.get("Condition")
+        if raw and not isinstance(raw, Mapping):
+            unreadable.append("the Condition element is not a map of operators")
+        elif raw:
+            for operator, block in raw.items():
+                if not isinstance(block, Mapping):
+                    unreadable.append(f"condition {operator} is not a map of keys to values")
+                    continue
+                conditions += [(operator, str(key), tuple(as_list(values))) for key, values in block.items()]
+        names: dict[str, None] = {}
+        for text in [*resources, *(v for _, _, values in conditions for v in values)]:
+            if isinstance(text, str):
+                names.update((n, None) for n in _VARIABLE.findall(text) if n not in _ESCAPES)
+        sid = statement.get("Sid")
+        out.append(
+            _Compiled(
+                index=index,
+                sid=sid if isinstance(sid, str) and sid else None,
+                effect=str(statement.get("Effect")),
+                principal=statement.get("Principal"),
+                not_principal=statement.get("NotPrincipal"),
+                has_principal="Principal" in statement or "NotPrincipal" in statement,
+                action_element=action_element,
+                actions=tuple(str(p) for p in as_list(statement[action_element])) if action_element else (),
+                resource_element=resource_element,
+                resources=resources,
+                conditions=tuple(conditions),
+                unreadable=tuple(unreadable),
+                variable_names=tuple(names),
+            )
+        )
+    return tuple(out)
+
+
+class StatementCheck:
+    """What one statement made of the request. The matching is done when the
+    request is decided; resolving the patterns for display waits until the
+    explanation is read (it changes nothing in the decision)."""
+
+    __slots__ = ("_compiled", "policy", "principal_matches", "action_matches", "resource_hits",
+                 "resource_matches", "condition_results", "applies", "_context")
+
+    def __init__(
+        self,
+        compiled: _Compiled,
+        *,
+        policy: str,
+        principal_matches: bool | None,
+        action_matches: bool,
+        resource_hits: tuple[bool, ...],
+        resource_matches: bool,
+        condition_results: tuple[tuple[bool, bool], ...],  # (holds, understood) per condition
+        applies: bool,
+        context: Context,
+    ) -> None:
+        self._compiled = compiled
+        self.policy = policy
+        self.principal_matches = principal_matches
+        self.action_matches = action_matches
+        self.resource_hits = resource_hits
+        self.resource_matches = resource_matches
+        self.condition_results = condition_results
+        self.applies = applies
+        self._context = context
+
+    @property
+    def sid(self) -> str | None:
+        return self._compiled.sid
+
+    @property
+    def index(self) -> int:
+        return self._compiled.index
+
+    @property
+    def effect(self) -> str:
+        return self._compiled.effect
+
+    @property
+    def action_element(self) -> str | None:
+        return self._compiled.action_element
+
+    @property
+    def resource_element(self) -> str | None:
+        return self._compiled.resource_element
+
+    @property
+    def unreadable(self) -> tuple[str, ...]:
+        return self._compiled.unreadable
+
+    @property
+    def resources(self) -> tuple[ResourceCheck, ...]:
+        return tuple(
+            ResourceCheck(p, substitute(p, self._context), hit) for p, hit in zip(self._compiled.resources, self.resource_hits)
+        )
+
+    @property
+    def variables(self) -> tuple[tuple[str, Any], ...]:
+        return tuple((n, self._context.get(n.lower())) for n in self._compiled.variable_names)
+
+    @property
+    def conditions(self) -> tuple[ConditionCheck, ...]:
+        return tuple(
+            ConditionCheck(operator, key, values, self._context.get(key.lower()), holds, understood)
+            for (operator, key, values), (holds, understood) in zip(self._compiled.conditions, self.condition_results)
+        )
 
     @property
     def name(self) -> str:
@@ -244,98 +361,60 @@ def _request_side(check: ConditionCheck) -> str:
     return f"the request's {check.key} is {_shown(check.request_value)}"
 
 
-def _variables(texts: Iterable[Any], context: Context) -> tuple[tuple[str, Any], ...]:
-    found: dict[str, Any] = {}
-    for text in texts:
-        if isinstance(text, str):
-            for name in _VARIABLE.findall(text):
-                if name not in _ESCAPES and name not in found:
-                    found[name] = context.get(name.lower())
-    return tuple(found.items())
-
-
-def _conditions(conditions: Any, context: Context) -> tuple[tuple[ConditionCheck, ...], tuple[str, ...]]:
-    if not conditions:
-        return (), ()
-    if not isinstance(conditions, Mapping):
-        return (), ("the Condition element is not a map of operators",)
-    checks: list[ConditionCheck] = []
-    unreadable: list[str] = []
-    for operator, block in conditions.items():
-        if not isinstance(block, Mapping):
-            unreadable.append(f"condition {operator} is not a map of keys to values")
-            continue
-        for key, values in block.items():
-            policy_values = tuple(as_list(values))
-            request_value = context.get(str(key).lower())
-            try:
-                holds, understood = condition_holds(operator, key, list(policy_values), context), True
-            except NotUnderstood:
-                holds, understood = False, False
-            checks.append(ConditionCheck(operator, str(key), policy_values, request_value, holds, understood))
-    return tuple(checks), tuple(unreadable)
+def _principal_ok(compiled: _Compiled, principal: Mapping[str, str] | None) -> bool | None:
+    if principal is None:
+        return None
+    if not compiled.has_principal:
+        return False
+    if compiled.principal is not None and not _principal_matches(compiled.principal, principal):
+        return False
+    return compiled.not_principal is None or not _principal_matches(compiled.not_principal, principal)
 
 
 def _statement_check(
-    statement: Mapping[str, Any],
+    compiled: _Compiled,
     *,
     policy: str,
-    index: int,
     action: str,
     resource: str,
     context: Context,
     principal: Mapping[str, str] | None,
 ) -> StatementCheck:
-    principal_matches: bool | None = None
-    if principal is not None:
-        principal_matches = (
-            ("Principal" in statement or "NotPrincipal" in statement)
-            and ("Principal" not in statement or _principal_matches(statement["Principal"], principal))
-            and ("NotPrincipal" not in statement or not _principal_matches(statement["NotPrincipal"], principal))
-        )
-    action_element = next((e for e in ("Action", "NotAction") if e in statement), None)
-    action_hit = action_element is not None and any(action_like(str(p), action) for p in as_list(statement[action_element]))
-    action_matches = action_hit if action_element == "Action" else (action_element == "NotAction" and not action_hit)
-    resource_element = next((e for e in ("Resource", "NotResource") if e in statement), None)
-    resources: tuple[ResourceCheck, ...] = ()
-    if resource_element is not None:
-        resources = tuple(
-            ResourceCheck(str(p), substitute(str(p), context), like(str(p), resource, context))
-            for p in as_list(statement[resource_element])
-        )
-        hit = any(r.matches for r in resources)
-        resource_matches = hit if resource_element == "Resource" else not hit
+    principal_matches = _principal_ok(compiled, principal)
+    element = compiled.action_element
+    named = element is not None and any(action_like(p, action) for p in compiled.actions)
+    action_matches = named if element == "Action" else (element == "NotAction" and not named)
+    hits = tuple(like(p, resource, context) for p in compiled.resources)
+    if compiled.resource_element == "Resource":
+        resource_matches = any(hits)
+    elif compiled.resource_element == "NotResource":
+        resource_matches = not any(hits)
     else:
         resource_matches = principal is not None  # identity policies must name resources; trust policies don't
-    conditions, unreadable = _conditions(statement.get("Condition"), context)
-    variables = _variables(
-        [*(r.pattern for r in resources), *(v for c in conditions for v in c.policy_values)], context
-    )
-    effect = statement.get("Effect")
+    results = []
+    for operator, key, values in compiled.conditions:
+        try:
+            results.append((condition_holds(operator, key, list(values), context), True))
+        except NotUnderstood:
+            results.append((False, False))
     applies = (
         principal_matches is not False
         and action_matches
         and resource_matches
-        and not unreadable
-        and all(c.holds for c in conditions)
-        and effect in ("Allow", "Deny")
+        and not compiled.unreadable
+        and all(holds for holds, _ in results)
+        and compiled.effect in ("Allow", "Deny")
     )
-    sid = statement.get("Sid")
     return StatementCheck(
+        compiled,
         policy=policy,
-        sid=sid if isinstance(sid, str) and sid else None,
-        index=index,
-        effect=str(effect),
         principal_matches=principal_matches,
-        action_element=action_element,
         action_matches=action_matches,
-        resource_element=resource_element,
+        resource_hits=hits,
         resource_matches=resource_matches,
-        resources=resources,
-        variables=variables,
-        conditions=conditions,
-        unreadable=unreadable,
+        condition_results=tuple(results),
         applies=bool(applies),
+        context=context,
     )
 
 
@@ -356,12 +435,11 @@ def explain(
     for number, document in enumerate(documents, 1):
         count += 1
         label = names[number - 1] if number - 1 < len(names) else f"policy {number}"
-        for index, statement in enumerate(_statements(document), 1):
-            checks.append(
-                _statement_check(
-                    statement, policy=label, index=index, action=action, resource=resource, context=context, principal=principal
-                )
-            )
+        compiled = _compiled(document) if isinstance(document, str) else ()
+        checks += [
+            _statement_check(c, policy=label, action=action, resource=resource, context=context, principal=principal)
+            for c in compiled
+        ]
     applying = {s.effect for s in checks if s.applies}
     effect = Effect.DENY if "Deny" in applying else Effect.ALLOW if "Allow" in applying else Effect.IMPLICIT_DENY
-    return Explanation(action, resource, dict(context), effect, tuple(checks), count)
+    return Explanation(action, resource, context, effect, tuple(checks), count)

@@ -58,6 +58,7 @@ class Exchange:
     principal: Principal | None = None
     verdict: Verdict | None = None
     refusal: AwsError | None = None  # the error the gateway answered with, if it refused
+    event_name: str | None = None  # the API call's name, worked out once
 
     @property
     def recorded(self) -> bool:
@@ -68,10 +69,14 @@ class Exchange:
 class Inspection:
     """The decisions and the trail of one gateway."""
 
+    IDENTITIES = 4096  # userIdentity blocks remembered, one per caller
+
     def __init__(self, *, enabled: bool = True, trail_dir: Path | None = None) -> None:
         self.enabled = enabled
         self.decisions = Decisions()
         self.trail = TrailStore(trail_dir) if enabled else None
+        # A caller's userIdentity is the same on each of their calls: made once, shared by their records.
+        self._identities: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def close(self) -> None:
         if self.trail is not None:
@@ -93,7 +98,7 @@ class Inspection:
                 request_id=request.request_id,
                 time=dt.datetime.now(dt.timezone.utc),
                 service=request.service,
-                operation=_event_name(request, exchange.region),
+                operation=_event_name(exchange),
                 principal=exchange.principal,
                 verdict=exchange.verdict,
                 refusal=exchange.refusal if exchange.verdict is None else None,
@@ -106,7 +111,7 @@ class Inspection:
         if self.trail is None or not exchange.recorded:
             return
         try:
-            self.trail.append(_trail_record(exchange, status, headers, body))
+            self.trail.append(_trail_record(exchange, status, headers, body, self._identity(exchange)))
         except Exception:
             log.exception("no trail record for %s %s", exchange.request.service, exchange.request.request_id)
 
@@ -114,7 +119,24 @@ class Inspection:
 # --- the trail record of one exchange ------------------------------------------------------
 
 
-def _event_name(request: Request, region: str) -> str:
+    def _identity(self, exchange: Exchange) -> dict[str, Any]:
+        p = exchange.principal
+        key = (exchange.request.service == "s3", exchange.signed_key) if p is None else (p.access_key_id, p.arn, p.issued)
+        identity = self._identities.get(key)
+        if identity is None:
+            if len(self._identities) >= self.IDENTITIES:
+                self._identities.clear()
+            identity = self._identities[key] = _identity(exchange)
+        return identity
+
+
+def _event_name(exchange: Exchange) -> str:
+    if exchange.event_name is None:
+        exchange.event_name = _name_of(exchange.request, exchange.region)
+    return exchange.event_name
+
+
+def _name_of(request: Request, region: str) -> str:
     if request.service != "s3":
         return request.operation or ""
     name = operation_name(request)
@@ -158,9 +180,11 @@ def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     return next((v for k, v in headers if k.lower() == name), None)
 
 
-def _trail_record(exchange: Exchange, status: int, headers: list[tuple[str, str]], chunks: list[bytes]) -> dict[str, Any]:
+def _trail_record(
+    exchange: Exchange, status: int, headers: list[tuple[str, str]], chunks: list[bytes], identity: dict[str, Any]
+) -> dict[str, Any]:
     request = exchange.request
-    name = _event_name(request, exchange.region)
+    name = _event_name(exchange)
     size = sum(len(c) for c in chunks)
     # Only answers the record reads from are joined: never an object's body.
     body = b"".join(chunks) if request.service != "s3" or status >= 300 else b""
@@ -202,7 +226,7 @@ def _trail_record(exchange: Exchange, status: int, headers: list[tuple[str, str]
         region=exchange.region,
         source_ip=exchange.source_ip,
         user_agent=request.headers.get("user-agent", ""),
-        identity=_identity(exchange),
+        identity=identity,
         request_id=request.request_id,
         account_id=moto_seams.ACCOUNT_ID,
         request_parameters=parameters,

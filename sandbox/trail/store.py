@@ -42,6 +42,7 @@ class TrailStore:
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._stamp: tuple[dt.datetime, str] | None = None  # the last second, formatted once
         if self.directory is not None:
             _private_directory(self.directory)
             self._load(in_memory)
@@ -56,7 +57,9 @@ class TrailStore:
         with self._lock:
             if self._times and now < self._times[-1]:
                 now = self._times[-1]  # the clock stepped back
-            record["eventTime"] = now.strftime(TIME_FORMAT)
+            if self._stamp is None or self._stamp[0] != now:
+                self._stamp = (now, now.strftime(TIME_FORMAT))
+            record["eventTime"] = self._stamp[1]
             self._times.append(now)
             self._records.append(record)
             if self._writer is not None:
