@@ -258,7 +258,7 @@ def _json(start_response: StartResponse, line: str, data: Any, extra: tuple[tupl
 def _since(value: str | None) -> dt.datetime | None:
     if value is None or value == "":
         return None
-    if not _SINCE.match(value):
+    if not _SINCE.fullmatch(value):
         raise ValueError("since")
     return dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)  # ValueError: 2026-13-40
 
@@ -297,7 +297,7 @@ def inspection_answer(
         assert inspection.trail is not None
         return _json(start_response, "200 OK", {"Records": inspection.trail.query(since=since, limit=limit)})
     request_id = path[len(DECISIONS_PREFIX):]
-    if not _REQUEST_ID.match(request_id):
+    if not _REQUEST_ID.fullmatch(request_id):
         return _json(start_response, "400 Bad Request", {"error": "That is not a request id."})
     record = inspection.decisions.get(request_id)
     if record is None:
