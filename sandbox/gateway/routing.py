@@ -155,7 +155,7 @@ class Gateway:
             try:
                 return _preflight(request, bucket, start_response), None
             except AwsError as error:
-                return _refuse(start_response, request, error), None
+                return _refuse(start_response, request, error, cors_headers), None
         exchange = Exchange(request=request, source_ip=environ.get("REMOTE_ADDR", ""))
         try:
             self._decide(request, environ, exchange)
@@ -319,7 +319,7 @@ def _no_write(data: bytes) -> None:
 
 _REQUEST_ID_HEADERS = frozenset({"x-amz-request-id", "x-amzn-requestid"})
 _XML_REQUEST_ID = re.compile(rb"<RequestId>[^<]*</RequestId>")
-_REWRITTEN = 64 * 1024  # bytes: XML bodies up to this size get the request ID; larger ones are objects
+_REWRITTEN = 64 * 1024  # bytes: S3 error bodies up to this size get the request ID; larger ones are objects
 
 
 def _with_request_id(
@@ -331,8 +331,10 @@ def _with_request_id(
     request.request_id = request.request_id or request_id_new(request.service)
     name = "x-amz-request-id" if request.service == "s3" else "x-amzn-RequestId"
     kept = [(k, v) for k, v in headers if k.lower() not in _REQUEST_ID_HEADERS]
-    if request.service in ("iam", "sts") or (request.service == "s3" and status >= 300):
-        if len(body) == 1 and len(body[0]) <= _REWRITTEN and b"<RequestId>" in body[0]:
+    # Query bodies are API answers of any length; S3's are objects unless they are small error documents.
+    query = request.service in ("iam", "sts")
+    if query or (request.service == "s3" and status >= 300):
+        if len(body) == 1 and (query or len(body[0]) <= _REWRITTEN) and b"<RequestId>" in body[0]:
             text = _XML_REQUEST_ID.sub(f"<RequestId>{request.request_id}</RequestId>".encode(), body[0], count=1)
             if len(text) != len(body[0]):
                 kept = [(k, str(len(text)) if k.lower() == "content-length" else v) for k, v in kept]

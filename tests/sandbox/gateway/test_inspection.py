@@ -6,6 +6,7 @@ bodies alike; and with inspection off nothing is kept."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -79,18 +80,21 @@ def test_bad_trail_queries_are_400(sandbox, query, says):
     assert response.json()["error"].startswith(says)
 
 
+def _since_now() -> str:
+    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_trail_limit_and_since(sandbox):
     """limit bounds the answer; since keeps only records at or after it, oldest first."""
+    since = _since_now()
     s3 = sandbox.client("s3")
-    for _ in range(3):
-        s3.list_buckets()
+    ids = [s3.list_buckets()["ResponseMetadata"]["RequestId"] for _ in range(3)]
     [first, second] = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"limit": 2}, timeout=5).json()["Records"]
     assert first["eventTime"] <= second["eventTime"]
-    newest = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"limit": 1000}, timeout=5).json()["Records"][-1]
-    since = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"since": newest["eventTime"], "limit": 1000}, timeout=5)
-    records = since.json()["Records"]
-    assert records and all(r["eventTime"] >= newest["eventTime"] for r in records)
-    assert newest["eventID"] in {r["eventID"] for r in records}
+    records = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"since": since, "limit": 1000}, timeout=5).json()["Records"]
+    assert all(r["eventTime"] >= since for r in records)
+    assert [r["requestID"] for r in records if r["requestID"] in ids] == ids
+    assert [r["eventTime"] for r in records] == sorted(r["eventTime"] for r in records)
     future = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"since": "2999-01-01T00:00:00Z"}, timeout=5)
     assert future.json() == {"Records": []}
 
@@ -113,6 +117,7 @@ def test_query_answers_carry_the_id_in_header_and_body(sandbox):
 
 def test_s3_errors_carry_the_id_in_header_and_body(sandbox):
     """A NoSuchBucket from moto: the same ID in x-amz-request-id, in <RequestId>, on the decision and in the trail."""
+    since = _since_now()
     s3 = sandbox.client("s3")
     captured = {}
     s3.meta.events.register("after-call.s3.GetObject", lambda http_response, **_: captured.update(body=http_response.content))
@@ -122,7 +127,7 @@ def test_s3_errors_carry_the_id_in_header_and_body(sandbox):
     assert caught.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"] == rid
     assert _body_request_id(captured["body"]) == rid
     assert requests.get(f"{sandbox.endpoint}/_sandbox/decisions/{rid}", timeout=5).status_code == 200
-    records = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"limit": 1000}, timeout=5).json()["Records"]
+    records = requests.get(f"{sandbox.endpoint}/_sandbox/trail", params={"since": since, "limit": 1000}, timeout=5).json()["Records"]
     [record] = [r for r in records if r["requestID"] == rid]
     assert (record["eventName"], record["errorCode"]) == ("GetObject", "NoSuchBucket")
 
