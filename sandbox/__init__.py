@@ -7,7 +7,9 @@ package per emulated service:
 - `gateway/`: the WSGI application in front of moto, one module per step:
   `request` (what a request is, decided once, and the request moto is handed),
   `authentication` (SigV4, keys, principals), `authorization` (IAM, enforcing),
-  `routing` (the steps in order; ours or moto's; CORS), `outbox`;
+  `routing` (the steps in order; ours or moto's; CORS), `outbox`, `faults`,
+  `decisions` and `inspection` (`/_sandbox/decisions/<request id>`, `/_sandbox/trail`);
+- `trail/`: CloudTrail-style `records` and their `store` (memory, day files);
 - `cognito_identity/`: identity pools, served by us (`models`, `logins`,
   `roles`, `responses`, `exceptions`);
 - `cognito_idp/`: what we add to moto's user pools (`keys`, `secret_hash`, `codes`);
