@@ -38,7 +38,7 @@ from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
 from sandbox.cognito_idp import codes
 from sandbox.errors import AwsError, Failure, failure_error, request_id_new, send
-from sandbox.gateway import authentication, authorization
+from sandbox.gateway import api_cors, authentication, authorization
 from sandbox.gateway.faults import FAULTS_PATH, Faults, faults_answer
 from sandbox.gateway.inspection import Exchange, Inspection, inspection_answer, private_route
 from sandbox.gateway.outbox import OUTBOX_PATH, outbox_answer
@@ -156,6 +156,7 @@ class Gateway:
                 return _preflight(request, bucket, start_response), None
             except AwsError as error:
                 return _refuse(start_response, request, error, cors_headers), None
+        api_headers = api_cors.response_headers(origin=origin)
         exchange = Exchange(request=request, source_ip=environ.get("REMOTE_ADDR", ""))
         try:
             self._decide(request, environ, exchange)
@@ -165,12 +166,14 @@ class Gateway:
                 raise fault
         except AwsError as error:
             exchange.refusal = error
-            return _refuse(start_response, request, error, cors_headers if request.service == "s3" else []), exchange
+            return _refuse(start_response, request, error, cors_headers if request.service == "s3" else api_headers), exchange
         log.debug("decided %s %s", request.service, request.operation or request.method)
+        if request.service != "s3":  # whoever answers, ours or moto's, as the APIs answer pages
+            start_response, cors_headers = api_cors.adding(start_response, api_headers), []
         ours = self._answer_ourselves(request, start_response, exchange)
         if ours is not None:
             return ours, exchange
-        return self._forward(request, environ, start_response, cors_headers if request.service == "s3" else [], exchange), exchange
+        return self._forward(request, environ, start_response, cors_headers, exchange), exchange
 
     def _decide(self, request: Request, environ: Mapping[str, Any], exchange: Exchange) -> None:
         """Steps 2 to 4: what the request is, who sent it, and whether they
@@ -268,13 +271,15 @@ class Gateway:
 
 
 def _preflight(request: Request, bucket: str | None, start_response: StartResponse) -> Iterable[bytes]:
-    """A CORS preflight, answered from the bucket's rules alone (no signature)."""
-    headers = cors.preflight(
-        bucket,
-        origin=request.headers.get("origin"),
-        method=request.headers.get("access-control-request-method"),
-        request_headers=request.headers.get("access-control-request-headers", ""),
-    )
+    """A CORS preflight (no signature): for a bucket or an object, answered
+    from the bucket's rules alone; for the endpoint's root, where the APIs
+    other than S3 are posted, answered as those APIs do (`api_cors.py`)."""
+    asked = {
+        "origin": request.headers.get("origin"),
+        "method": request.headers.get("access-control-request-method"),
+        "request_headers": request.headers.get("access-control-request-headers", ""),
+    }
+    headers = cors.preflight(bucket, **asked) if bucket else api_cors.preflight(**asked)
     start_response("200 OK", [*headers, ("Content-Length", "0")])
     return [b""]
 

@@ -184,20 +184,27 @@ NO_CORS_REQUESTS = [
     pytest.param(_alice_get, "http://evil.example", id="cors-bucket-other-origin"),
     pytest.param(_admin_get_plain, APP_ORIGIN, id="bucket-without-cors-GetObject"),
     pytest.param(_admin_list_plain, APP_ORIGIN, id="bucket-without-cors-ListObjects"),
-    pytest.param(_admin_sts, APP_ORIGIN, id="sts-GetCallerIdentity"),
-    pytest.param(_admin_iam, APP_ORIGIN, id="iam-ListRoles"),
 ]
 
 
 @pytest.mark.parametrize("call, origin", NO_CORS_REQUESTS)
 def test_request_outside_any_cors_rule_gets_no_cors_headers(site, call, origin):
-    """A request no CORS rule covers is served without CORS headers: there is no blanket allow."""
+    """An S3 request no bucket rule covers is served without CORS headers: there is no blanket allow."""
     headers = call(site, origin)
     assert "access-control-allow-origin" not in headers
 
 
-def test_cognito_identity_call_gets_no_cors_headers(site):
-    """A browser-style GetId from the app's origin is answered, but with no blanket CORS header."""
+@pytest.mark.parametrize("call", [pytest.param(_admin_sts, id="sts-GetCallerIdentity"), pytest.param(_admin_iam, id="iam-ListRoles")])
+def test_api_calls_answer_any_origin_without_credentials(site, call):
+    """The APIs other than S3 answer pages of any origin, as AWS's do: a
+    signature, never a cookie, authenticates them (sandbox/gateway/api_cors.py)."""
+    headers = call(site, "http://other.example")
+    assert headers.get("access-control-allow-origin") == "*"
+    assert "access-control-allow-credentials" not in headers
+
+
+def test_cognito_identity_call_gets_api_cors_headers(site):
+    """A browser-style GetId from the app's origin is answered, readable by the page as AWS's is (Amplify calls it)."""
     response = requests.post(
         site.kit.endpoint + "/",
         headers={
@@ -210,4 +217,5 @@ def test_cognito_identity_call_gets_no_cors_headers(site):
     )
     assert response.status_code == 200, response.text
     assert response.json()["IdentityId"].startswith("us-east-1:")
-    assert "Access-Control-Allow-Origin" not in response.headers
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response.headers
