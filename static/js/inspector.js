@@ -215,6 +215,11 @@ function decisionView(decision) {
   if (decision.exempt) {
     view.append(element("p", { className: "hint", text: `Not evaluated by IAM: ${decision.exempt}` }));
   }
+  // The statements behind the reason, folded: one sentence is what most
+  // visitors read; the policy detail is a click away for whoever studies it.
+  const detail = element("details", { className: "decision-detail" });
+  const weighed = (decision.needs || []).reduce((count, need) => count + (need.statements || []).length, 0);
+  detail.append(element("summary", { text: `What IAM weighed (${weighed} statement${weighed === 1 ? "" : "s"})` }));
   for (const need of decision.needs || []) {
     const head = element("p", { className: "need-head" }, [
       code(need.action),
@@ -228,8 +233,9 @@ function decisionView(decision) {
     for (const statement of relevant.length ? relevant : need.statements || []) {
       list.append(statementView(statement));
     }
-    view.append(element("div", { className: "need" }, [head, list]));
+    detail.append(element("div", { className: "need" }, [head, list]));
   }
+  if (weighed) view.append(detail);
   // AWS's message form (decision.message) is what S3 answered: already in the result above.
   return view;
 }
