@@ -13,10 +13,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
+from django.db import IntegrityError
 from django.http import HttpRequest
 
 from accounts import tokens
 from accounts.tokens import InvalidToken
+from core.db import row_insert
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class CognitoBackend(BaseBackend):
         except InvalidToken as exc:
             log.warning("refused an ID token: %s", exc)
             return None
-        user, created = get_user_model().objects.get_or_create(username=claims["sub"])
+        user, created = self._user_get_or_create(claims["sub"])
         user = self.configure_user(user, claims, created=created)
         if not self.user_can_authenticate(user):
             log.info("refused sign-in of deactivated user %s", user.pk)
@@ -46,13 +48,27 @@ class CognitoBackend(BaseBackend):
         user.id_claims = claims
         return user
 
+    def _user_get_or_create(self, sub: str) -> tuple[Any, bool]:
+        """(user, created) by user-pool `sub`, as get_or_create, but a new
+        user is one INSERT, its unusable password included, with no
+        transaction around it (core.db explains why): a workshop's fifty
+        first sign-ins come at once."""
+        users = get_user_model().objects
+        found = users.filter(username=sub).first()
+        if found is not None:
+            return found, False
+        user = get_user_model()(username=sub)
+        user.set_unusable_password()  # users sign in through Cognito only
+        try:
+            row_insert(user)
+        except IntegrityError:  # the same person's first sign-in in another request, just now
+            return users.get(username=sub), False
+        return user, True
+
     def configure_user(self, user: Any, claims: dict[str, Any], *, created: bool) -> Any:
         """Mirror the attributes the app shows; the user pool stays the source.
         The email only once the pool has verified it."""
         changed = []
-        if created:
-            user.set_unusable_password()  # users sign in through Cognito only
-            changed.append("password")
         email = claims.get("email", "")
         if email_is_verified(claims) and user.email != email:
             user.email = email

@@ -36,12 +36,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from core.aws import AwsCallError
+from core.db import row_insert
 from uploads import storage
 from uploads.images import HEADER_BYTES, image_dimensions
 from uploads.models import Photo
@@ -119,10 +120,13 @@ def _refuse(key: str, reason: str, message: str) -> PhotoRejected:
     return PhotoRejected(message)
 
 
-def _checked(key: str, *, max_bytes: int, too_large: str, expected_type: str | None = None) -> tuple[storage.StoredObject, str, bytes]:
-    """Stat one upload and sniff the version the stat saw: (stat, type, head).
-    Anything that is not an image of the right type and size is deleted."""
-    stat = storage.object_stat(key=key)
+def _checked(
+    key: str, *, max_bytes: int, too_large: str, expected_type: str | None = None, stat: storage.StoredObject | None = None
+) -> tuple[storage.StoredObject, str, bytes]:
+    """Stat one upload (unless the caller has, `stat`) and sniff the version
+    the stat saw: (stat, type, head). Anything that is not an image of the
+    right type and size is deleted."""
+    stat = stat or storage.object_stat(key=key)
     if stat is None:
         raise PhotoRejected("The upload did not arrive. Please try again.")
     if stat.version_id is None:
@@ -160,35 +164,40 @@ def photo_register(*, user: User, key: str, title: str = "", thumb_key: str | No
     stat, content_type, head = _checked(key, max_bytes=MAX_PHOTO_BYTES, too_large=TOO_LARGE)
     thumb = None
     if thumb_key is not None:
-        if storage.object_stat(key=thumb_key) is None:
+        thumb_stat = storage.object_stat(key=thumb_key)
+        if thumb_stat is None:
             raise PhotoRejected(THUMB_MISSING)
         try:
-            thumb, _, _ = _checked(thumb_key, max_bytes=MAX_THUMB_BYTES, too_large=bad_thumb, expected_type=THUMB_TYPE)
+            thumb, _, _ = _checked(
+                thumb_key, max_bytes=MAX_THUMB_BYTES, too_large=bad_thumb, expected_type=THUMB_TYPE, stat=thumb_stat
+            )
         except PhotoRejected:
             raise PhotoRejected(bad_thumb) from None
     dimensions = image_dimensions(head, content_type)
     public = visibility == Photo.Visibility.PUBLIC
+    # Every S3 call is done by now: the catalog row is written last, alone.
+    photo = Photo(
+        owner=user,
+        key=key,
+        version_id=stat.version_id,
+        visibility=visibility,
+        title=title[:TITLE_MAX],
+        content_type=content_type,
+        size=stat.size,
+        width=dimensions[0] if dimensions else None,
+        height=dimensions[1] if dimensions else None,
+        thumb_key=thumb.key if thumb else "",
+        thumb_version_id=thumb.version_id if thumb else "",
+        public_key=key if public else "",
+        public_version_id=stat.version_id if public else "",
+        public_thumb_key=thumb.key if thumb and public else "",
+        public_thumb_version_id=thumb.version_id if thumb and public else "",
+    )
     try:
-        with transaction.atomic():
-            return Photo.objects.create(
-                owner=user,
-                key=key,
-                version_id=stat.version_id,
-                visibility=visibility,
-                title=title[:TITLE_MAX],
-                content_type=content_type,
-                size=stat.size,
-                width=dimensions[0] if dimensions else None,
-                height=dimensions[1] if dimensions else None,
-                thumb_key=thumb.key if thumb else "",
-                thumb_version_id=thumb.version_id if thumb else "",
-                public_key=key if public else "",
-                public_version_id=stat.version_id if public else "",
-                public_thumb_key=thumb.key if thumb and public else "",
-                public_thumb_version_id=thumb.version_id if thumb and public else "",
-            )
+        row_insert(photo)  # no transaction around it: core.db says why
     except IntegrityError:  # registered concurrently by another request
         return Photo.objects.get(key=key)
+    return photo
 
 
 # --- reading the catalog --------------------------------------------------------------------

@@ -32,6 +32,41 @@ def test_a_genuine_token_becomes_the_user_keyed_on_its_sub(forge):
     assert user.id_claims == claims  # handed on, so nobody verifies the token again
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_first_sign_in_writes_its_user_without_a_transaction(forge):
+    """The new row (with its unusable password) is one INSERT in autocommit, no BEGIN: fifty first sign-ins come at once (core.db)."""
+    from django.db import connection
+
+    statements: list[tuple[str, bool]] = []
+
+    def sql(execute, statement, params, many, context):
+        statements.append((statement.split(" ", 1)[0].upper(), connection.in_atomic_block))
+        return execute(statement, params, many, context)
+
+    with connection.execute_wrapper(sql):
+        user = CognitoBackend().authenticate(None, id_token=forge.tokens.id_token)
+    assert not User.objects.get(pk=user.pk).has_usable_password()
+    assert [s for s in statements if s[0] in ("BEGIN", "SAVEPOINT") or s[1]] == []
+    assert ("INSERT", False) in statements
+
+
+def test_a_user_created_meanwhile_by_another_request_is_the_one_returned(forge, monkeypatch):
+    """The same person's two first sign-ins at once: the INSERT that loses returns the row the other wrote."""
+    from accounts import backends
+
+    real_insert = backends.row_insert
+    other = {}
+
+    def racing_insert(instance):
+        other["user"] = User.objects.create(username=instance.username)  # the other request, just before us
+        real_insert(instance)
+
+    monkeypatch.setattr(backends, "row_insert", racing_insert)
+    user = CognitoBackend().authenticate(None, id_token=forge.tokens.id_token)
+    assert user.pk == other["user"].pk
+    assert User.objects.count() == 1
+
+
 def test_each_token_is_its_own_user(forge, settings):
     """Alice's token gives alice's row and bob's gives bob's: each by its own sub and email."""
     bob_token = cognito.user_sign_in(email="bob@example.com", password=settings.DEMO_PASSWORD).id_token

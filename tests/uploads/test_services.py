@@ -223,6 +223,42 @@ def test_a_photo_is_pinned_to_the_version_that_was_checked(owner, bucket):
     assert Photo.objects.get().version_id == version
 
 
+
+@pytest.mark.django_db(transaction=True)
+def test_registration_calls_s3_outside_any_transaction_and_inserts_alone(owner):
+    """Every S3 call of registration (photo and thumbnail) runs outside an atomic block, and the row is one INSERT with no BEGIN: on SQLite a transaction holds the write lock (core.db)."""
+    from django.db import connection
+
+    from uploads import storage
+
+    name = uuid.uuid4()
+    key, thumb_key = owner.key(f"{name}.png"), owner.key(f"thumbs/{name}.jpg")
+    owner.upload(key, PNG)
+    owner.upload(thumb_key, JPEG, "image/jpeg")
+    s3_calls: list[tuple[str, bool]] = []
+    statements: list[tuple[str, bool]] = []
+
+    def s3_call(model, **_):  # botocore's before-call event, on the server's own S3 client
+        s3_calls.append((model.name, connection.in_atomic_block))
+
+    def sql(execute, statement, params, many, context):
+        statements.append((statement.split(" ", 1)[0].upper(), connection.in_atomic_block))
+        return execute(statement, params, many, context)
+
+    events = storage._client().meta.events
+    events.register("before-call.s3", s3_call)
+    try:
+        with connection.execute_wrapper(sql):
+            photo = photo_register(user=owner.user, key=key, thumb_key=thumb_key)
+    finally:
+        events.unregister("before-call.s3", s3_call)
+    assert photo.thumb_key == thumb_key
+    assert {name for name, _ in s3_calls} == {"HeadObject", "GetObject"}
+    assert [call for call in s3_calls if call[1]] == [], "an S3 call inside a transaction"
+    assert [s for s in statements if s[0] in ("BEGIN", "SAVEPOINT") or s[1]] == []
+    assert ("INSERT", False) in statements
+
+
 # --- an owner's overwrite after registration ----------------------------------------------------
 
 ELEVEN_MB_OF_HTML = b"<html><script>alert(document.domain)</script>" + b" " * (11 * 1024 * 1024)
