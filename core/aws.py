@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
@@ -76,13 +77,14 @@ def aws_client_as(service: str, *, access_key_id: str, secret_access_key: str, s
         "aws_secret_access_key": secret_access_key,
         "aws_session_token": session_token,
     }
-    return boto3.client(service, **options)
+    with _BUILDING:
+        return boto3.client(service, **options)
 
 
 def aws_client_options(service: str, *, browser: bool = False) -> dict[str, Any]:
     """What `aws_client()` builds a signed client from (region, endpoint,
     botocore Config with the timeouts and retries, local keys), for a library
-    that builds its own client: django-storages' S3Storage."""
+    that builds its own client."""
     return _client_kwargs(True, endpoint_url(service, browser=browser), *_configuration())
 
 
@@ -101,8 +103,18 @@ def _configuration() -> tuple[str, str, int, int, int]:
     )
 
 
-@functools.cache
+# boto3.client() builds on boto3's default session, which is not thread-safe;
+# and fifty first requests at once would each build the same client.
+_BUILDING = threading.Lock()
+
+
 def _client_for(service: str, signed: bool, endpoint: str | None, *configuration: Any) -> Any:
+    with _BUILDING:
+        return _client_cached(service, signed, endpoint, *configuration)
+
+
+@functools.cache
+def _client_cached(service: str, signed: bool, endpoint: str | None, *configuration: Any) -> Any:
     # Keyed by every value a client depends on: boto3 clients are thread-safe
     # and cost tens of milliseconds to build, and tests point the settings at
     # another sandbox.

@@ -1,14 +1,15 @@
-"""The server's own access to the photo bucket, through django-storages'
-S3Storage: check that an upload arrived, its size, type and version, read its
-first bytes, walk a prefix and delete. It presigns nothing: browsers sign
-their own reads with their own credentials, so IAM decides who sees what.
+"""The server's own access to the photo bucket: check that an upload
+arrived, its size, type and version, read its first bytes, walk a prefix and
+delete. It presigns nothing: browsers sign their own reads with their own
+credentials, so IAM decides who sees what.
 
-The only module where the server talks to S3. S3Storage is configured with
-core.aws's options (endpoint, timeouts, retries), and its client is used
-directly for what Django's storage API has no words for: versions, ranged
-reads and batch deletes. Photo bytes never pass through Django on the way in: the
-browser uploads them straight to S3 with its own scoped credentials; the
-server only inspects and, when needed, deletes.
+The only module where the server talks to S3, through core.aws's one S3
+client (endpoint, timeouts, retries), shared by every thread. Every call
+here needs what Django's storage API has no words for (versions, ranged
+reads, batch deletes), so there is no storage class in between. Photo bytes
+never pass through Django on the way in: the browser uploads them straight
+to S3 with its own scoped credentials; the server only inspects and, when
+needed, deletes.
 
 The bucket keeps versions (`manage.py provision` turns versioning on), and
 the owner may write their key again at any time. So every read here names
@@ -30,9 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from storages.backends.s3 import S3Storage
-
-from core.aws import AwsCallError, NotFound, aws_client_options, aws_configuration, aws_errors, endpoint_url
+from core.aws import AwsCallError, NotFound, aws_client, aws_errors
 from core.deployment import deployment_get
 
 log = logging.getLogger(__name__)
@@ -74,33 +73,14 @@ def _bucket() -> str:
     return deployment_get().bucket
 
 
-def _storage() -> S3Storage:
-    """The bucket as a Django storage, on the server's own endpoint."""
-    return _storage_for(_bucket(), endpoint_url("s3"), aws_configuration())
-
-
-@functools.cache
-def _storage_for(bucket: str, endpoint: str | None, configuration: tuple[Any, ...]) -> S3Storage:
-    # Keyed by every setting the client depends on, like core.aws's own cache.
-    options = aws_client_options("s3")
-    config = options["config"]
-    return S3Storage(
-        bucket_name=bucket,
-        region_name=options["region_name"],
-        endpoint_url=options.get("endpoint_url"),
-        access_key=options.get("aws_access_key_id"),
-        secret_key=options.get("aws_secret_access_key"),
-        client_config=config,  # carries SigV4 and the addressing style: S3 refuses SigV2 URLs
-        signature_version="s3v4",
-        addressing_style=config.s3["addressing_style"],
-        querystring_auth=True,  # the bucket stays private: nothing here makes a public URL
-        file_overwrite=False,
-        default_acl=None,
-    )
-
-
 def _client() -> Any:
-    return _storage().connection.meta.client
+    # core.aws's one client for the server's S3, built once per configuration
+    # and shared by every thread. Not S3Storage's: django-storages keeps a
+    # boto3 session and resource per thread, and runserver (like gunicorn's
+    # threads) serves each connection on a new thread, so every new
+    # connection's first S3 call built one, at hundreds of milliseconds of
+    # GIL each; fifty browsers registering at once waited 25 s for it.
+    return aws_client("s3")
 
 
 # HEAD of a version that is not stored: 404, or 400 for a malformed version ID.

@@ -83,7 +83,7 @@ def test_object_head_bytes_reads_only_the_first_bytes(bucket, scratch):
     body = bytes(range(256)) * (TWO_MB // 256)
     bucket.put(key, body)
     answers = []
-    client = storage._client()  # the client S3Storage built, whose answers we listen to
+    client = storage._client()  # the server's S3 client, whose answers we listen to
 
     def seen(http_response, parsed, **kwargs):
         answers.append((http_response.status_code, parsed.get("ContentLength"), parsed.get("ContentRange")))
@@ -176,3 +176,16 @@ def test_object_digest_is_the_sha256_of_that_version(bucket, scratch):
     first = bucket.put(key, b"first", "image/png")
     bucket.put(key, b"second", "image/png")
     assert storage.object_digest(key=key, version_id=first) == hashlib.sha256(b"first").hexdigest()
+
+
+def test_every_thread_shares_the_one_s3_client(bucket):
+    """Request threads use one client: a client per thread (django-storages' S3Storage) cost every new connection's first call a boto3 session."""
+    import threading
+
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(storage._client())) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(seen) == 3 and all(client is storage._client() for client in seen)
