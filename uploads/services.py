@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 TITLE_MAX = 200  # characters
 NOT_YOURS = "That upload is not in your folder."
 WRONG_TYPE = "That image was uploaded with a type other than its own. Please upload it again."
+NOT_ARRIVED = "The upload did not arrive. Please try again."
 
 
 REASON_MAX = 500  # characters of a take-down reason
@@ -121,30 +122,35 @@ def _refuse(key: str, reason: str, message: str) -> PhotoRejected:
 
 
 def _checked(
-    key: str, *, max_bytes: int, too_large: str, expected_type: str | None = None, stat: storage.StoredObject | None = None
+    key: str,
+    *,
+    max_bytes: int,
+    missing: str,
+    too_large: str,
+    not_image: str = NOT_AN_IMAGE,
+    wrong_type: str = WRONG_TYPE,
+    expected_type: str | None = None,
 ) -> tuple[storage.StoredObject, str, bytes]:
-    """Stat one upload (unless the caller has, `stat`) and sniff the version
-    the stat saw: (stat, type, head). Anything that is not an image of the
-    right type and size is deleted."""
-    stat = stat or storage.object_stat(key=key)
-    if stat is None:
-        raise PhotoRejected("The upload did not arrive. Please try again.")
+    """Read one upload's first bytes and what S3 stored it as, in one call,
+    and check them: (stat, type, head). Anything that is not an image of the
+    right type and size is deleted, and refused with the message given."""
+    found = storage.object_first_bytes(key=key, count=max(SNIFF_BYTES, HEADER_BYTES))  # never the whole object
+    if found is None:
+        raise PhotoRejected(missing)
+    stat, head = found
     if stat.version_id is None:
         # Without versions nothing can be pinned: the owner's next PUT would be served as checked.
         log.error("cannot register %s: bucket versioning is off (run `manage.py provision`)", key)
         raise AwsCallError("BucketVersioningOff", "run manage.py provision", operation="photo_register")
     if stat.size > max_bytes:
         raise _refuse(key, f"{stat.size} bytes is over the limit", too_large)
-    # The bytes of the version the stat saw, not of whatever is current by now;
-    # enough of them for the dimensions, never the whole object.
-    head = storage.object_head_bytes(key=key, count=max(SNIFF_BYTES, HEADER_BYTES), version_id=stat.version_id) if stat.size else b""
     content_type = image_type_sniff(head)
     if content_type is None or (expected_type and content_type != expected_type):
-        raise _refuse(key, "not an image of the expected type", NOT_AN_IMAGE)
+        raise _refuse(key, "not an image of the expected type", not_image)
     if stat.content_type != content_type:
         # S3 would serve the stored type to anyone fetching the object without
         # the URL's response-content-type: a GIF89a<html> polyglot stored as text/html.
-        raise _refuse(key, f"stored as {stat.content_type!r} but starts like {content_type}", WRONG_TYPE)
+        raise _refuse(key, f"stored as {stat.content_type!r} but starts like {content_type}", wrong_type)
     return stat, content_type, head
 
 
@@ -161,18 +167,18 @@ def photo_register(*, user: User, key: str, title: str = "", thumb_key: str | No
     bad_thumb = BAD_THUMB.format(mb=MAX_THUMB_BYTES // (1024 * 1024))
     if thumb_key is not None and thumb_key != thumb_key_for(key):
         raise PhotoRejected(bad_thumb)  # not where this photo's thumbnail goes: left alone
-    stat, content_type, head = _checked(key, max_bytes=MAX_PHOTO_BYTES, too_large=TOO_LARGE)
+    stat, content_type, head = _checked(key, max_bytes=MAX_PHOTO_BYTES, missing=NOT_ARRIVED, too_large=TOO_LARGE)
     thumb = None
     if thumb_key is not None:
-        thumb_stat = storage.object_stat(key=thumb_key)
-        if thumb_stat is None:
-            raise PhotoRejected(THUMB_MISSING)
-        try:
-            thumb, _, _ = _checked(
-                thumb_key, max_bytes=MAX_THUMB_BYTES, too_large=bad_thumb, expected_type=THUMB_TYPE, stat=thumb_stat
-            )
-        except PhotoRejected:
-            raise PhotoRejected(bad_thumb) from None
+        thumb, _, _ = _checked(
+            thumb_key,
+            max_bytes=MAX_THUMB_BYTES,
+            missing=THUMB_MISSING,
+            too_large=bad_thumb,
+            not_image=bad_thumb,
+            wrong_type=bad_thumb,
+            expected_type=THUMB_TYPE,
+        )
     dimensions = image_dimensions(head, content_type)
     public = visibility == Photo.Visibility.PUBLIC
     # Every S3 call is done by now: the catalog row is written last, alone.

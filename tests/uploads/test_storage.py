@@ -74,42 +74,55 @@ def test_object_stat_is_none_for_a_missing_key(bucket, scratch, seeded, asked):
     assert storage.object_stat(key=scratch + asked) is None
 
 
-# --- object_head_bytes ----------------------------------------------------------------------
+# --- object_first_bytes ---------------------------------------------------------------------
 
 
-def test_object_head_bytes_reads_only_the_first_bytes(bucket, scratch):
-    """A 2 MB object, 16 bytes asked: 16 bytes come back, and S3 sent only those (a ranged GET, 206)."""
+def test_object_first_bytes_reads_only_the_first_bytes_and_knows_the_whole_size(bucket, scratch):
+    """A 2 MB object, 16 bytes asked: one ranged GET (206) brings 16 bytes, and the stat gives the whole 2 MB."""
     key = scratch + "big.png"
     body = bytes(range(256)) * (TWO_MB // 256)
-    bucket.put(key, body)
+    version = bucket.put(key, body, content_type="image/png")
     answers = []
     client = storage._client()  # the server's S3 client, whose answers we listen to
 
-    def seen(http_response, parsed, **kwargs):
-        answers.append((http_response.status_code, parsed.get("ContentLength"), parsed.get("ContentRange")))
+    def seen(http_response, parsed, model, **kwargs):
+        answers.append((model.name, http_response.status_code, parsed.get("ContentLength"), parsed.get("ContentRange")))
 
-    client.meta.events.register("after-call.s3.GetObject", seen)
+    client.meta.events.register("after-call.s3", seen)
     try:
-        head = storage.object_head_bytes(key=key, count=16)
+        stat, head = storage.object_first_bytes(key=key, count=16)
     finally:
-        client.meta.events.unregister("after-call.s3.GetObject", seen)
+        client.meta.events.unregister("after-call.s3", seen)
     assert head == body[:16]
-    assert answers == [(206, 16, f"bytes 0-15/{TWO_MB}")]
+    assert (stat.size, stat.content_type, stat.version_id) == (TWO_MB, "image/png", version)
+    assert answers == [("GetObject", 206, 16, f"bytes 0-15/{TWO_MB}")]  # no HEAD besides
 
 
-def test_object_head_bytes_reads_the_version_asked_not_the_current_one(bucket, scratch):
-    """Overwritten since the stat: the bytes come from the version the stat saw."""
+def test_object_first_bytes_describe_the_version_they_come_from(bucket, scratch):
+    """Overwritten: the bytes and the version ID come from one answer, so they always belong together."""
     key = scratch + "photo.png"
-    checked = bucket.put(key, b"\x89PNG\r\n\x1a\n the checked one")
-    bucket.put(key, b"<html><script>overwritten</script>")
-    assert storage.object_head_bytes(key=key, count=8, version_id=checked) == b"\x89PNG\r\n\x1a\n"
-    assert storage.object_head_bytes(key=key, count=6) == b"<html>"
+    bucket.put(key, b"\x89PNG\r\n\x1a\n the first one")
+    latest = bucket.put(key, b"<html><script>overwritten</script>")
+    stat, head = storage.object_first_bytes(key=key, count=6)
+    assert (head, stat.version_id, stat.size) == (b"<html>", latest, 34)
 
 
-def test_object_head_bytes_of_an_object_shorter_than_asked_is_all_of_it(bucket, scratch):
+def test_object_first_bytes_of_an_object_shorter_than_asked_is_all_of_it(bucket, scratch):
     """Asking 16 bytes of a 5-byte object gives the 5 bytes."""
     bucket.put(scratch + "tiny", b"\x89PNG\r")
-    assert storage.object_head_bytes(key=scratch + "tiny", count=16) == b"\x89PNG\r"
+    stat, head = storage.object_first_bytes(key=scratch + "tiny", count=16)
+    assert (head, stat.size) == (b"\x89PNG\r", 5)
+
+
+def test_object_first_bytes_of_an_empty_object_is_no_bytes(bucket, scratch):
+    """An empty object has no byte 0 (S3 answers InvalidRange): its stat, and no bytes."""
+    bucket.put(scratch + "empty.png", b"")
+    stat, head = storage.object_first_bytes(key=scratch + "empty.png", count=16)
+    assert (head, stat.size) == (b"", 0)
+
+
+def test_object_first_bytes_of_a_missing_key_is_none(shared_site, scratch):
+    assert storage.object_first_bytes(key=scratch + "never-there.png", count=16) is None
 
 
 # --- object_delete --------------------------------------------------------------------------
@@ -147,7 +160,7 @@ def test_object_delete_of_a_missing_key_is_not_an_error(shared_site, scratch):
     "call",
     [
         pytest.param(lambda: storage.object_stat(key="private/x/photo.png"), id="object_stat"),
-        pytest.param(lambda: storage.object_head_bytes(key="private/x/photo.png", count=16), id="object_head_bytes"),
+        pytest.param(lambda: storage.object_first_bytes(key="private/x/photo.png", count=16), id="object_first_bytes"),
         pytest.param(lambda: storage.object_delete(key="private/x/photo.png"), id="object_delete"),
     ],
 )
