@@ -34,13 +34,23 @@ def private_dir(path: Path) -> None:
 
 def private_file(path: Path) -> None:
     """Create `path` empty as 0600 (SQLite takes an empty file for a new
-    database), or tighten it to 0600 if it exists looser."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    database), or tighten it to 0600 if it exists looser.
+
+    An existing file is only stat'ed and chmod'ed by name, never opened:
+    closing any descriptor of a file drops every POSIX lock this process
+    holds on it, and SQLite's locks are POSIX locks. Opening and closing the
+    database here while another thread's connection holds its lock would let
+    a second writer in, the way "How To Corrupt An SQLite Database File"
+    (https://www.sqlite.org/howtocorrupt.html, section 2.2) describes. Only a
+    file this call creates itself (O_EXCL) is opened, and no one can hold a
+    lock on that yet."""
     try:
-        if stat.S_IMODE(os.fstat(descriptor).st_mode) & ~PRIVATE_FILE:
-            os.fchmod(descriptor, PRIVATE_FILE)
-    finally:
-        os.close(descriptor)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) & ~PRIVATE_FILE:
+            path.chmod(PRIVATE_FILE)
+        return
+    os.close(descriptor)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
