@@ -36,13 +36,22 @@ def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) whose console errors and CSP
     violations are collected in `page.problems`."""
     context = browser.new_context()
-    new_page = context.new_page()
-    problems: list[str] = []
-    new_page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    new_page.on("pageerror", lambda error: problems.append(str(error)))
-    new_page.problems = problems  # type: ignore[attr-defined]
-    yield new_page
+    yield problems_collected(context.new_page())
     context.close()
+
+
+def problems_collected(page: Page) -> Page:
+    """`page`, collecting its console errors and uncaught exceptions in `page.problems`."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.problems = problems  # type: ignore[attr-defined]
+    return page
+
+
+def context_page(browser: Browser, width: int = 1280) -> Page:
+    """A page in a fresh context (no cookies: a new visitor), `width` CSS pixels wide, collecting problems."""
+    return problems_collected(browser.new_context(viewport={"width": width, "height": 900}).new_page())
 
 
 @pytest.fixture

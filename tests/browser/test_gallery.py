@@ -9,26 +9,16 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, TimeoutError, expect
+from playwright.sync_api import Page, TimeoutError, expect
 
 from accounts.models import User
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import context_page, sign_in
 from tests.images import png_bytes
 from uploads.models import Photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = {"phone": 390, "desktop": 1280}  # CSS pixels
-
-
-def _context_page(browser: Browser, width: int = WIDTHS["desktop"]) -> Page:
-    """A fresh context (no cookies: a new visitor) collecting console errors."""
-    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.problems = problems  # type: ignore[attr-defined]
-    return page
 
 
 def upload(page: Page, base_url: str, title: str, *, public: bool = False) -> Photo:
@@ -77,7 +67,7 @@ def test_a_published_photo_is_read_by_a_guest_with_the_guests_own_key(live_site,
     photo.refresh_from_db()
     assert photo.visibility == "public" and photo.public_key.startswith("public/")
 
-    guest = _context_page(browser)
+    guest = context_page(browser)
     signed: list[str] = []
     guest.on("request", lambda request: signed.append(request.url) if request.resource_type == "image" and "X-Amz-Credential" in request.url else None)
     guest.goto(live_server.url)
@@ -102,7 +92,7 @@ def test_bob_sees_alices_public_photo_but_not_her_private_one(live_site, live_se
     sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
     shown = upload(page, live_server.url, "Shown to all", public=True)
     hidden = upload(page, live_server.url, "Only mine")
-    bob = _context_page(browser)
+    bob = context_page(browser)
     sign_in(bob, live_server.url, "bob@example.com", settings.DEMO_PASSWORD)
     bob.goto(live_server.url)
     expect(card(bob, shown)).to_be_visible()
@@ -119,7 +109,7 @@ def test_carol_takes_a_photo_down_and_alice_sees_why(live_site, live_server, pag
     """The moderator's browser deletes the public copy and the server records it; alice sees the badge and the reason."""
     sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
     photo = upload(page, live_server.url, "Questionable", public=True)
-    carol = _context_page(browser)
+    carol = context_page(browser)
     sign_in(carol, live_server.url, "carol@example.com", settings.DEMO_PASSWORD)
     carol.goto(f"{live_server.url}/photos/{photo.pk}/")
     carol.fill("#take-down-reason", "Not your photo to share")
@@ -188,7 +178,7 @@ def test_alice_renames_and_walks_her_photos_with_the_arrow_keys(live_site, live_
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
 def test_the_main_pages_fit_the_screen(live_site, live_server, browser, settings, tmp_path, width):
     """Home, My photos, a photo and the upload page: no sideways scroll, "Sign out" on screen; screenshots of each."""
-    page = _context_page(browser, width)
+    page = context_page(browser, width)
     sign_in(page, live_server.url, "alice@example.com", settings.DEMO_PASSWORD)
     public = upload(page, live_server.url, "A long title for a public photo of the harbour at dawn", public=True)
     upload(page, live_server.url, "Private one")
@@ -224,7 +214,7 @@ def test_alice_unpublishes_and_guests_no_longer_see_it(live_site, live_server, p
     assert photo.visibility == "private" and photo.public_key == ""
     listed = sandbox.client("s3").list_objects_v2(Bucket=live_site.bucket, Prefix=public_key)
     assert listed.get("KeyCount", 0) == 0
-    guest = _context_page(browser)
+    guest = context_page(browser)
     guest.goto(live_server.url)
     expect(card(guest, photo)).to_have_count(0)
     guest.context.close()
@@ -242,7 +232,7 @@ def test_an_image_whose_object_is_gone_makes_the_page_recheck_it(live_site, live
     for key in (photo.key, photo.thumb_key):
         for version in s3.list_object_versions(Bucket=live_site.bucket, Prefix=key).get("Versions", []):
             s3.delete_object(Bucket=live_site.bucket, Key=key, VersionId=version["VersionId"])
-    later = _context_page(browser)
+    later = context_page(browser)
     # Signing in lands on My photos, so the recheck may start before sign_in() returns: wait for it from the start.
     later.goto(f"{live_server.url}/accounts/sign-in/?next=/photos/")
     later.fill("input[name=email]", "alice@example.com")

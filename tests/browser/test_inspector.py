@@ -13,7 +13,7 @@ import boto3
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import context_page, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,15 +54,6 @@ GUEST_EXPLAINS = {
     "try-list-root": "s3:prefix",
     "try-list-public": "s3:prefix",
 }
-
-
-def _context_page(browser: Browser, width: int) -> Page:
-    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.problems = problems  # type: ignore[attr-defined]
-    return page
 
 
 DENIED_LOAD = "Failed to load resource: the server responded with a status of 403 (Forbidden)"
@@ -172,7 +163,7 @@ def _tries_checked(page: Page, expected: dict[str, str], explains: dict[str, str
 
 
 def _visit(browser: Browser, base_url: str, *, width: int, email: str | None, password: str) -> Page:
-    page = _context_page(browser, width)
+    page = context_page(browser, width)
     if email:
         sign_in(page, base_url, email, password)
     page.goto(f"{base_url}/how-it-works/")
