@@ -29,6 +29,12 @@ class CodeRef:
     def label(self) -> str:
         return f"{self.path}:{self.line}"
 
+    @property
+    def url(self) -> str:
+        """The line on the web (settings.SOURCE_URL), or "" when no such place is set."""
+        base = settings.SOURCE_URL.rstrip("/")
+        return f"{base}/{self.path}#L{self.line}" if base else ""
+
 
 @functools.lru_cache(maxsize=64)
 def _line_of_cached(path: str, needle: str, mtime_ns: int) -> int:

@@ -226,6 +226,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Photoshare <photoshare@localhost>")
 SELF_SIGN_UP = env_bool("SELF_SIGN_UP", True)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Photoshare-Demo-1")
+# Where this repository's files can be read on the web (e.g. a GitHub tree
+# URL ending in /blob/main). The inspector links each step to the line of code
+# that does it there; empty shows the file and line as text.
+SOURCE_URL = env_str("SOURCE_URL", "")
 
 # --- Content Security Policy (django-csp) ---------------------------------------------
 # No inline script anywhere. The browser may talk to the app and to S3 only;

@@ -33,3 +33,11 @@ def test_the_diagram_has_an_arrow_per_step_between_lanes():
     xs = {lane["x"] for lane in drawn["lanes"]}
     for arrow in drawn["arrows"]:
         assert arrow["x1"] in xs and 0 < arrow["y"] < drawn["height"]
+
+
+def test_a_code_reference_links_to_its_line_where_the_source_is_published(settings):
+    ref = steps.CodeRef("accounts/views.py", "def api_credentials(")
+    settings.SOURCE_URL = ""
+    assert ref.url == ""
+    settings.SOURCE_URL = "https://github.com/example/photoshare/blob/main/"
+    assert ref.url == f"https://github.com/example/photoshare/blob/main/accounts/views.py#L{ref.line}"

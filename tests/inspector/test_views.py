@@ -105,3 +105,9 @@ def test_the_page_never_holds_secrets(shared_site, settings):
     client.post("/api/credentials")
     html = _page(client)
     assert "secretAccessKey" not in html and "sessionToken" not in html
+
+
+def test_each_step_links_to_its_line_when_the_source_url_is_set(shared_site, settings):
+    settings.SOURCE_URL = "https://github.com/example/photoshare/blob/main"
+    page = Client().get("/how-it-works/").content.decode()
+    assert re.search(r'<a href="https://github.com/example/photoshare/blob/main/accounts/views.py#L\d+" rel="noopener">', page)
