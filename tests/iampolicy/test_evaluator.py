@@ -15,8 +15,9 @@ BUCKET = "arn:aws:s3:::photos"
 SUB = "${cognito-identity.amazonaws.com:sub}"
 ME = "us-east-1:0000aaaa-0000-4000-8000-000000000001"
 CONTEXT = {"cognito-identity.amazonaws.com:sub": ME, "aws:sourceip": "203.0.113.7"}
-IP_ANYWHERE = {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}
-AFTER_2020 = {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+# Operators the evaluator does not implement (a binary comparison; a qualifier IAM does not have).
+BINARY = {"BinaryEquals": {"aws:SourceIp": "AAAA"}}
+SOME_VALUE = {"ForSomeValue:StringLike": {"aws:CurrentTime": "*"}}
 WRONG_IDENTITY = {"StringEquals": {"cognito-identity.amazonaws.com:sub": "someone-else"}}
 
 
@@ -111,25 +112,25 @@ def test_enforce_returns_the_three_decisions():
     assert decide(allow()) is Decision.ALLOW
     assert decide(deny()) is Decision.DENY
     assert decide() is Decision.IMPLICIT_DENY
-    assert decide(allow(Condition=IP_ANYWHERE)) is Decision.IMPLICIT_DENY
+    assert decide(allow(Condition=BINARY)) is Decision.IMPLICIT_DENY
 
 
 # What each mode makes of statements it cannot decide: (statements, enforce, audit, undecided statements).
 # Audit: a possible Allow is allowed; a possible Deny never denies; only what could change the decision is listed.
 UNKNOWN_CASES = [
-    ("Allow under IpAddress", [allow(Condition=IP_ANYWHERE)], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
-    ("Allow under DateGreaterThan", [allow(Condition=AFTER_2020)], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
+    ("Allow under BinaryEquals", [allow(Condition=BINARY)], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
+    ("Allow under ForSomeValue", [allow(Condition=SOME_VALUE)], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
     ("Allow under a malformed block", [allow(Condition={"StringEquals": "x"})], Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1"]),
-    ("Allow under IpAddress and a failing condition", [allow(Condition={**IP_ANYWHERE, **WRONG_IDENTITY})],
+    ("Allow under BinaryEquals and a failing condition", [allow(Condition={**BINARY, **WRONG_IDENTITY})],
      Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, []),
-    ("Allow under IpAddress on another action", [allow(action="s3:GetObject", Condition=IP_ANYWHERE)],
+    ("Allow under BinaryEquals on another action", [allow(action="s3:GetObject", Condition=BINARY)],
      Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, []),
-    ("plain Allow, Allow under IpAddress", [allow(), allow(Condition=IP_ANYWHERE)], Effect.ALLOW, Effect.ALLOW, []),
-    ("Deny under IpAddress alone", [deny(Condition=IP_ANYWHERE)], Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, ["Deny 1"]),
-    ("plain Allow, Deny under IpAddress", [allow(), deny(Condition=IP_ANYWHERE)], Effect.ALLOW, Effect.ALLOW, ["Deny 2"]),
-    ("plain Allow, Deny under DateGreaterThan", [allow(), deny(Condition=AFTER_2020)], Effect.ALLOW, Effect.ALLOW, ["Deny 2"]),
-    ("plain Deny, Allow under IpAddress", [deny(), allow(Condition=IP_ANYWHERE)], Effect.DENY, Effect.DENY, []),
-    ("Allow and Deny both under IpAddress", [allow(Condition=IP_ANYWHERE), deny(Condition=IP_ANYWHERE)],
+    ("plain Allow, Allow under BinaryEquals", [allow(), allow(Condition=BINARY)], Effect.ALLOW, Effect.ALLOW, []),
+    ("Deny under BinaryEquals alone", [deny(Condition=BINARY)], Effect.IMPLICIT_DENY, Effect.IMPLICIT_DENY, ["Deny 1"]),
+    ("plain Allow, Deny under BinaryEquals", [allow(), deny(Condition=BINARY)], Effect.ALLOW, Effect.ALLOW, ["Deny 2"]),
+    ("plain Allow, Deny under ForSomeValue", [allow(), deny(Condition=SOME_VALUE)], Effect.ALLOW, Effect.ALLOW, ["Deny 2"]),
+    ("plain Deny, Allow under BinaryEquals", [deny(), allow(Condition=BINARY)], Effect.DENY, Effect.DENY, []),
+    ("Allow and Deny both under BinaryEquals", [allow(Condition=BINARY), deny(Condition=BINARY)],
      Effect.IMPLICIT_DENY, Effect.ALLOW, ["Allow 1", "Deny 2"]),
 ]
 
@@ -148,7 +149,7 @@ def test_enforce_fails_closed_audit_fails_open(statements, enforced, audited, un
 
 def test_undecided_names_the_statement_and_the_operator():
     """The reason names the policy, the statement (its Sid when it has one) and the operator."""
-    documents = [policy(allow(action="s3:GetObject")), policy(allow(Sid="UploadsFromAnywhere", Condition={**IP_ANYWHERE, **AFTER_2020}))]
+    documents = [policy(allow(action="s3:GetObject")), policy(allow(Sid="UploadsFromAnywhere", Condition={**BINARY, **SOME_VALUE}))]
     decision = evaluate(documents, action="s3:PutObject", resource=f"{BUCKET}/a.jpg", context=CONTEXT, mode=Mode.AUDIT)
     assert decision.allowed and not decision.certain
     [undecided] = decision.undecided
@@ -156,9 +157,9 @@ def test_undecided_names_the_statement_and_the_operator():
         policy=2,
         statement='"UploadsFromAnywhere"',
         effect="Allow",
-        reasons=("condition operator IpAddress is not implemented", "condition operator DateGreaterThan is not implemented"),
+        reasons=("condition operator BinaryEquals is not implemented", "condition operator ForSomeValue:StringLike is not implemented"),
     )
     assert str(undecided) == (
-        'Allow statement "UploadsFromAnywhere" of policy 2: condition operator IpAddress is not implemented; '
-        "condition operator DateGreaterThan is not implemented"
+        'Allow statement "UploadsFromAnywhere" of policy 2: condition operator BinaryEquals is not implemented; '
+        "condition operator ForSomeValue:StringLike is not implemented"
     )

@@ -71,6 +71,8 @@ _CONDITIONS = [
     {"StringNotEquals": {"cognito-identity.amazonaws.com:sub": ME}},
     {"Null": {"s3:prefix": "true"}},
     {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+    {"DateLessThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+    {"BinaryEquals": {"aws:SourceIp": "AAAA"}},
     {"StringEqualsIfExists": {"s3:prefix": "public/"}},
     {"ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}},
     "not a map",
@@ -213,11 +215,11 @@ def test_a_resolved_policy_variable():
 
 
 def test_a_condition_it_cannot_evaluate_is_said_so():
-    """An Allow under IpAddress: not applied when enforcing, and the reason says why."""
+    """An Allow under BinaryEquals: not applied when enforcing, and the reason says why."""
     documents = [policy({"Sid": "Office", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*",
-                         "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}})]
+                         "Condition": {"BinaryEquals": {"aws:SourceIp": "AAAA"}}})]
     explained = explain(documents, action="s3:PutObject", resource=f"{BUCKET}/a.jpg", context=CONTEXT)
     assert explained.effect is Effect.IMPLICIT_DENY
-    assert "condition operator IpAddress is not implemented" in explained.reason()
+    assert "condition operator BinaryEquals is not implemented" in explained.reason()
     [condition] = explained.as_json()["statements"][0]["conditions"]
     assert (condition["holds"], condition["understood"], condition["requestValue"]) == (False, False, "203.0.113.7")
