@@ -10,7 +10,8 @@ written differently but meaning the same gets the same verdict, and the
 audit reads the same on the sandbox and on AWS.
 
 Audit mode fails open: a statement with a condition `iampolicy` cannot
-decide (`IpAddress`, `DateGreaterThan`, ...) counts as applying if it
+decide (an operator it does not implement, or `IpAddress` and `Date*` on
+the source address and time, which no probe can know) counts as applying if it
 allows, and as not applying if it denies, so doctor may raise a false alarm
 but never misses a role that IAM might let through. Each `Verdict` carries
 what could not be decided, so the report can say so. Permissions
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iampolicy import Decision, Mode, evaluate
+from iampolicy.conditions import UNKNOWN
 
 from infra.doctor.snapshot import Role, Snapshot
 
@@ -151,6 +153,9 @@ def request_context(*, pool_id: str, identity_id: str, amr: Sequence[str], role:
         SUB.lower(): identity_id,
         AMR.lower(): list(amr),
         "aws:securetransport": "true",  # the app and the SDKs only speak HTTPS
+        # Where and when a future request comes from is not known here: a
+        # condition on these is undecided (so audited open), not false.
+        **{key: UNKNOWN for key in ("aws:sourceip", "aws:currenttime", "aws:epochtime", "aws:tokenissuetime")},
     }
     if role is not None:
         context["aws:userid"] = role.shared_userid

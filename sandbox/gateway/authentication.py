@@ -150,7 +150,9 @@ def principal_authenticate(
         raise AwsError(
             "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 400
         )
-    context = {**_request_context(now, source_ip), **key.principal.context}
+    context = {**_request_context(now, source_ip, region=signature.region), **key.principal.context}
+    if key.principal.issued is not None:  # temporary credentials only, as on AWS
+        context["aws:tokenissuetime"] = _iso(key.principal.issued)
     return dataclasses.replace(key.principal, context=context)
 
 
@@ -158,7 +160,11 @@ def _key(access_key_id: str, admin: AdminKey) -> _Key | None:
     """The secret, token and principal behind an access key, wherever it was issued."""
     if access_key_id == admin.access_key_id:
         root = f"arn:aws:iam::{moto_seams.ACCOUNT_ID}:root"
-        principal = Principal(arn=root, admin=True, kind="Root", access_key_id=access_key_id, user_id=moto_seams.ACCOUNT_ID)
+        # No policy limits the root, but a bucket policy's conditions may still name it.
+        context = {"aws:principalarn": root, "aws:principaltype": "Account", "aws:userid": moto_seams.ACCOUNT_ID}
+        principal = Principal(
+            arn=root, admin=True, context=context, kind="Root", access_key_id=access_key_id, user_id=moto_seams.ACCOUNT_ID
+        )
         return _Key(admin.secret_access_key, None, None, principal)
     session = session_get(access_key_id)
     if session is not None:  # identity-pool and classic-flow credentials
@@ -214,15 +220,28 @@ def _key(access_key_id: str, admin: AdminKey) -> _Key | None:
     return _Key(known.secret_access_key, known.session_token, known.expiration, principal)
 
 
-def _request_context(now: dt.datetime, source_ip: str) -> dict[str, Any]:
-    """The global condition keys every signed request brings to IAM."""
-    return {
-        "aws:currenttime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _request_context(now: dt.datetime, source_ip: str, *, region: str) -> dict[str, Any]:
+    """The global condition keys every signed request brings to IAM
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    `aws:SourceIp` is the peer address: the sandbox trusts no forwarding
+    header, so a client cannot choose the address a policy tests.
+    `aws:RequestedRegion` is the signature's region, which the gateway has
+    already checked; IAM and STS's global endpoint sign with us-east-1, as
+    AWS reports for them."""
+    context = {
+        "aws:currenttime": _iso(now),
         "aws:epochtime": str(int(now.timestamp())),
-        "aws:securetransport": "false",
-        "aws:sourceip": source_ip,
+        "aws:securetransport": "false",  # the sandbox speaks plain HTTP
         "aws:principalaccount": moto_seams.ACCOUNT_ID,
+        "aws:requestedregion": region,
     }
+    if source_ip:  # absent rather than empty: an IpAddress condition then fails, NotIpAddress holds, as for any missing key
+        context["aws:sourceip"] = source_ip
+    return context
 
 
 def _scope_service(request: Request) -> str:
