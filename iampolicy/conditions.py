@@ -157,7 +157,7 @@ def _date(comparison: str) -> Matcher:
 
     def match(policy: str, value: str, context: Context) -> bool:
         # No policy variables: IAM does not substitute them in Date operators.
-        left, right = _instant(value), _instant(policy)
+        left, right = _instant(str(value)), _instant(str(policy))
         return left is not None and right is not None and compare(left, right)
 
     return match
@@ -182,7 +182,7 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def _ip_address(policy: str, value: str, context: Context) -> bool:
-    network, address = _network(policy), _address(value)
+    network, address = _network(str(policy)), _address(str(value))
     # `in` does not compare versions: an IPv4 address would "match" an IPv6 block bit for bit.
     return network is not None and address is not None and address.version == network.version and address in network
 

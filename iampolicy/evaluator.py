@@ -8,8 +8,9 @@ The rules follow the IAM user guide, "Policy evaluation logic"
 - a statement applies only if every condition holds (`iampolicy.conditions`).
 
 What the evaluator does not understand (a condition operator it does not
-implement, such as `IpAddress` or `DateGreaterThan`, or a malformed
-`Condition`) it cannot decide, and the caller says what that means:
+implement, such as `BinaryEquals`, a key whose value the caller marked
+unknown, or a malformed `Condition`) it cannot decide, and the caller says
+what that means:
 
 - `Mode.ENFORCE` (the sandbox, answering a real request) treats such a
   statement as not applying. An Allow it does not understand never allows,
@@ -68,7 +69,7 @@ class Undecided:
     policy: int  # position of its document among those evaluated, from 1
     statement: str  # its Sid in quotes, or its position in the document, from 1
     effect: str  # "Allow" or "Deny"
-    reasons: tuple[str, ...]  # e.g. "condition operator IpAddress is not implemented"
+    reasons: tuple[str, ...]  # e.g. "condition operator BinaryEquals is not implemented"
 
     def __str__(self) -> str:
         return f"{self.effect} statement {self.statement} of policy {self.policy}: {'; '.join(self.reasons)}"

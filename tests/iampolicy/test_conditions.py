@@ -221,6 +221,19 @@ def test_a_bad_address_never_matches_and_never_raises(bad):
     assert condition_holds("NotIpAddress", "ip", ["0.0.0.0/0"], {"ip": bad}) is True
 
 
+@pytest.mark.parametrize("value", [None, True, {"a": 1}, ["2026-06-15T12:00:00Z"], 1.5e300])
+@pytest.mark.parametrize("operator", ["DateEquals", "DateNotEquals", "IpAddress", "NotIpAddress"])
+def test_a_value_of_another_json_type_never_raises(operator, value):
+    """A policy value that is no string (JSON null, a map, a nested list) is compared as its text, so never matches."""
+    assert condition_holds(operator, "aws:currenttime", [value], CONTEXT) is operator.startswith(("DateNot", "Not"))
+    assert condition_holds(operator, "x", ["2026-06-15T12:00:00Z", "0.0.0.0/0"], {"x": [value]}) is operator.startswith(("DateNot", "Not"))
+
+
+def test_an_epoch_as_a_json_number():
+    """A policy may write epoch time as a number rather than a string."""
+    assert condition_holds("DateEquals", "aws:epochtime", [1781524800], CONTEXT) is True
+
+
 @pytest.mark.parametrize(
     "operator",
     ["BinaryEquals", "BinaryEqualsIfExists", "ForAnyValue:BinaryEquals", "ForSomeValue:StringEquals", "DateBetween",
