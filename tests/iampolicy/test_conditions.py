@@ -199,7 +199,7 @@ def test_date_and_ip_on_a_missing_key(operator, holds):
 
 BAD_DATES = ["", "yesterday", "2026-13-01", "2026-02-30", "2026-06-15T25:00:00Z", "2026-06-15T12:00:00",
              "2026-06-15T12:00:00+24:00", "2026-06-15 12:00:00Z", "1e10", "-5", "9" * 400, "${aws:CurrentTime}",
-             "２０２６-06-15", "2026-06-15T12:00:00.1234567891Z"]
+             "２０２６-06-15", "2026-06-15T12:00:00.1234567891Z", "0000-01-01", "1234567890123"]
 BAD_IPS = ["", "not an ip", "256.0.0.1", "10.0.0.0/33", "2001:db8::/129", "10.0.0.0/8/8", "${aws:SourceIp}",
            "1.2.3", "::ffff:999.1.1.1", "fe80::1%", "٣.٣.٣.٣"]
 
@@ -227,6 +227,12 @@ def test_a_value_of_another_json_type_never_raises(operator, value):
     """A policy value that is no string (JSON null, a map, a nested list) is compared as its text, so never matches."""
     assert condition_holds(operator, "aws:currenttime", [value], CONTEXT) is operator.startswith(("DateNot", "Not"))
     assert condition_holds(operator, "x", ["2026-06-15T12:00:00Z", "0.0.0.0/0"], {"x": [value]}) is operator.startswith(("DateNot", "Not"))
+
+
+@pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59.999999999Z"])
+def test_the_calendar_s_edges_compare_without_overflow(edge):
+    """The first and last representable instants, pushed past them by a zone offset, still compare."""
+    assert condition_holds("DateNotEquals", "aws:currenttime", [edge], CONTEXT) is True
 
 
 def test_an_epoch_as_a_json_number():
