@@ -37,6 +37,7 @@ from sandbox.cognito_identity.exceptions import (
 from sandbox.cognito_identity.logins import USER_POOL_PROVIDER, logins_verify
 from sandbox.cognito_identity.models import STATE, Identity, IdentityPool, Login
 from sandbox.cognito_identity.roles import MATCH_TYPES, role_resolve
+from sandbox.cognito_identity.scope_down import guest_session_policies
 from sandbox.sts.sessions import session_create
 from sandbox.sts.web_identity import openid_token_issue, trust_allows, web_identity_context
 
@@ -302,7 +303,11 @@ def get_credentials_for_identity(
     role = moto_seams.iam.role_by_arn(role_arn)
     if role is None or not trust_allows(role, context):
         raise bad_pool_configuration()
-    session = session_create(role_arn=role.arn, context=context, duration_seconds=credentials_ttl, region=region)
+    # Guests are scoped down (enhanced flow only); signed-in users get the role as it is.
+    policies = guest_session_policies() if login is None else ()
+    session = session_create(
+        role_arn=role.arn, context=context, duration_seconds=credentials_ttl, region=region, policies=policies
+    )
     c = session.credentials
     return {
         "IdentityId": identity.id,

@@ -15,6 +15,14 @@ and resource in AWS's current form for same-account denials, S3's included
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
 
+A session may also carry session policies (`sandbox/sts/session_policies.py`:
+`AssumeRole*`'s `Policy` and `PolicyArns`, or Cognito's scope-down for
+guests). Then a need is allowed only if the role's policies allow it and the
+session policies (one set: an allow from any of them) allow it too; an
+explicit deny in either refuses. Whichever side refused is named in AWS's
+words ("... because no session policy allows ...", "... with an explicit
+deny in a session policy"), and its explanation is the one recorded.
+
 With inspection on, the decision is made by `iampolicy.explain` (which
 decides as `evaluate` does, and keeps why) and handed back for the gateway
 to keep under the request's ID: decided once, recorded where decided.
@@ -35,6 +43,8 @@ from sandbox.gateway.authentication import Principal
 from sandbox.gateway.request import Request, unsigned_operations
 from sandbox.s3 import actions as s3_actions
 from sandbox.s3.actions import Need
+from sandbox.sts.session_policies import SessionPolicy
+from sandbox.sts.sessions import session_policies
 
 log = logging.getLogger("sandbox")
 
@@ -77,12 +87,45 @@ def needs(request: Request, *, region: str) -> list[Need]:
     return [Need(f"{request.service}:{request.operation}", _resource(request.service, request.params, region))]
 
 
-def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
-    """AWS's same-account access-denied message."""
-    why = "with an explicit deny in an identity-based policy" if decision is Decision.DENY else (
-        f"because no identity-based policy allows the {action} action"
+IDENTITY, SESSION = "identity-based policy", "session policy"  # the two sides of a session's decision
+
+
+def denial_message(principal_arn: str, action: str, resource: str, decision: Decision, *, side: str = IDENTITY) -> str:
+    """AWS's same-account access-denied message, naming the kind of policy that refused."""
+    article = "an" if side == IDENTITY else "a"
+    why = f"with an explicit deny in {article} {side}" if decision.explicit_deny else (
+        f"because no {side} allows the {action} action"
     )
     return f'User: {principal_arn} is not authorized to perform: {action} on resource: "{resource}" {why}'
+
+
+def _decide(
+    documents: tuple[str, ...], names: tuple[str, ...], need: Need, context: dict[str, Any], explained: bool
+) -> tuple[Decision, Explanation | None]:
+    if explained:
+        explanation = explain(documents, action=need.action, resource=need.resource, context=context, names=names)
+        return explanation.decision, explanation
+    return evaluate(documents, action=need.action, resource=need.resource, context=context, mode=Mode.ENFORCE), None
+
+
+def _need_decide(
+    principal: Principal, session: tuple[SessionPolicy, ...], need: Need, context: dict[str, Any], explained: bool
+) -> tuple[Decision, str, Explanation | None]:
+    """The need's decision, the side that made it, and that side's explanation.
+    Without session policies the role's policies alone decide."""
+    role_decision, role_why = _decide(principal.policies, principal.policy_names, need, context, explained)
+    if not session:
+        return role_decision, IDENTITY, role_why
+    documents, names = tuple(p.document for p in session), tuple(p.name for p in session)
+    session_decision, session_why = _decide(documents, names, need, context, explained)
+    sides = ((role_decision, IDENTITY, role_why), (session_decision, SESSION, session_why))
+    for side in sides:  # an explicit deny in either wins
+        if side[0].explicit_deny:
+            return side
+    for side in sides:  # then both must allow; the first that does not is the one named
+        if not side[0].allowed:
+            return side
+    return sides[0]
 
 
 def request_authorize(request: Request, principal: Principal, *, region: str, explained: bool = False) -> Verdict:
@@ -90,18 +133,14 @@ def request_authorize(request: Request, principal: Principal, *, region: str, ex
     format, in `Verdict.error`). `explained` decides with `iampolicy.explain`
     and keeps each need's explanation; otherwise `evaluate` decides alone."""
     verdict = Verdict(allowed=True)
+    session = session_policies(principal.access_key_id)
     for need in needs(request, region=region):
         context = {**principal.context, **need.context}
-        if explained:
-            explanation = explain(
-                principal.policies, action=need.action, resource=need.resource, context=context, names=principal.policy_names
-            )
+        decision, side, explanation = _need_decide(principal, session, need, context, explained)
+        if explanation is not None:
             verdict.explained.append(explanation)
-            decision = explanation.decision
-        else:
-            decision = evaluate(principal.policies, action=need.action, resource=need.resource, context=context, mode=Mode.ENFORCE)
         if not decision.allowed:
-            detail = denial_message(principal.arn, need.action, need.resource, decision)
+            detail = denial_message(principal.arn, need.action, need.resource, decision, side=side)
             log.info("denied: %s", detail)
             verdict.allowed, verdict.message = False, detail
             verdict.error = failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)

@@ -55,7 +55,7 @@ from sandbox.gateway.request import (
 from sandbox.persistence import SharedLock
 from sandbox.s3 import cors
 from sandbox.s3.actions import split_path
-from sandbox.sts.web_identity import assume_role_with_web_identity
+from sandbox.sts.assume_role import answer as sts_answer
 
 log = logging.getLogger("sandbox")
 
@@ -218,7 +218,7 @@ class Gateway:
             return _json(request, start_response, lambda: cognito_identity.dispatch(
                 request.operation, request.params, region, credentials_ttl=self.credentials_ttl
             ))
-        if request.service == "sts" and request.operation in unsigned_operations("sts"):
+        if request.service == "sts" and (request.operation == "AssumeRole" or request.operation in unsigned_operations("sts")):
             return _web_identity(request, start_response, region)
         if request.service == "cognito-idp" and request.operation == "ResendConfirmationCode":
             return _json(request, start_response, lambda: codes.resend_confirmation_code(request.params, lifetime=self.code_ttl))
@@ -297,11 +297,11 @@ def _json(request: Request, start_response: StartResponse, call: Callable[[], di
 
 
 def _web_identity(request: Request, start_response: StartResponse, region: str) -> Iterable[bytes]:
-    """The classic flow's STS call (SAML has no provider here)."""
+    """The STS calls the sandbox serves itself: `AssumeRole` and the classic
+    flow's `AssumeRoleWithWebIdentity`, whose session policies it keeps (SAML
+    has no provider here)."""
     try:
-        if request.operation != "AssumeRoleWithWebIdentity":
-            raise AwsError("InvalidAction", "The sandbox has no SAML provider.", 400)
-        body = assume_role_with_web_identity(request.params, region=region)
+        body = sts_answer(request.operation, request.params, region=region)
     except AwsError as error:
         log.info("sts %s refused: %s", request.operation, error)
         return _refuse(start_response, request, error)

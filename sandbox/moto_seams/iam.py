@@ -103,3 +103,13 @@ def user_key(access_key_id: str) -> KnownKey | None:
         user_name=user.name,
         active=key.status == "Active",
     )
+
+
+def managed_policy_document(arn: str) -> str | None:
+    """A managed policy's default version (JSON text), or None if IAM has no such policy."""
+    try:
+        managed = _iam().get_policy(arn)
+    except Exception:  # moto raises its own IAMNotFoundException; absence is all we need
+        return None
+    document = _default_document(managed)
+    return document if isinstance(document, str) else json.dumps(document)

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from iampolicy import Mode, evaluate
 from sandbox import moto_seams
 from sandbox.errors import AwsError
+from sandbox.sts import session_policies
 from sandbox.sts.sessions import session_create
 
 ISSUER = "https://cognito-identity.amazonaws.com"
@@ -85,6 +86,14 @@ def _verify(token: str) -> dict[str, Any]:
         raise AwsError("InvalidIdentityToken", "Couldn't verify the signature of the web identity token.", 400) from exc
 
 
+def packed_size_element(params: Mapping[str, str], policies: Sequence[session_policies.SessionPolicy]) -> str:
+    """`<PackedPolicySize>`, which STS answers only when session policies were passed."""
+    if not policies:
+        return ""
+    arns = [p.name for p in policies if p.name != session_policies.INLINE_NAME]
+    return f"<PackedPolicySize>{session_policies.packed_percent(params.get('Policy'), arns)}</PackedPolicySize>"
+
+
 def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> bytes:
     """STS `AssumeRoleWithWebIdentity` for tokens this sandbox issued."""
     for name in ("RoleArn", "RoleSessionName", "WebIdentityToken"):
@@ -96,6 +105,7 @@ def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> 
         raise AwsError("ValidationError", "DurationSeconds must be a number.", 400) from exc
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise AwsError("ValidationError", f"DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION}.", 400)
+    policies = session_policies.from_request(params)
     claims = _verify(params["WebIdentityToken"])
     role = moto_seams.iam.role_by_arn(params["RoleArn"])
     context = web_identity_context(claims)
@@ -107,6 +117,7 @@ def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> 
         duration_seconds=duration,
         region=region,
         session_name=params["RoleSessionName"],
+        policies=policies,
     )
     c = session.credentials
     expiration = c.expiration.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -119,6 +130,7 @@ def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> 
         f"<Credentials><AccessKeyId>{c.access_key_id}</AccessKeyId><SecretAccessKey>{c.secret_access_key}</SecretAccessKey>"
         f"<SessionToken>{c.session_token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>"
         f"<Provider>{PROVIDER}</Provider>"
+        f"{packed_size_element(params, policies)}"
         "</AssumeRoleWithWebIdentityResult>"
         f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
         "</AssumeRoleWithWebIdentityResponse>"

@@ -1,0 +1,72 @@
+"""STS `AssumeRole`, served by the sandbox so that its session policies
+(`Policy`, `PolicyArns`) are checked as STS checks them and kept with the
+session for the gateway to enforce (moto stores `Policy` and enforces
+nothing). The caller's permission for `sts:AssumeRole` on the role was
+decided by the gateway before this runs.
+
+Like moto, it does not evaluate the role's trust policy.
+https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from xml.sax.saxutils import escape
+
+from sandbox import moto_seams
+from sandbox.errors import AwsError
+from sandbox.sts import session_policies
+from sandbox.sts.sessions import session_create
+from sandbox.sts.web_identity import MAX_DURATION, MIN_DURATION, assume_role_with_web_identity, packed_size_element
+
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+
+
+def answer(operation: str | None, params: Mapping[str, str], *, region: str) -> bytes:
+    """The STS operations the sandbox serves itself, as Query-protocol XML."""
+    if operation == "AssumeRole":
+        return assume_role(params, region=region)
+    if operation == "AssumeRoleWithWebIdentity":
+        return assume_role_with_web_identity(params, region=region)
+    raise AwsError("InvalidAction", "The sandbox has no SAML provider.", 400)
+
+
+def assume_role(params: Mapping[str, str], *, region: str) -> bytes:
+    for name in ("RoleArn", "RoleSessionName"):
+        if not params.get(name):
+            raise AwsError("ValidationError", f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null", 400)
+    name = params["RoleSessionName"]
+    if not _SESSION_NAME.match(name):
+        raise AwsError(
+            "ValidationError",
+            f"1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64",
+            400,
+        )
+    try:
+        duration = int(params.get("DurationSeconds", "3600"))
+    except ValueError as exc:
+        raise AwsError("ValidationError", "DurationSeconds must be a number.", 400) from exc
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise AwsError("ValidationError", f"DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION}.", 400)
+    policies = session_policies.from_request(params)
+    role = moto_seams.iam.role_by_arn(params["RoleArn"])
+    if role is None:
+        raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRole", 403)
+    session = session_create(role_arn=role.arn, context={}, duration_seconds=duration, region=region, session_name=name, policies=policies)
+    c = session.credentials
+    expiration = c.expiration.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        "<AssumeRoleResult>"
+        f"<AssumedRoleUser><Arn>{escape(c.arn)}</Arn><AssumedRoleId>{escape(c.user_id)}</AssumedRoleId></AssumedRoleUser>"
+        f"<Credentials><AccessKeyId>{c.access_key_id}</AccessKeyId><SecretAccessKey>{c.secret_access_key}</SecretAccessKey>"
+        f"<SessionToken>{c.session_token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>"
+        f"{packed_size_element(params, policies)}"
+        "</AssumeRoleResult>"
+        f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+        "</AssumeRoleResponse>"
+    ).encode()
