@@ -30,12 +30,13 @@ to keep under the request's ID: decided once, recorded where decided.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from iampolicy import Decision, Explanation, Mode, evaluate, explain
+from iampolicy import Decision, Effect, Explanation, Mode, evaluate, explain
 from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
 from sandbox.errors import AwsError, Failure, failure_error
@@ -108,6 +109,20 @@ def _decide(
     return evaluate(documents, action=need.action, resource=need.resource, context=context, mode=Mode.ENFORCE), None
 
 
+@dataclass(frozen=True)
+class SessionExplanation(Explanation):
+    """The session policies' side of a decision, whose reason says that it is
+    the session, not the role, that refuses."""
+
+    def reason(self) -> str:
+        inner = super().reason().replace("the caller's policies", "the session policies")
+        if self.effect is Effect.DENY:
+            return f"A session policy denies it, whatever the role allows: {inner}"
+        if self.effect is Effect.IMPLICIT_DENY:
+            return f"The role's policies allow {self.action}, but no session policy does: {inner}"
+        return inner
+
+
 def _need_decide(
     principal: Principal, session: tuple[SessionPolicy, ...], need: Need, context: dict[str, Any], explained: bool
 ) -> tuple[Decision, str, Explanation | None]:
@@ -118,6 +133,8 @@ def _need_decide(
         return role_decision, IDENTITY, role_why
     documents, names = tuple(p.document for p in session), tuple(p.name for p in session)
     session_decision, session_why = _decide(documents, names, need, context, explained)
+    if session_why is not None:
+        session_why = SessionExplanation(**{f.name: getattr(session_why, f.name) for f in dataclasses.fields(session_why)})
     sides = ((role_decision, IDENTITY, role_why), (session_decision, SESSION, session_why))
     for side in sides:  # an explicit deny in either wins
         if side[0].explicit_deny:

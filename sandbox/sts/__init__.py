@@ -1,3 +1,6 @@
-"""What the sandbox adds to moto's STS: `sessions` (identity-pool credentials
-with the web-identity context IAM evaluates them in) and `web_identity` (the
-classic flow's OpenID tokens and `AssumeRoleWithWebIdentity`)."""
+"""What the sandbox adds to moto's STS: `sessions` (credentials we issued,
+with the web-identity context and session policies IAM evaluates them with),
+`session_policies` (`Policy` / `PolicyArns`, checked as STS checks them),
+`web_identity` (the classic flow's OpenID tokens and
+`AssumeRoleWithWebIdentity`) and `assume_role` (`AssumeRole`, served here so
+its session policies are kept)."""

@@ -106,6 +106,10 @@ def test_the_refusal_is_recorded_as_the_session_policies(dep):
     kept = requests.get(f"{dep.kit.endpoint}/_sandbox/decisions/{request_id}", timeout=5).json()
     assert kept["allowed"] is False
     assert "no session policy allows" in kept["message"]
+    assert kept["reason"] == (
+        "The role's policies allow iam:ListRoles, but no session policy does: "
+        "No statement allows iam:ListRoles: none of the session policies names that action."
+    )
     [need] = kept["needs"]
     assert need["effect"] == "ImplicitDeny"
     policies = {s["policy"] for s in need["statements"]}

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.sandbox_kit import Deployment, SandboxKit, as_boto3
@@ -197,3 +198,16 @@ def test_assume_role_with_web_identity_takes_a_session_policy(sandbox: SandboxKi
     assert _code(error) == "AccessDenied"
     assert "because no session policy allows the s3:PutObject action" in error.response["Error"]["Message"]
     assert _code(_refused(session, Policy="[]")) == "MalformedPolicyDocument"
+
+
+def test_a_session_policy_deny_is_recorded_as_such(role):
+    """The decision's reason says a session policy denied it, not the role."""
+    deny = {"Sid": "NoRoleListing", "Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*"}
+    _, credentials = role.session(Policy=_policy(_allow("*"), deny))
+    error = _refused(role.kit.client("iam", credentials).list_roles)
+    rid = error.response["ResponseMetadata"]["RequestId"]
+    kept = requests.get(f"{role.kit.endpoint}/_sandbox/decisions/{rid}", timeout=5).json()
+    assert kept["reason"] == (
+        "A session policy denies it, whatever the role allows: Statement \"NoRoleListing\" of session policy (inline) "
+        "explicitly denies iam:ListRoles on *, and an explicit deny overrides every allow."
+    )
