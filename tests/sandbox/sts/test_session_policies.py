@@ -211,3 +211,28 @@ def test_a_session_policy_deny_is_recorded_as_such(role):
         "A session policy denies it, whatever the role allows: Statement \"NoRoleListing\" of session policy (inline) "
         "explicitly denies iam:ListRoles on *, and an explicit deny overrides every allow."
     )
+
+
+# --- across a restart ---------------------------------------------------------------------------
+
+
+def test_a_narrowed_session_never_comes_back_wider_after_a_restart(tmp_path):
+    """On its --data-dir the restarted sandbox keeps the role, not the session (issued credentials are not kept):
+    the narrowed key is unknown (IAM says InvalidClientTokenId), never the role without its session policy."""
+    import signal
+
+    from tests.sandbox.test_persistence import sandbox_on
+
+    with sandbox_on(tmp_path) as first:
+        kit = first.wait_ready()
+        name = f"restarted-{uuid.uuid4().hex[:8]}"
+        arn = kit.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_ANYONE))["Role"]["Arn"]
+        kit.client("iam").put_role_policy(RoleName=name, PolicyName="access", PolicyDocument=_policy(_allow("iam:ListRoles")))
+        answer = kit.client("sts").assume_role(RoleArn=arn, RoleSessionName="narrowed", Policy=_policy(_allow("s3:GetObject")))
+        credentials = as_boto3(answer["Credentials"])
+        assert _code(_refused(kit.client("iam", credentials).list_roles)) == "AccessDenied"
+        assert first.stop(signal.SIGTERM) == 0
+    with sandbox_on(tmp_path, port=first.port) as second:
+        kit = second.wait_ready()
+        assert kit.client("iam").get_role(RoleName=name)["Role"]["Arn"] == arn
+        assert _code(_refused(kit.client("iam", credentials).list_roles)) == "InvalidClientTokenId"
