@@ -43,13 +43,13 @@ def endpoint_url(service: str, *, browser: bool = False) -> str | None:
     """Where `service` is reached: the sandbox locally, AWS's own endpoint
     otherwise (None lets botocore choose it for the region).
 
-    `browser=True` is the S3 endpoint the browser sends its requests to, so
-    what the server presigns for it: locally that is another host than the
-    server's (localhost, the app being on 127.0.0.1), so the S3 origin and the
-    app share no cookies."""
+    `browser=True` is the endpoint the browser sends its own requests to (S3,
+    and STS for the inspector): locally that is another host than the
+    server's (localhost, the app being on 127.0.0.1), so the sandbox's origin
+    and the app share no cookies."""
     if browser:
-        if service != "s3":
-            raise ValueError(f"the browser reaches only S3 directly, not {service}")
+        if service not in ("s3", "sts"):
+            raise ValueError(f"the browser reaches only S3 and STS directly, not {service}")
         return settings.AWS_BROWSER_ENDPOINT_URL or settings.AWS_ENDPOINT_URL
     return settings.AWS_ENDPOINT_URL
 
@@ -57,6 +57,13 @@ def endpoint_url(service: str, *, browser: bool = False) -> str | None:
 def s3_browser_endpoint() -> str:
     """The S3 endpoint the browser signs its requests for (path-style locally)."""
     return endpoint_url("s3", browser=True) or f"https://s3.{settings.AWS_REGION}.amazonaws.com"
+
+
+def sts_browser_endpoint() -> str:
+    """Where the browser asks STS who its credentials are (the inspector): the
+    sandbox's one endpoint locally, else the regional STS endpoint, which
+    answers browsers' CORS requests."""
+    return endpoint_url("sts", browser=True) or f"https://sts.{settings.AWS_REGION}.amazonaws.com"
 
 
 def aws_client(service: str, *, signed: bool = True, browser: bool = False) -> Any:

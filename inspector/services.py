@@ -36,15 +36,6 @@ def role_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def sts_browser_endpoint() -> str:
-    """Where the browser sends STS GetCallerIdentity: the sandbox serves every
-    service on one endpoint (the browser's S3 one); on AWS, the regional STS
-    endpoint (STS answers browsers' CORS requests)."""
-    if settings.PHOTOSHARE_AWS == "local":
-        return s3_browser_endpoint()
-    return f"https://sts.{settings.AWS_REGION}.amazonaws.com"
-
-
 # --- who this session is ------------------------------------------------------------------
 
 def session_identity_id(*, user: User | None, store: CredentialStore) -> str:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.store import CredentialStore
 from core import sandbox
-from core.aws import AwsCallError, Unreachable, s3_browser_endpoint
+from core.aws import AwsCallError, Unreachable, s3_browser_endpoint, sts_browser_endpoint
 from core.deployment import deployment_get
 from core.http import json_answer, json_error
 from inspector import services, steps
@@ -45,7 +45,7 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
         "issueUrl": reverse("api-inspector-issue"),
         "decisionUrl": reverse("api-inspector-decision", args=["REQUEST_ID"]),
         "csrfToken": get_token(request),
-        "stsEndpoint": services.sts_browser_endpoint(),
+        "stsEndpoint": sts_browser_endpoint(),
         "s3Endpoint": s3_browser_endpoint(),
         "explains": sandbox.sandbox_available(),
         "signedIn": user is not None,

@@ -1,4 +1,4 @@
-"""Adds the S3 origins the browser uses to the Content-Security-Policy.
+"""Adds the AWS origins the browser uses to the Content-Security-Policy.
 
 They depend on the deployment (the sandbox's port locally, the bucket's
 region on AWS), so they are computed from the settings of the moment rather
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from core.aws import s3_browser_endpoint
+from core.aws import s3_browser_endpoint, sts_browser_endpoint
 
 
 def s3_origins() -> list[str]:
@@ -30,7 +30,9 @@ class S3ContentSecurityPolicy:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         origins = s3_origins()
-        response._csp_update = {"connect-src": origins, "img-src": origins}  # read by csp.middleware
+        # The inspector's page asks STS who its credentials are; photos come from S3 only.
+        apis = [*origins, *(o for o in [sts_browser_endpoint()] if o not in origins)]
+        response._csp_update = {"connect-src": apis, "img-src": origins}  # read by csp.middleware
         return response
 
 

@@ -513,3 +513,12 @@ def test_odd_input_never_answers_500(shared_site, settings, method, path, data):
     response = getattr(client, method)(path, data)
     assert response.status_code < 500, response.content.decode()[:500]
     assert "Traceback" not in response.content.decode()
+
+
+def test_on_aws_connect_src_adds_the_regional_sts_endpoint_and_img_src_does_not(shared_site, settings):
+    """The inspector's browser asks STS who its credentials are: STS's origin may be fetched, never loaded as an image."""
+    settings.PHOTOSHARE_AWS, settings.AWS_ENDPOINT_URL, settings.AWS_BROWSER_ENDPOINT_URL = "aws", "", ""
+    csp = _csp(Client().get(SIGN_IN))
+    sts = f"https://sts.{settings.AWS_REGION}.amazonaws.com"
+    assert sts in csp["connect-src"] and f"https://s3.{settings.AWS_REGION}.amazonaws.com" in csp["connect-src"]
+    assert sts not in csp["img-src"]
