@@ -221,42 +221,159 @@ def payload_hash(sig: Signature, headers: dict[str, str], body: bytes) -> str:
 
 # Streaming uploads (`Content-Encoding: aws-chunked`): the body is framed in
 # chunks, `<hex size>[;chunk-signature=<sig>]\r\n<data>\r\n`, ending with a
-# zero-size chunk and, for the -TRAILER forms, trailing checksum headers.
+# zero-size chunk and, for the -TRAILER forms, trailing checksum headers
+# (`name:value\r\n` lines, then `x-amz-trailer-signature:<sig>\r\n` when
+# signed, then an empty line).
 # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
-STREAMING = frozenset(
-    {
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-    }
-)
+# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
+SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+STREAMING = frozenset({SIGNED_CHUNKS, SIGNED_TRAILER, UNSIGNED_TRAILER})
 _CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
+_CHUNK_SIGNATURE = re.compile(rb"chunk-signature=([0-9a-f]{64})")
+_TRAILER_LINE = re.compile(rb"([A-Za-z0-9-]{1,64}):[ \t]*([^\r\n]{0,512}?)[ \t]*")
+MAX_TRAILERS = 8  # lines; AWS sends one checksum, and the trailer signature
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+TRAILER_SIGNATURE = "x-amz-trailer-signature"
 
 
 class BadChunk(ValueError):
     """A streaming body whose framing is broken or whose length is not the declared one."""
 
 
-def decode_streaming(body: bytes, decoded_length: int) -> bytes:
+@dataclass(frozen=True)
+class Streamed:
+    """An aws-chunked body taken apart: the payload, what each chunk claims
+    to be signed with (the zero-size last chunk included), and the trailer."""
+
+    payload: bytes
+    chunks: tuple[tuple[str | None, str], ...]  # (chunk-signature or None, sha256 hex of the chunk's data)
+    trailers: dict[str, str]  # lower-cased names, without x-amz-trailer-signature
+    trailer_signature: str | None
+
+
+def decode_streaming(body: bytes, decoded_length: int, *, signed_chunks: bool = False) -> Streamed:
     """The payload inside an aws-chunked body; BadChunk unless the framing is
-    exact and the data adds up to `x-amz-decoded-content-length`."""
+    exact and the data adds up to `x-amz-decoded-content-length`. Each chunk's
+    data is hashed only when `signed_chunks` (the signed forms), since only
+    their chunk signatures need the hash."""
     data = bytearray()
+    chunks: list[tuple[str | None, str]] = []
     pos = 0
     while True:
         end = body.find(b"\r\n", pos)
         if end < 0:
             raise BadChunk("chunk header without CRLF")
-        size_hex = body[pos:end].split(b";", 1)[0]
+        size_hex, _, extension = body[pos:end].partition(b";")
         if not _CHUNK_SIZE.fullmatch(size_hex):
             raise BadChunk("bad chunk size")
+        signature_match = _CHUNK_SIGNATURE.fullmatch(extension) if extension else None
+        if extension and signature_match is None:
+            raise BadChunk("bad chunk extension")
         size = int(size_hex, 16)
         pos = end + 2
+        if len(data) + size > decoded_length:
+            raise BadChunk("chunk longer than declared")
+        piece = body[pos : pos + size]
+        chunk_signature = signature_match[1].decode() if signature_match else None
+        chunks.append((chunk_signature, hashlib.sha256(piece).hexdigest() if signed_chunks else ""))
         if size == 0:
-            break  # what follows is trailers (checksums), which the sandbox does not verify
-        if len(data) + size > decoded_length or body[pos + size : pos + size + 2] != b"\r\n":
-            raise BadChunk("chunk longer than declared or not followed by CRLF")
-        data += body[pos : pos + size]
+            break
+        if len(piece) != size or body[pos + size : pos + size + 2] != b"\r\n":
+            raise BadChunk("chunk shorter than its size or not followed by CRLF")
+        data += piece
         pos += size + 2
     if len(data) != decoded_length:
         raise BadChunk("decoded length differs from x-amz-decoded-content-length")
-    return bytes(data)
+    trailers, trailer_signature = _trailers(body, pos)
+    return Streamed(bytes(data), tuple(chunks), trailers, trailer_signature)
+
+
+def _trailers(body: bytes, pos: int) -> tuple[dict[str, str], str | None]:
+    """The trailing header lines after the last chunk, up to the empty line
+    that ends the body; nothing may follow it."""
+    trailers: dict[str, str] = {}
+    signature = None
+    for _ in range(MAX_TRAILERS + 1):
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            if pos == len(body) and not trailers and signature is None:
+                return trailers, None  # `0\r\n` alone: some clients omit the final CRLF
+            raise BadChunk("trailer without CRLF")
+        line = body[pos:end]
+        pos = end + 2
+        if not line:
+            if pos != len(body):
+                raise BadChunk("data after the trailer")
+            return trailers, signature
+        match = _TRAILER_LINE.fullmatch(line)
+        if match is None:
+            raise BadChunk("bad trailer line")
+        name, value = match[1].decode().lower(), match[2].decode("ascii", "replace")
+        if name in trailers or (name == TRAILER_SIGNATURE and signature is not None):
+            raise BadChunk(f"trailer {name} twice")
+        if name == TRAILER_SIGNATURE:
+            signature = value
+        else:
+            trailers[name] = value
+    raise BadChunk("too many trailer lines")
+
+
+def _string_signature(sig: Signature, secret: str, string_to_sign: str) -> str:
+    key = _signing_key(secret, sig.date_stamp, sig.region, sig.service)
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def chunk_signature(sig: Signature, *, secret: str, previous: str, data_hash: str) -> str:
+    """A chunk's signature: each one chains on the one before, the first on
+    the seed (the Authorization header's), so no chunk can be altered,
+    dropped, reordered or added without breaking every signature after it."""
+    string_to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256-PAYLOAD", sig.amz_date, sig.scope, previous, _EMPTY_SHA256, data_hash]
+    )
+    return _string_signature(sig, secret, string_to_sign)
+
+
+def canonical_trailers(trailers: dict[str, str]) -> bytes:
+    return "".join(f"{name}:{value}\n" for name, value in trailers.items()).encode()
+
+
+def trailer_signature(sig: Signature, *, secret: str, previous: str, trailers: dict[str, str]) -> str:
+    """The trailer's signature, chained on the last (zero-size) chunk's."""
+    string_to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256-TRAILER",
+            sig.amz_date,
+            sig.scope,
+            previous,
+            hashlib.sha256(canonical_trailers(trailers)).hexdigest(),
+        ]
+    )
+    return _string_signature(sig, secret, string_to_sign)
+
+
+def streaming_verified(sig: Signature, streamed: Streamed, *, secret: str, declared: str) -> bool:
+    """Whether every chunk (and, for the signed trailer form, the trailer)
+    carries the signature AWS would compute. The unsigned-trailer form has
+    nothing to verify beyond the seed; a chunk signature in it is refused,
+    as is a signed form with a chunk or the trailer unsigned."""
+    signed = declared in (SIGNED_CHUNKS, SIGNED_TRAILER)
+    previous = sig.signature
+    for claimed, data_hash in streamed.chunks:
+        if not signed:
+            if claimed is not None:
+                return False
+            continue
+        if claimed is None:
+            return False
+        computed = chunk_signature(sig, secret=secret, previous=previous, data_hash=data_hash)
+        if not hmac.compare_digest(claimed, computed):
+            return False
+        previous = computed
+    if declared == SIGNED_TRAILER:
+        if streamed.trailer_signature is None:
+            return False
+        computed = trailer_signature(sig, secret=secret, previous=previous, trailers=streamed.trailers)
+        return hmac.compare_digest(streamed.trailer_signature, computed)
+    return streamed.trailer_signature is None

@@ -25,6 +25,7 @@ from typing import Any
 from sandbox import moto_seams, sigv4
 from sandbox.errors import AwsError, Failure, failure_error, wrong_region_error
 from sandbox.gateway.request import SERVED, Request, classify, unsigned_operations
+from sandbox.s3 import checksums as s3_checksums
 from sandbox.sts.sessions import session_get
 
 log = logging.getLogger("sandbox")
@@ -102,6 +103,10 @@ def unsigned_check(request: Request) -> None:
     if request.service == "cognito-idp" and request.operation is None:
         return  # the public JWKS / OpenID configuration documents
     if request.operation in unsigned_operations(request.service):
+        if request.service == "s3":
+            if request.headers.get("x-amz-content-sha256") in (sigv4.SIGNED_CHUNKS, sigv4.SIGNED_TRAILER):
+                raise failure_error(Failure.MISSING_AUTH, "s3")  # signed chunks with no seed to chain them on
+            body_check(request)
         return
     log.info("unsigned %s %s refused", request.service, request.operation or request.raw_path)
     raise failure_error(Failure.MISSING_AUTH, request.service)
@@ -140,6 +145,11 @@ def principal_authenticate(
     if not sigv4.matches(signature, computed):
         log.info("signature mismatch for %s %s", request.method, request.raw_path)
         raise failure_error(Failure.BAD_SIGNATURE, service)
+    if request.streamed is not None and not sigv4.streaming_verified(
+        signature, request.streamed, secret=key.secret, declared=request.headers.get("x-amz-content-sha256", "")
+    ):
+        log.info("chunk or trailer signature mismatch for %s %s", request.method, request.raw_path)
+        raise failure_error(Failure.BAD_SIGNATURE, service)
     if signature.presigned:
         if now > signature.time + dt.timedelta(seconds=signature.expires_seconds or 0):
             raise failure_error(Failure.PRESIGN_EXPIRED, service)
@@ -150,10 +160,24 @@ def principal_authenticate(
         raise AwsError(
             "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 400
         )
+    if service == "s3":
+        body_check(request)
     context = {**_request_context(now, source_ip, region=signature.region), **key.principal.context}
     if key.principal.issued is not None:  # temporary credentials only, as on AWS
         context["aws:tokenissuetime"] = _iso(key.principal.issued)
     return dataclasses.replace(key.principal, context=context)
+
+
+def body_check(request: Request) -> None:
+    """The body as received (aws-chunked decoded) against its `Content-MD5`
+    and checksum, once the sender is known and before anything is stored."""
+    streamed = request.streamed
+    s3_checksums.body_check(
+        headers=request.headers,
+        body=request.body if streamed is None else streamed.payload,
+        trailers=streamed.trailers if streamed is not None else {},
+        whole_object=request.method == "POST" and "uploadId" in request.query_dict,
+    )
 
 
 def _key(access_key_id: str, admin: AdminKey) -> _Key | None:

@@ -32,6 +32,7 @@ import botocore.session
 from sandbox import moto_seams, sigv4
 from sandbox.errors import AwsError, Failure, failure_error
 from sandbox.s3 import actions as s3_actions
+from sandbox.s3 import checksums as s3_checksums
 
 log = logging.getLogger("sandbox")
 
@@ -82,6 +83,7 @@ class Request:
     params: dict[str, Any] = field(default_factory=dict)
     signed_region: str | None = None  # the credential scope's region, when signed
     payload: bytes | None = None  # an S3 body as moto must store it (decoded aws-chunked, rebuilt delete)
+    streamed: sigv4.Streamed | None = None  # an aws-chunked body taken apart, for its chunk signatures and trailer
     # Chosen by the gateway before anything answers; the response, its decision and its trail record carry it.
     request_id: str = ""
 
@@ -311,10 +313,12 @@ def _classify_s3(request: Request, own_hosts: frozenset[str]) -> None:
         if not (length.isascii() and length.isdigit()):
             raise AwsError("MissingContentLength", "You must provide the x-amz-decoded-content-length HTTP header.", 411)
         try:
-            request.payload = sigv4.decode_streaming(request.body, int(length))
+            streamed = sigv4.decode_streaming(request.body, int(length), signed_chunks=declared != sigv4.UNSIGNED_TRAILER)
         except sigv4.BadChunk as exc:
             log.info("bad aws-chunked body: %s", exc)
             raise AwsError("IncompleteBody", "The aws-chunked body is malformed or shorter than declared.", 400) from exc
+        s3_checksums.trailer_check(declared=declared, announced=request.headers.get("x-amz-trailer"), trailers=streamed.trailers)
+        request.streamed, request.payload = streamed, streamed.payload
     elif chunked or declared.startswith("STREAMING-"):
         raise failure_error(Failure.UNREAD_BODY, "s3")  # aws-chunked in a form we do not decode
     bucket, key = s3_actions.split_path(request.raw_path)
@@ -363,6 +367,9 @@ def moto_environ(request: Request, environ: Mapping[str, Any]) -> dict[str, Any]
             for name in _STREAMING_HEADERS:
                 fresh.pop(name, None)
             fresh["HTTP_X_AMZ_CONTENT_SHA256"] = sigv4.UNSIGNED_PAYLOAD  # already decoded and checked
+            # A trailing checksum, already verified, reaches moto as the header it stores and returns.
+            for name, value in s3_checksums.trailed(request.streamed).items():
+                fresh["HTTP_" + name.upper().replace("-", "_")] = value
             kept = [e for e in fresh.get("HTTP_CONTENT_ENCODING", "").split(",") if e.strip() and e.strip() != "aws-chunked"]
             if kept:
                 fresh["HTTP_CONTENT_ENCODING"] = ",".join(kept)

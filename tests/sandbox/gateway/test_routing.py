@@ -91,7 +91,7 @@ def admin_signed(kit: SandboxKit, method: str, target: str, headers: dict[str, s
 
 
 def _chunked_aws(chunks: list[bytes]) -> bytes:
-    fake = "0" * 64  # chunk signatures are not checked (README), their framing is
+    fake = "0" * 64  # framing is refused before chunk signatures are checked (tests/sandbox/gateway/test_chunked.py)
     return b"".join(f"{len(c):x};chunk-signature={fake}\r\n".encode() + c + b"\r\n" for c in chunks) + (
         f"0;chunk-signature={fake}\r\n\r\n".encode()
     )
@@ -187,8 +187,12 @@ def test_malformed_request_gets_a_4xx_quickly(quick, bucket, case):
 def test_streaming_upload_is_stored_decoded(quick, bucket):
     """The control: a well-framed aws-chunked upload is stored as its payload, not its framing."""
     host = urlsplit(quick.endpoint).netloc
-    body = _chunked_aws([b"hello ", b"world"])
-    headers = {"X-Amz-Content-SHA256": STREAMING, "Content-Encoding": "aws-chunked", "X-Amz-Decoded-Content-Length": "11"}
+    # The unsigned-trailer form, which has no chunk signatures to forge here.
+    body = b"6\r\nhello \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n"
+    headers = {
+        "X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "Content-Encoding": "aws-chunked",
+        "X-Amz-Decoded-Content-Length": "11", "X-Amz-Trailer": "x-amz-checksum-crc32",
+    }
     status, answer, _ = exchange(quick, request("PUT", f"/{bucket}/streamed", host, admin_signed(quick, "PUT", f"/{bucket}/streamed", headers, body), body))
     assert status == 200, answer[:500]
     stored = quick.client("s3").get_object(Bucket=bucket, Key="streamed")
