@@ -111,10 +111,19 @@ def server_policy_path() -> Path:
     return deployment_file.with_name(f"server-policy-{settings.PHOTOSHARE_AWS}.json")
 
 
-def policy_render(*, name: str, bucket: str = "", identity_pool_id: str = "") -> dict[str, Any]:
-    """`infra/policies/<name>.json` with its placeholders filled in."""
+def server_policy(*, bucket: str, role_arn: str) -> dict[str, Any]:
+    """The Django server's policy: its roles' account is the one in their ARNs."""
+    return policy_render(name="server", bucket=bucket, deployment=settings.PHOTOSHARE_NAME, account=role_arn.split(":")[4])
+
+
+def policy_render(
+    *, name: str, bucket: str = "", identity_pool_id: str = "", deployment: str = "", account: str = ""
+) -> dict[str, Any]:
+    """`infra/policies/<name>.json` with its placeholders filled in
+    (`__NAME__` is the deployment's name, which its roles' names start with;
+    `__ACCOUNT__` the account they are in)."""
     text = (POLICIES_DIR / f"{name}.json").read_text()
-    values = {"__BUCKET__": bucket, "__IDENTITY_POOL_ID__": identity_pool_id}
+    values = {"__BUCKET__": bucket, "__IDENTITY_POOL_ID__": identity_pool_id, "__NAME__": deployment, "__ACCOUNT__": account}
     for placeholder, value in values.items():
         if placeholder in text and not value:
             raise ValueError(f"policy {name} needs a value for {placeholder}")
@@ -336,7 +345,7 @@ def deployment_provision(*, report: Report) -> Deployment:
     _bucket_ensure(bucket=names.bucket, report=report)
     _file_ensure(
         path=server_policy_path(),
-        content=json.dumps(policy_render(name="server", bucket=names.bucket), indent=2) + "\n",
+        content=json.dumps(server_policy(bucket=names.bucket, role_arn=roles["authenticated"]), indent=2) + "\n",
         what="the Django server's IAM policy (attach it to the server's role or user on AWS)",
         report=report,
     )

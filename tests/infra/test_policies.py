@@ -42,7 +42,7 @@ def test_only_the_identity_id_is_a_policy_variable(name):
     """${...} appears only as the identity ID; our placeholders are __NAME__ and all known."""
     text = (POLICIES_DIR / f"{name}.json").read_text()
     assert set(re.findall(r"\$\{[^}]*\}", text)) <= {SUB}
-    assert set(re.findall(r"__[A-Z_]+__", text)) <= {"__BUCKET__", "__IDENTITY_POOL_ID__"}
+    assert set(re.findall(r"__[A-Z_]+__", text)) <= {"__BUCKET__", "__IDENTITY_POOL_ID__", "__NAME__", "__ACCOUNT__"}
 
 
 @pytest.mark.parametrize("name", PERMISSIONS)
@@ -57,11 +57,14 @@ def test_no_unconditioned_list_bucket(name):
 
 @pytest.mark.parametrize("name", PERMISSIONS)
 def test_no_wildcard_actions_or_resources(name):
-    """Actions are named one by one, and every resource is in the bucket."""
+    """Actions are named one by one, and every resource is in the bucket, but for the server's read of
+    this deployment's own roles (the inspector shows their policies)."""
     for statement in _statements(name):
         assert statement["Effect"] == "Allow"
         assert all("*" not in action for action in _actions(statement)), statement
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if name == "server" and resources == ["arn:aws:iam::__ACCOUNT__:role/__NAME__-*"]:
+            continue
         assert all(r == "arn:aws:s3:::__BUCKET__" or r.startswith("arn:aws:s3:::__BUCKET__/") for r in resources)
 
 
@@ -81,8 +84,9 @@ def test_trust_policy_names_the_pool_and_amr(name, amr):
 
 
 def test_server_policy_is_read_delete_and_list_only():
-    """The server may verify, delete and reconcile uploads, each version of them too, and see abandoned
-    multipart uploads, and nothing else (no PutObject, no bucket configuration: provision runs with admin credentials)."""
+    """The server may verify, delete and reconcile uploads, each version of them too, see abandoned
+    multipart uploads and read its roles' policies for the inspector, and nothing else (no PutObject, no bucket
+    configuration: provision runs with admin credentials)."""
     actions = {action for statement in _statements("server") for action in _actions(statement)}
     assert actions == {
         "s3:GetObject",
@@ -92,7 +96,17 @@ def test_server_policy_is_read_delete_and_list_only():
         "s3:ListBucket",
         "s3:ListBucketVersions",
         "s3:ListBucketMultipartUploads",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
     }
+
+
+def test_server_reads_the_policies_of_this_deployments_roles_only():
+    """The inspector shows a role's policy as IAM has it: read-only, and only roles named for this deployment."""
+    rendered = policy_render(name="server", bucket="b-photos", deployment="demo", account="123456789012")
+    [statement] = [s for s in rendered["Statement"] if s["Sid"].startswith("Inspector")]
+    assert statement["Resource"] == "arn:aws:iam::123456789012:role/demo-*"
+    assert all(action.startswith(("iam:Get", "iam:List")) for action in statement["Action"])
 
 
 READ, READ_VERSION = "s3:GetObject", "s3:GetObjectVersion"
@@ -130,7 +144,7 @@ def _aud(policy: dict[str, Any]) -> str:
 RENDERED = [
     ("authenticated", _buckets, {"b-photos"}),
     ("moderator", _buckets, {"b-photos"}),
-    ("server", _buckets, {"b-photos"}),
+    ("server", _buckets, {"b-photos", "arn:aws:iam::123456789012:role"}),
     ("unauthenticated", _buckets, {"b-photos"}),
     ("trust-authenticated", _aud, "us-east-1:pool"),
     ("trust-unauthenticated", _aud, "us-east-1:pool"),
@@ -145,7 +159,7 @@ def test_every_file_has_a_rendering_case():
 @pytest.mark.parametrize("name, read, expected", RENDERED, ids=[name for name, _, _ in RENDERED])
 def test_rendering_fills_every_placeholder(name, read, expected):
     """Each placeholder becomes exactly its value where it stood: the bucket in resources, the pool in aud."""
-    rendered = policy_render(name=name, bucket="b-photos", identity_pool_id="us-east-1:pool")
+    rendered = policy_render(name=name, bucket="b-photos", identity_pool_id="us-east-1:pool", deployment="demo", account="123456789012")
     assert read(rendered) == expected
     assert "__" not in json.dumps(rendered)
 

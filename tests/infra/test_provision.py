@@ -21,6 +21,7 @@ from infra.provision import (
     deployment_names,
     deployment_provision,
     policy_render,
+    server_policy,
     server_policy_path,
 )
 from core.deployment import Deployment, deployment_get
@@ -161,7 +162,7 @@ def test_second_run_changes_nothing(sandbox, provisioned):
 def test_server_policy_written_beside_the_ids(provisioned):
     """The server's least-privilege policy is written out, rendered for this bucket."""
     written = json.loads(server_policy_path().read_text())
-    assert written == policy_render(name="server", bucket=provisioned.bucket)
+    assert written == server_policy(bucket=provisioned.bucket, role_arn=provisioned.authenticated_role_arn)
 
 
 # What the browser's own S3 requests send (aws4fetch's SigV4 headers plus the request's own).
