@@ -7,13 +7,15 @@ package per emulated service:
 - `gateway/`: the WSGI application in front of moto, one module per step:
   `request` (what a request is, decided once, and the request moto is handed),
   `authentication` (SigV4, keys, principals), `authorization` (IAM, enforcing),
-  `routing` (the steps in order; ours or moto's; CORS), `outbox`, `faults`,
+  `routing` (the steps in order; ours or moto's; CORS), `api_cors` (CORS for
+  the APIs other than S3), `outbox`, `faults`,
   `decisions` and `inspection` (`/_sandbox/decisions/<request id>`, `/_sandbox/trail`);
 - `trail/`: CloudTrail-style `records` and their `store` (memory, day files);
 - `cognito_identity/`: identity pools, served by us (`models`, `logins`,
-  `roles`, `responses`, `exceptions`);
+  `roles`, `scope_down` (the guests' session policies), `responses`, `exceptions`);
 - `cognito_idp/`: what we add to moto's user pools (`keys`, `secret_hash`, `codes`);
-- `sts/`: identity-pool `sessions`, and the classic flow (`web_identity`);
+- `sts/`: identity-pool `sessions`, `session_policies`, `assume_role`, and the
+  classic flow (`web_identity`);
 - `s3/`: the IAM `actions` a REST request needs, and `cors`;
 - `moto_seams/`: every touch of moto's internals, one module per moto service,
   applied once by `moto_seams.install()` at start-up;
