@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import re
 import uuid
 import zlib
@@ -23,6 +24,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
 from tests.sandbox_kit import ADMIN, REGION
 
@@ -303,3 +305,23 @@ def test_a_right_content_md5_is_accepted(sandbox, bucket):
     md5 = base64.b64encode(hashlib.md5(DATA).digest()).decode()
     sandbox.client("s3").put_object(Bucket=bucket, Key="md5-good", Body=DATA, ContentMD5=md5)
     assert sandbox.client("s3").get_object(Bucket=bucket, Key="md5-good")["Body"].read() == DATA
+
+
+def test_botocore_framing_over_transfer_encoding_chunked(sandbox, bucket):
+    """botocore's own AwsChunkedWrapper (what it sends over HTTPS), streamed with
+    Transfer-Encoding: chunked and no Content-Length: stored, and its CRC32 kept."""
+    url = f"{sandbox.endpoint}/{bucket}/botocore-framed"
+    headers = {
+        "X-Amz-Content-SHA256": UNSIGNED_TRAILER,
+        "Content-Encoding": "aws-chunked",
+        "X-Amz-Decoded-Content-Length": str(len(DATA)),
+        "X-Amz-Trailer": "x-amz-checksum-crc32",
+        "X-Amz-SDK-Checksum-Algorithm": "CRC32",
+    }
+    s = seed(url, headers)
+    wrapper = AwsChunkedWrapper(io.BytesIO(DATA), checksum_cls=Crc32Checksum, checksum_name="x-amz-checksum-crc32", chunk_size=4096)
+    answer = requests.put(url, data=iter(wrapper), headers=s.headers, timeout=10)
+    assert answer.request.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in answer.request.headers
+    assert answer.status_code == 200, answer.text
+    got = sandbox.client("s3").get_object(Bucket=bucket, Key="botocore-framed", ChecksumMode="ENABLED")
+    assert (got["Body"].read(), got["ChecksumCRC32"]) == (DATA, crc32(DATA))
