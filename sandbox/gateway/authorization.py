@@ -23,6 +23,11 @@ explicit deny in either refuses. Whichever side refused is named in AWS's
 words ("... because no session policy allows ...", "... with an explicit
 deny in a session policy"), and its explanation is the one recorded.
 
+`sts:AssumeRole` needs one thing more: the role's trust policy must allow
+the caller (`sandbox/sts/trust.py`), the account root included, whose
+identity no policy limits. Its refusal is STS's ("User: <arn> is not
+authorized to perform: sts:AssumeRole on resource: <role arn>").
+
 With inspection on, the decision is made by `iampolicy.explain` (which
 decides as `evaluate` does, and keeps why) and handed back for the gateway
 to keep under the request's ID: decided once, recorded where decided.
@@ -44,6 +49,7 @@ from sandbox.gateway.authentication import Principal
 from sandbox.gateway.request import Request, unsigned_operations
 from sandbox.s3 import actions as s3_actions
 from sandbox.s3.actions import Need
+from sandbox.sts import trust
 from sandbox.sts.session_policies import SessionPolicy
 from sandbox.sts.sessions import session_policies
 
@@ -66,7 +72,7 @@ def exemption(request: Request, principal: Principal | None) -> str | None:
     """Why IAM does not authorize this request, or None when it does: the
     account root's key, `sts:GetCallerIdentity` (always allowed), and the
     public APIs, which stay public when signed (`principal` None: unsigned)."""
-    if principal is not None and principal.admin:
+    if principal is not None and principal.admin and not _assumes_role(request):
         return "The account root's key: IAM policies do not limit the root user."
     if request.service == "sts" and request.operation == "GetCallerIdentity":
         return "sts:GetCallerIdentity: AWS allows it to every caller, whatever their policies."
@@ -151,7 +157,8 @@ def request_authorize(request: Request, principal: Principal, *, region: str, ex
     and keeps each need's explanation; otherwise `evaluate` decides alone."""
     verdict = Verdict(allowed=True)
     session = session_policies(principal.access_key_id)
-    for need in needs(request, region=region):
+    # The root's identity is not limited by policies, but a role's trust still decides for it.
+    for need in [] if principal.admin else needs(request, region=region):
         context = {**principal.context, **need.context}
         decision, side, explanation = _need_decide(principal, session, need, context, explained)
         if explanation is not None:
@@ -162,7 +169,30 @@ def request_authorize(request: Request, principal: Principal, *, region: str, ex
             verdict.allowed, verdict.message = False, detail
             verdict.error = failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
             return verdict
+    if _assumes_role(request):
+        _trust_authorize(request, principal, verdict)
     return verdict
+
+
+def _assumes_role(request: Request) -> bool:
+    return request.service == "sts" and request.operation == "AssumeRole"
+
+
+def _trust_authorize(request: Request, principal: Principal, verdict: Verdict) -> None:
+    """The role's trust policy must also allow the caller (an absent role
+    refuses in the same words, so a refusal does not reveal which roles exist)."""
+    role_arn = str(request.params.get("RoleArn") or "")
+    role = moto_seams.iam.role_by_arn(role_arn) if role_arn else None
+    context = {**principal.context, **trust.request_context(request.params)}
+    decision = (
+        trust.trust_decide(role, caller_arn=principal.arn, role_arn=principal.role_arn, context=context)
+        if role is not None else Decision.IMPLICIT_DENY
+    )
+    if not decision.allowed:
+        detail = trust.denial_message(principal.arn, role_arn, decision)
+        log.info("denied by trust policy: %s", detail)
+        verdict.allowed, verdict.message = False, detail
+        verdict.error = failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
 
 
 def _resource(service: str, params: Mapping[str, Any], region: str) -> str:

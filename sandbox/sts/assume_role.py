@@ -1,10 +1,9 @@
 """STS `AssumeRole`, served by the sandbox so that its session policies
 (`Policy`, `PolicyArns`) are checked as STS checks them and kept with the
 session for the gateway to enforce (moto stores `Policy` and enforces
-nothing). The caller's permission for `sts:AssumeRole` on the role was
-decided by the gateway before this runs.
-
-Like moto, it does not evaluate the role's trust policy.
+nothing). Whether the caller may assume the role, by its identity policies
+and by the role's trust policy (`trust.py`), the gateway decided before this
+runs, so one decision stands for the request.
 https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 """
 
