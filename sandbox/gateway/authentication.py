@@ -172,12 +172,16 @@ def body_check(request: Request) -> None:
     """The body as received (aws-chunked decoded) against its `Content-MD5`
     and checksum, once the sender is known and before anything is stored."""
     streamed = request.streamed
-    s3_checksums.body_check(
-        headers=request.headers,
-        body=request.body if streamed is None else streamed.payload,
-        trailers=streamed.trailers if streamed is not None else {},
-        whole_object=request.method == "POST" and "uploadId" in request.query_dict,
-    )
+    try:
+        s3_checksums.body_check(
+            headers=request.headers,
+            body=request.body if streamed is None else streamed.payload,
+            trailers=streamed.trailers if streamed is not None else {},
+            whole_object=request.method == "POST" and "uploadId" in request.query_dict,
+        )
+    except AwsError as error:
+        log.info("body of %s %s refused: %s", request.method, request.raw_path, error.code)
+        raise
 
 
 def _key(access_key_id: str, admin: AdminKey) -> _Key | None:
