@@ -170,7 +170,7 @@ def request_authorize(request: Request, principal: Principal, *, region: str, ex
             verdict.error = failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
             return verdict
     if _assumes_role(request):
-        _trust_authorize(request, principal, verdict)
+        _trust_authorize(request, principal, verdict, explained=explained)
     return verdict
 
 
@@ -178,16 +178,18 @@ def _assumes_role(request: Request) -> bool:
     return request.service == "sts" and request.operation == "AssumeRole"
 
 
-def _trust_authorize(request: Request, principal: Principal, verdict: Verdict) -> None:
+def _trust_authorize(request: Request, principal: Principal, verdict: Verdict, *, explained: bool) -> None:
     """The role's trust policy must also allow the caller (an absent role
     refuses in the same words, so a refusal does not reveal which roles exist)."""
     role_arn = str(request.params.get("RoleArn") or "")
     role = moto_seams.iam.role_by_arn(role_arn) if role_arn else None
     context = {**principal.context, **trust.request_context(request.params)}
-    decision = (
-        trust.trust_decide(role, caller_arn=principal.arn, role_arn=principal.role_arn, context=context)
-        if role is not None else Decision.IMPLICIT_DENY
+    decision, form = (
+        trust.trust_decide_by(role, caller_arn=principal.arn, role_arn=principal.role_arn, context=context)
+        if role is not None else (Decision.IMPLICIT_DENY, principal.arn)
     )
+    if explained:
+        verdict.explained.append(trust.trust_explain(role, form=form, context=context, role_arn=role_arn))
     if not decision.allowed:
         detail = trust.denial_message(principal.arn, role_arn, decision)
         log.info("denied by trust policy: %s", detail)

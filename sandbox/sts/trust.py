@@ -18,10 +18,12 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_pri
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from iampolicy import Decision, Mode, evaluate
+from iampolicy import Decision, Effect, Explanation, Mode, evaluate, explain
 from sandbox import moto_seams
 
 ACTION = "sts:AssumeRole"
@@ -45,18 +47,53 @@ def trust_decide(
 ) -> Decision:
     """The trust policy's decision for this caller; enforcing, so a condition
     it cannot decide never allows."""
+    return trust_decide_by(role, caller_arn=caller_arn, role_arn=role_arn, context=context)[0]
+
+
+def trust_decide_by(
+    role: moto_seams.iam.RoleView, *, caller_arn: str, role_arn: str | None, context: Mapping[str, Any]
+) -> tuple[Decision, str]:
+    """The decision and the form of the caller that decided it (the caller's
+    own ARN when nothing names it), for an explanation of the same case."""
     lowered = {k.lower(): v for k, v in context.items()}
-    allowed: Decision | None = None
+    allowed: tuple[Decision, str] | None = None
     for form in caller_forms(caller_arn=caller_arn, role_arn=role_arn):
         decision = evaluate(
             [role.trust_policy], action=ACTION, resource=role.arn, context=lowered, mode=Mode.ENFORCE,
             principal={"AWS": form},
         )
         if decision.explicit_deny:
-            return decision
+            return decision, form
         if decision.allowed and allowed is None:
-            allowed = decision
-    return allowed if allowed is not None else Decision.IMPLICIT_DENY
+            allowed = (decision, form)
+    return allowed if allowed is not None else (Decision.IMPLICIT_DENY, caller_arn)
+
+
+@dataclass(frozen=True)
+class TrustExplanation(Explanation):
+    """The trust policy's side of an `AssumeRole` decision, whose reason says
+    that it is the role's trust, not the caller's policies, that decides."""
+
+    def reason(self) -> str:
+        # Statements naming another principal do not apply, so "names that action" is about this caller's.
+        inner = super().reason().replace("the caller's policies", "the trust statements naming this caller")
+        if self.effect is Effect.ALLOW:
+            return f"The role's trust policy admits the caller: {inner}"
+        return f"The role's trust policy does not admit the caller, whatever its own policies allow: {inner}"
+
+
+def trust_explain(
+    role: moto_seams.iam.RoleView | None, *, form: str, context: Mapping[str, Any], role_arn: str
+) -> TrustExplanation:
+    """`iampolicy.explain` on the trust policy for the deciding form of the
+    caller; a role that does not exist is explained as a trust naming no one."""
+    document = role.trust_policy if role is not None else '{"Version": "2012-10-17", "Statement": []}'
+    name = f"{role.name} trust policy" if role is not None else "the trust policy of a role that does not exist"
+    explanation = explain(
+        [document], action=ACTION, resource=role_arn, context={k.lower(): v for k, v in context.items()},
+        names=(name,), principal={"AWS": form},
+    )
+    return TrustExplanation(**{f.name: getattr(explanation, f.name) for f in dataclasses.fields(explanation)})
 
 
 def denial_message(caller_arn: str, role_arn: str, decision: Decision) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from tests.sandbox_kit import ACCOUNT_ID, SandboxKit, as_boto3
@@ -194,3 +195,16 @@ def test_account_root_refused_when_trust_names_only_a_user(account):
     assert _denied(lambda: account.assume(None, arn)) == (
         f"User: {ROOT} is not authorized to perform: sts:AssumeRole on resource: {arn}"
     )
+
+
+def test_trust_refusal_is_explained_as_the_trust_policys(account):
+    """The kept decision of a trust refusal names the trust policy, not the identity policy that allowed."""
+    arn = account.role(_trust({"AWS": account.bob_arn}))
+    with pytest.raises(ClientError) as caught:
+        account.assume(account.alice, arn)
+    request_id = caught.value.response["ResponseMetadata"]["RequestId"]
+    kept = requests.get(f"{account.kit.endpoint}/_sandbox/decisions/{request_id}", timeout=5).json()
+    assert kept["allowed"] is False
+    assert kept["message"] == f"User: {account.alice_arn} is not authorized to perform: sts:AssumeRole on resource: {arn}"
+    assert kept["reason"].startswith("The role's trust policy does not admit the caller")
+    assert [need["effect"] for need in kept["needs"]] == ["Allow", "ImplicitDeny"]
