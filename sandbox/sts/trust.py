@@ -42,19 +42,12 @@ def request_context(params: Mapping[str, Any]) -> dict[str, str]:
     return {key: params[name] for name, key in keys.items() if isinstance(params.get(name), str)}
 
 
-def trust_decide(
-    role: moto_seams.iam.RoleView, *, caller_arn: str, role_arn: str | None, context: Mapping[str, Any]
-) -> Decision:
-    """The trust policy's decision for this caller; enforcing, so a condition
-    it cannot decide never allows."""
-    return trust_decide_by(role, caller_arn=caller_arn, role_arn=role_arn, context=context)[0]
-
-
 def trust_decide_by(
     role: moto_seams.iam.RoleView, *, caller_arn: str, role_arn: str | None, context: Mapping[str, Any]
 ) -> tuple[Decision, str]:
-    """The decision and the form of the caller that decided it (the caller's
-    own ARN when nothing names it), for an explanation of the same case."""
+    """The trust policy's decision for this caller (enforcing: a condition it
+    cannot decide never allows), and the form of the caller that decided it
+    (the caller's own ARN when nothing names it), to explain the same case."""
     lowered = {k.lower(): v for k, v in context.items()}
     allowed: tuple[Decision, str] | None = None
     for form in caller_forms(caller_arn=caller_arn, role_arn=role_arn):
