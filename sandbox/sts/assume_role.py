@@ -19,7 +19,7 @@ from sandbox import moto_seams
 from sandbox.errors import AwsError
 from sandbox.sts import session_policies
 from sandbox.sts.sessions import session_create
-from sandbox.sts.web_identity import MAX_DURATION, MIN_DURATION, assume_role_with_web_identity, packed_size_element
+from sandbox.sts.web_identity import assume_role_with_web_identity, duration_of, packed_size_element, params_required
 
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
@@ -34,9 +34,7 @@ def answer(operation: str | None, params: Mapping[str, str], *, region: str) -> 
 
 
 def assume_role(params: Mapping[str, str], *, region: str) -> bytes:
-    for name in ("RoleArn", "RoleSessionName"):
-        if not params.get(name):
-            raise AwsError("ValidationError", f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null", 400)
+    params_required(params, "RoleArn", "RoleSessionName")
     name = params["RoleSessionName"]
     if not _SESSION_NAME.match(name):
         raise AwsError(
@@ -45,12 +43,7 @@ def assume_role(params: Mapping[str, str], *, region: str) -> bytes:
             "Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64",
             400,
         )
-    try:
-        duration = int(params.get("DurationSeconds", "3600"))
-    except ValueError as exc:
-        raise AwsError("ValidationError", "DurationSeconds must be a number.", 400) from exc
-    if not MIN_DURATION <= duration <= MAX_DURATION:
-        raise AwsError("ValidationError", f"DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION}.", 400)
+    duration = duration_of(params)
     policies = session_policies.from_request(params)
     role = moto_seams.iam.role_by_arn(params["RoleArn"])
     if role is None:

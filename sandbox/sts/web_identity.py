@@ -94,17 +94,28 @@ def packed_size_element(params: Mapping[str, str], policies: Sequence[session_po
     return f"<PackedPolicySize>{session_policies.packed_percent(params.get('Policy'), arns)}</PackedPolicySize>"
 
 
-def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> bytes:
-    """STS `AssumeRoleWithWebIdentity` for tokens this sandbox issued."""
-    for name in ("RoleArn", "RoleSessionName", "WebIdentityToken"):
+def params_required(params: Mapping[str, str], *names: str) -> None:
+    """STS's ValidationError for the first of `names` missing or empty."""
+    for name in names:
         if not params.get(name):
             raise AwsError("ValidationError", f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null", 400)
+
+
+def duration_of(params: Mapping[str, str]) -> int:
+    """`DurationSeconds` (default one hour) within STS's bounds, or its ValidationError."""
     try:
         duration = int(params.get("DurationSeconds", "3600"))
     except ValueError as exc:
         raise AwsError("ValidationError", "DurationSeconds must be a number.", 400) from exc
     if not MIN_DURATION <= duration <= MAX_DURATION:
         raise AwsError("ValidationError", f"DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION}.", 400)
+    return duration
+
+
+def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> bytes:
+    """STS `AssumeRoleWithWebIdentity` for tokens this sandbox issued."""
+    params_required(params, "RoleArn", "RoleSessionName", "WebIdentityToken")
+    duration = duration_of(params)
     policies = session_policies.from_request(params)
     claims = _verify(params["WebIdentityToken"])
     role = moto_seams.iam.role_by_arn(params["RoleArn"])
