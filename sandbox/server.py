@@ -28,8 +28,10 @@ READ_TIMEOUT = 20  # seconds a connection may sit idle, or a body stall, before 
 
 
 class RequestHandler(moto_seams.core.RequestHandler):
-    # HTTP/1.1 keeps connections open between requests, as AWS endpoints do;
-    # the gateway always reads the whole request body, so none is left behind.
+    # HTTP/1.1, as AWS endpoints speak it (chunked answers, Expect: 100-continue).
+    # Connections are not kept open between requests, though: werkzeug's
+    # server sends "Connection: close" on every answer, so each request is a
+    # new TCP connection (cheap on loopback; AWS keeps them alive).
     protocol_version = "HTTP/1.1"
     # A socket timeout on every connection: a client that declares a body and
     # never sends it must not hold a thread forever (a slow-body denial of service).
