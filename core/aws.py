@@ -95,11 +95,6 @@ def aws_client_options(service: str, *, browser: bool = False) -> dict[str, Any]
     return _client_kwargs(True, endpoint_url(service, browser=browser), *_configuration())
 
 
-def aws_configuration() -> tuple[Any, ...]:
-    """Every setting a client depends on, as a cache key."""
-    return _configuration()
-
-
 def _configuration() -> tuple[str, str, int, int, int]:
     return (
         settings.PHOTOSHARE_AWS,

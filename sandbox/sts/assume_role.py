@@ -9,17 +9,21 @@ https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from collections.abc import Mapping
-from xml.sax.saxutils import escape
 
 from sandbox import moto_seams
 from sandbox.errors import AwsError
 from sandbox.sts import session_policies
 from sandbox.sts.sessions import session_create
-from sandbox.sts.web_identity import assume_role_with_web_identity, duration_of, packed_size_element, params_required
+from sandbox.sts.web_identity import (
+    assume_role_with_web_identity,
+    duration_of,
+    packed_size_element,
+    params_required,
+    session_elements,
+)
 
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
@@ -49,14 +53,10 @@ def assume_role(params: Mapping[str, str], *, region: str) -> bytes:
     if role is None:
         raise AwsError("AccessDenied", "Not authorized to perform sts:AssumeRole", 403)
     session = session_create(role_arn=role.arn, context={}, duration_seconds=duration, region=region, session_name=name, policies=policies)
-    c = session.credentials
-    expiration = c.expiration.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
         "<AssumeRoleResult>"
-        f"<AssumedRoleUser><Arn>{escape(c.arn)}</Arn><AssumedRoleId>{escape(c.user_id)}</AssumedRoleId></AssumedRoleUser>"
-        f"<Credentials><AccessKeyId>{c.access_key_id}</AccessKeyId><SecretAccessKey>{c.secret_access_key}</SecretAccessKey>"
-        f"<SessionToken>{c.session_token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>"
+        f"{session_elements(session)}"
         f"{packed_size_element(params, policies)}"
         "</AssumeRoleResult>"
         f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"

@@ -24,7 +24,7 @@ from iampolicy import Mode, evaluate
 from sandbox import moto_seams
 from sandbox.errors import AwsError
 from sandbox.sts import session_policies
-from sandbox.sts.sessions import session_create
+from sandbox.sts.sessions import Session, session_create
 
 ISSUER = "https://cognito-identity.amazonaws.com"
 PROVIDER = "cognito-identity.amazonaws.com"
@@ -86,6 +86,17 @@ def _verify(token: str) -> dict[str, Any]:
         raise AwsError("InvalidIdentityToken", "Couldn't verify the signature of the web identity token.", 400) from exc
 
 
+def session_elements(session: Session) -> str:
+    """`<AssumedRoleUser>` and `<Credentials>`, as every AssumeRole* answer has them."""
+    c = session.credentials
+    expiration = c.expiration.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"<AssumedRoleUser><Arn>{escape(c.arn)}</Arn><AssumedRoleId>{escape(c.user_id)}</AssumedRoleId></AssumedRoleUser>"
+        f"<Credentials><AccessKeyId>{c.access_key_id}</AccessKeyId><SecretAccessKey>{c.secret_access_key}</SecretAccessKey>"
+        f"<SessionToken>{c.session_token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>"
+    )
+
+
 def packed_size_element(params: Mapping[str, str], policies: Sequence[session_policies.SessionPolicy]) -> str:
     """`<PackedPolicySize>`, which STS answers only when session policies were passed."""
     if not policies:
@@ -130,16 +141,12 @@ def assume_role_with_web_identity(params: Mapping[str, str], *, region: str) -> 
         session_name=params["RoleSessionName"],
         policies=policies,
     )
-    c = session.credentials
-    expiration = c.expiration.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
         '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
         "<AssumeRoleWithWebIdentityResult>"
         f"<SubjectFromWebIdentityToken>{escape(claims['sub'])}</SubjectFromWebIdentityToken>"
         f"<Audience>{escape(str(claims['aud']))}</Audience>"
-        f"<AssumedRoleUser><Arn>{escape(c.arn)}</Arn><AssumedRoleId>{escape(c.user_id)}</AssumedRoleId></AssumedRoleUser>"
-        f"<Credentials><AccessKeyId>{c.access_key_id}</AccessKeyId><SecretAccessKey>{c.secret_access_key}</SecretAccessKey>"
-        f"<SessionToken>{c.session_token}</SessionToken><Expiration>{expiration}</Expiration></Credentials>"
+        f"{session_elements(session)}"
         f"<Provider>{PROVIDER}</Provider>"
         f"{packed_size_element(params, policies)}"
         "</AssumeRoleWithWebIdentityResult>"
