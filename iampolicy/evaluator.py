@@ -44,6 +44,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from iampolicy.conditions import NotUnderstood, as_list, conditions_hold
+from iampolicy.principals import Caller, principal_excluded, principal_named
 from iampolicy.variables import Context, action_like, like
 
 
@@ -106,23 +107,16 @@ Decision.IMPLICIT_DENY = Decision(Effect.IMPLICIT_DENY)
 # --- does one statement apply? --------------------------------------------------------------
 
 
-def _principal_matches(principal: Any, wanted: Mapping[str, str]) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, Mapping):
-        return False
-    return any(value in as_list(principal.get(kind)) or "*" in as_list(principal.get(kind)) for kind, value in wanted.items())
-
-
 def _applies(
-    statement: Mapping[str, Any], action: str, resource: str, context: Context, principal: Mapping[str, str] | None
+    statement: Mapping[str, Any], action: str, resource: str, context: Context, principal: Mapping[str, str] | Caller | None
 ) -> bool:
     """Whether `statement` applies to the request; raises `NotUnderstood` when
     everything matches but a condition could not be decided."""
     if principal is not None:
-        if "Principal" in statement and not _principal_matches(statement["Principal"], principal):
+        effect = statement.get("Effect")
+        if "Principal" in statement and not principal_named(statement["Principal"], principal, effect=effect):
             return False
-        if "NotPrincipal" in statement and _principal_matches(statement["NotPrincipal"], principal):
+        if "NotPrincipal" in statement and principal_excluded(statement["NotPrincipal"], principal, effect=effect):
             return False
         if "Principal" not in statement and "NotPrincipal" not in statement:
             return False
@@ -177,14 +171,15 @@ def evaluate(
     resource: str = "*",
     context: Context,
     mode: Mode,
-    principal: Mapping[str, str] | None = None,
+    principal: Mapping[str, str] | Caller | None = None,
 ) -> Decision:
     """Decide `action` on `resource` under the policy `documents` (JSON text).
 
     `context` maps lower-cased condition keys to their values. `principal`
-    (e.g. {"Federated": "cognito-identity.amazonaws.com"}) turns this into a
-    resource-policy check such as a role's trust policy, where each
-    statement must name the caller."""
+    (e.g. {"Federated": "cognito-identity.amazonaws.com"}, one form of the
+    caller, or a whole `iampolicy.principals.Caller`) turns this into a
+    resource-policy check such as a role's trust policy or a bucket policy,
+    where each statement must name the caller."""
     allowed = False
     unsure: list[Undecided] = []
     for policy, document in enumerate(documents, 1):

@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import Any
 
 from iampolicy.conditions import NotUnderstood, as_list, condition_holds
-from iampolicy.evaluator import Decision, Effect, _principal_matches, _statements
+from iampolicy.evaluator import Decision, Effect, _statements
+from iampolicy.principals import Caller, principal_excluded, principal_named
 from iampolicy.variables import Context, action_like, like, substitute
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -361,14 +362,14 @@ def _request_side(check: ConditionCheck) -> str:
     return f"the request's {check.key} is {_shown(check.request_value)}"
 
 
-def _principal_ok(compiled: _Compiled, principal: Mapping[str, str] | None) -> bool | None:
+def _principal_ok(compiled: _Compiled, principal: Mapping[str, str] | Caller | None) -> bool | None:
     if principal is None:
         return None
     if not compiled.has_principal:
         return False
-    if compiled.principal is not None and not _principal_matches(compiled.principal, principal):
+    if compiled.principal is not None and not principal_named(compiled.principal, principal, effect=compiled.effect):
         return False
-    return compiled.not_principal is None or not _principal_matches(compiled.not_principal, principal)
+    return compiled.not_principal is None or not principal_excluded(compiled.not_principal, principal, effect=compiled.effect)
 
 
 def _statement_check(
@@ -378,7 +379,7 @@ def _statement_check(
     action: str,
     resource: str,
     context: Context,
-    principal: Mapping[str, str] | None,
+    principal: Mapping[str, str] | Caller | None,
 ) -> StatementCheck:
     principal_matches = _principal_ok(compiled, principal)
     element = compiled.action_element
@@ -425,7 +426,7 @@ def explain(
     resource: str = "*",
     context: Context,
     names: Sequence[str] = (),
-    principal: Mapping[str, str] | None = None,
+    principal: Mapping[str, str] | Caller | None = None,
 ) -> Explanation:
     """Decide `action` on `resource` as `evaluate(..., mode=Mode.ENFORCE)` does,
     keeping every statement's part in it. `names[i]` labels `documents[i]`
