@@ -2,7 +2,8 @@
 before any IAM policy is read.
 
 Unsigned requests reach only the operations AWS serves unsigned (from
-botocore's models: `GetId`, `InitiateAuth`, `AssumeRoleWithWebIdentity`, ...).
+botocore's models: `GetId`, `InitiateAuth`, `AssumeRoleWithWebIdentity`, ...),
+and S3, where authorization treats them as the anonymous caller.
 A signed one is verified against the key's secret as the request was
 received, so a request altered after signing fails exactly as on AWS; the key
 is the admin's (the account root), an identity-pool session, a session moto's
@@ -99,17 +100,31 @@ def signature_read(request: Request, *, region: str, own_hosts: frozenset[str]) 
 
 
 def unsigned_check(request: Request) -> None:
-    """An unsigned request may only be one AWS serves unsigned."""
+    """An unsigned request may only be one AWS serves unsigned: a public API,
+    or any S3 request, which is then authorized as the anonymous caller (only
+    a public bucket policy can let it through). Its body is checked as a
+    signed one's is; signed chunks without a seed signature are refused."""
     if request.service == "cognito-idp" and request.operation is None:
         return  # the public JWKS / OpenID configuration documents
+    if request.service == "s3":
+        if request.headers.get("x-amz-content-sha256") in (sigv4.SIGNED_CHUNKS, sigv4.SIGNED_TRAILER):
+            raise failure_error(Failure.MISSING_AUTH, "s3")  # signed chunks with no seed to chain them on
+        body_check(request)
+        return
     if request.operation in unsigned_operations(request.service):
-        if request.service == "s3":
-            if request.headers.get("x-amz-content-sha256") in (sigv4.SIGNED_CHUNKS, sigv4.SIGNED_TRAILER):
-                raise failure_error(Failure.MISSING_AUTH, "s3")  # signed chunks with no seed to chain them on
-            body_check(request)
         return
     log.info("unsigned %s %s refused", request.service, request.operation or request.raw_path)
     raise failure_error(Failure.MISSING_AUTH, request.service)
+
+
+def anonymous_context(source_ip: str, *, region: str) -> dict[str, Any]:
+    """The condition keys an unsigned request brings to a bucket policy: the
+    time, the address and the transport, and no principal but its type."""
+    now = dt.datetime.now(dt.timezone.utc)
+    context = _request_context(now, source_ip, region=region)
+    del context["aws:principalaccount"]  # nobody's account
+    context["aws:principaltype"] = "Anonymous"
+    return context
 
 
 def principal_authenticate(

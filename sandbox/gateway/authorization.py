@@ -28,6 +28,18 @@ the caller (`sandbox/sts/trust.py`), the account root included, whose
 identity no policy limits. Its refusal is STS's ("User: <arn> is not
 authorized to perform: sts:AssumeRole on resource: <role arn>").
 
+S3 needs meet the bucket's policy too (`sandbox/s3/bucket_policies.py`):
+an explicit deny there refuses ("... with an explicit deny in a
+resource-based policy"), and an allow there grants without an identity
+allow, within the session policies unless it names the session itself. The
+account root is refused only by a bucket-policy Deny naming it, and never
+for the bucket policy's own Get/Put/Delete. Unsigned S3 requests are
+authorized once, as the anonymous caller (`*`), by the bucket policy alone
+(`anonymous_authorize`), and are refused as S3 refuses them: "Access Denied".
+
+A multi-object delete is decided key by key: the refused keys are kept on
+the `Verdict`, and the gateway hands moto only the others.
+
 With inspection on, the decision is made by `iampolicy.explain` (which
 decides as `evaluate` does, and keeps why) and handed back for the gateway
 to keep under the request's ID: decided once, recorded where decided.
@@ -42,13 +54,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iampolicy import Decision, Effect, Explanation, Mode, evaluate, explain
+from iampolicy.principals import WEB_IDENTITY_PROVIDER, Caller
 from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
 from sandbox.errors import AwsError, Failure, failure_error
 from sandbox.gateway.authentication import Principal
 from sandbox.gateway.request import Request, unsigned_operations
 from sandbox.s3 import actions as s3_actions
-from sandbox.s3.actions import Need
+from sandbox.s3 import bucket_policies
+from sandbox.s3.actions import DeleteRequest, Need
 from sandbox.sts import trust
 from sandbox.sts.session_policies import SessionPolicy
 from sandbox.sts.sessions import session_policies
@@ -65,15 +79,18 @@ class Verdict:
     exempt: str | None = None  # why IAM was not asked, for the exempt requests
     explained: list[Explanation] = field(default_factory=list)  # empty with inspection off
     message: str | None = None
-    error: AwsError | None = None
+    error: AwsError | None = None  # also a policy PutBucketPolicy refuses to store, IAM having allowed the call
+    # A multi-object delete: the objects moto may delete, and those refused (key, version ID).
+    deletes: DeleteRequest | None = None
+    refused: tuple[tuple[str, str | None], ...] = ()
 
 
 def exemption(request: Request, principal: Principal | None) -> str | None:
     """Why IAM does not authorize this request, or None when it does: the
     account root's key, `sts:GetCallerIdentity` (always allowed), and the
     public APIs, which stay public when signed (`principal` None: unsigned)."""
-    if principal is not None and principal.admin and not _assumes_role(request):
-        return "The account root's key: IAM policies do not limit the root user."
+    if principal is not None and principal.admin and not _assumes_role(request) and request.service != "s3":
+        return _ROOT
     if request.service == "sts" and request.operation == "GetCallerIdentity":
         return "sts:GetCallerIdentity: AWS allows it to every caller, whatever their policies."
     if request.operation in unsigned_operations(request.service):
@@ -94,7 +111,8 @@ def needs(request: Request, *, region: str) -> list[Need]:
     return [Need(f"{request.service}:{request.operation}", _resource(request.service, request.params, region))]
 
 
-IDENTITY, SESSION = "identity-based policy", "session policy"  # the two sides of a session's decision
+IDENTITY, SESSION, RESOURCE = "identity-based policy", "session policy", "resource-based policy"  # the sides of a decision
+_ROOT = "The account root's key: IAM policies do not limit the root user."
 
 
 def denial_message(principal_arn: str, action: str, resource: str, decision: Decision, *, side: str = IDENTITY) -> str:
@@ -129,49 +147,190 @@ class SessionExplanation(Explanation):
         return inner
 
 
+def _caller(principal: Principal) -> Caller:
+    """The principal as a bucket policy names it; a session the identity pool
+    issued carries its web-identity keys, and so its federated provider."""
+    federated = WEB_IDENTITY_PROVIDER if f"{WEB_IDENTITY_PROVIDER}:aud" in principal.context else None
+    return Caller(account=moto_seams.ACCOUNT_ID, arn=principal.arn, role_arn=principal.role_arn, federated=federated)
+
+
+Side = tuple[Decision, str, Explanation | None]
+
+
 def _need_decide(
     principal: Principal, session: tuple[SessionPolicy, ...], need: Need, context: dict[str, Any], explained: bool
-) -> tuple[Decision, str, Explanation | None]:
-    """The need's decision, the side that made it, and that side's explanation.
-    Without session policies the role's policies alone decide."""
+) -> tuple[Decision, str, list[Explanation]]:
+    """The need's decision, the side that made it, and the explanations to
+    keep, the deciding side's last. Without session policies and a bucket
+    policy the role's policies alone decide."""
     role_decision, role_why = _decide(principal.policies, principal.policy_names, need, context, explained)
-    if not session:
-        return role_decision, IDENTITY, role_why
-    documents, names = tuple(p.document for p in session), tuple(p.name for p in session)
-    session_decision, session_why = _decide(documents, names, need, context, explained)
-    if session_why is not None:
-        session_why = SessionExplanation(**{f.name: getattr(session_why, f.name) for f in dataclasses.fields(session_why)})
-    sides = ((role_decision, IDENTITY, role_why), (session_decision, SESSION, session_why))
-    for side in sides:  # an explicit deny in either wins
+    role: Side = (role_decision, IDENTITY, role_why)
+    sides: list[Side] = [role]
+    limited: Side | None = None
+    if session:
+        documents, names = tuple(p.document for p in session), tuple(p.name for p in session)
+        decision, why = _decide(documents, names, need, context, explained)
+        if why is not None:
+            why = SessionExplanation(**{f.name: getattr(why, f.name) for f in dataclasses.fields(why)})
+        limited = (decision, SESSION, why)
+        sides.append(limited)
+    caller = _caller(principal)
+    bucket = bucket_policies.bucket_decide(need, caller, context, explained=explained)
+    granted: Side | None = None
+    if bucket is not None:
+        sides.append((bucket.decision, RESOURCE, bucket.explanation))
+    for side in sides:  # an explicit deny in any wins
         if side[0].explicit_deny:
-            return side
-    for side in sides:  # then both must allow; the first that does not is the one named
-        if not side[0].allowed:
-            return side
-    return sides[0]
+            return side[0], side[1], _whys(sides, side)
+    if role[0].allowed:
+        granted = role
+    elif bucket is not None and bucket.decision.allowed:
+        granted = sides[-1]
+    if granted is not None and (limited is None or limited[0].allowed):
+        return Decision.ALLOW, granted[1], _whys(sides, granted)
+    if limited is not None and bucket is not None and bucket_policies.session_grant(bucket, need, caller, context):
+        return Decision.ALLOW, RESOURCE, _whys(sides, sides[-1])  # granted to the session itself: no session policy limits it
+    # Nothing grants it (the role's side is named), or the session policies do not allow what is granted.
+    refusing = role if granted is None or limited is None else limited
+    return Decision.IMPLICIT_DENY, refusing[1], _whys(sides, refusing)
+
+
+def _whys(sides: list[Side], deciding: Side) -> list[Explanation]:
+    """The explanations to keep: the deciding side's, after the bucket
+    policy's when that did not decide (a session's other side is left out,
+    as it always was)."""
+    kept = [s[2] for s in sides if s[1] == RESOURCE and s is not deciding and s[2] is not None]
+    return [*kept, *([deciding[2]] if deciding[2] is not None else [])]
 
 
 def request_authorize(request: Request, principal: Principal, *, region: str, explained: bool = False) -> Verdict:
     """Every need in turn, until one is refused (AccessDenied in the service's
-    format, in `Verdict.error`). `explained` decides with `iampolicy.explain`
-    and keeps each need's explanation; otherwise `evaluate` decides alone."""
+    format, in `Verdict.error`); a multi-object delete's keys are each
+    decided, and the refused ones kept. `explained` decides with
+    `iampolicy.explain` and keeps each need's explanation; otherwise
+    `evaluate` decides alone."""
     verdict = Verdict(allowed=True)
-    session = session_policies(principal.access_key_id)
-    # The root's identity is not limited by policies, but a role's trust still decides for it.
-    for need in [] if principal.admin else needs(request, region=region):
-        context = {**principal.context, **need.context}
-        decision, side, explanation = _need_decide(principal, session, need, context, explained)
-        if explanation is not None:
-            verdict.explained.append(explanation)
-        if not decision.allowed:
-            detail = denial_message(principal.arn, need.action, need.resource, decision, side=side)
-            log.info("denied: %s", detail)
-            verdict.allowed, verdict.message = False, detail
-            verdict.error = failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
-            return verdict
+    required = [] if principal.admin and request.service != "s3" else needs(request, region=region)
+    refused: list[int] = []
+    if principal.admin:  # the root's identity is not limited by policies; a bucket policy's Deny and a role's trust still decide
+        if request.service == "s3":
+            _root_authorize(request, principal, required, verdict, refused, explained=explained)
+    else:
+        session = session_policies(principal.access_key_id)
+        for need in required:
+            context = {**principal.context, **need.context}
+            decision, side, whys = _need_decide(principal, session, need, context, explained)
+            verdict.explained += whys
+            if not decision.allowed:
+                detail = denial_message(principal.arn, need.action, need.resource, decision, side=side)
+                if not _refuse(request, verdict, need, detail, refused):
+                    return verdict
+    if not verdict.allowed:
+        return verdict
+    _deletes_keep(request, required, verdict, refused)
+    if request.service == "s3" and _puts_policy(request, required):
+        verdict.error = bucket_policies.policy_check(
+            bucket=bucket_policies.bucket_of(required[0].resource) or "", document=request.body,
+            principal_arn=principal.arn, resource=required[0].resource,
+        )
+        if verdict.error is not None and verdict.error.code == "AccessDenied":
+            log.info("denied: %s", verdict.error.message)
+            verdict.allowed, verdict.message = False, verdict.error.message
     if _assumes_role(request):
         _trust_authorize(request, principal, verdict, explained=explained)
     return verdict
+
+
+def _root_authorize(
+    request: Request, principal: Principal, required: list[Need], verdict: Verdict, refused: list[int], *, explained: bool
+) -> None:
+    """The account root against the bucket policies its needs meet: only an
+    explicit Deny naming it refuses, and never the bucket policy's own
+    Get/Put/Delete (AWS keeps those for the root so an owner cannot lock
+    itself out: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketPolicy.html)."""
+    caller, consulted, kept = _caller(principal), False, False
+    for need in required:
+        bucket = bucket_policies.bucket_decide(need, caller, {**principal.context, **need.context}, explained=explained)
+        if bucket is None:
+            continue
+        consulted = True
+        if bucket.explanation is not None:
+            verdict.explained.append(bucket.explanation)
+        if bucket.decision.explicit_deny:
+            if bucket_policies.root_keeps(need.action):
+                kept = True
+                continue
+            detail = denial_message(principal.arn, need.action, need.resource, bucket.decision, side=RESOURCE)
+            if not _refuse(request, verdict, need, detail, refused):
+                return
+    if verdict.allowed and not refused:
+        verdict.exempt = _ROOT if not consulted else (
+            f"{_ROOT} The bucket policy denies it, but the root may always read, set and delete a bucket's policy."
+            if kept else f"{_ROOT} No statement of the bucket policy denies it."
+        )
+
+
+def anonymous_authorize(request: Request, *, context: Mapping[str, Any], region: str, explained: bool = False) -> Verdict:
+    """An unsigned S3 request, as the anonymous caller (`*`): no identity
+    policy, so only the bucket policy can grant it (and Block Public Access
+    can take that grant away). S3 answers "Access Denied" and no more."""
+    verdict = Verdict(allowed=True)
+    required = needs(request, region=region)
+    refused: list[int] = []
+    for need in required:
+        if bucket_policies.root_keeps(need.action):
+            # Only the bucket owner's account may touch a bucket's policy: S3 answers 405 to anyone else.
+            verdict.allowed, verdict.message = False, f"Anonymous callers may not call {need.action}."
+            verdict.error = AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
+            return verdict
+        bucket = bucket_policies.bucket_decide(need, Caller.ANONYMOUS, {**context, **need.context}, explained=explained)
+        if bucket is not None and bucket.explanation is not None:
+            verdict.explained.append(bucket.explanation)
+        if bucket is None or not bucket.decision.allowed:
+            why = ("with an explicit deny in a resource-based policy" if bucket is not None and bucket.decision.explicit_deny
+                   else f"because no resource-based policy allows the {need.action} action")
+            detail = f'Anonymous caller is not authorized to perform: {need.action} on resource: "{need.resource}" {why}'
+            if not _refuse(request, verdict, need, detail, refused, error=failure_error(Failure.MISSING_AUTH, "s3")):
+                return verdict
+    _deletes_keep(request, required, verdict, refused)
+    return verdict
+
+
+def unsigned_authorize(request: Request, *, context: Mapping[str, Any], region: str, explained: bool = False) -> Verdict:
+    """An unsigned request: S3's as the anonymous caller; the other services'
+    public APIs (the only unsigned requests authentication lets through) exempt."""
+    if request.service == "s3":
+        return anonymous_authorize(request, context=context, region=region, explained=explained)
+    return Verdict(allowed=True, exempt=exemption(request, None))
+
+
+def _refuse(
+    request: Request, verdict: Verdict, need: Need, detail: str, refused: list[int], *, error: AwsError | None = None
+) -> bool:
+    """Record a refused need; True when the request goes on (a multi-object
+    delete's key, listed in the answer), False when it is refused whole."""
+    log.info("denied: %s", detail)
+    if need.entry is not None:
+        refused.append(need.entry)
+        verdict.message = verdict.message or detail
+        return True
+    verdict.allowed, verdict.message = False, detail
+    verdict.error = error or failure_error(Failure.ACCESS_DENIED, request.service, detail=detail)
+    return False
+
+
+def _deletes_keep(request: Request, required: list[Need], verdict: Verdict, refused: list[int]) -> None:
+    """For a multi-object delete, the objects moto may delete and the refused ones, on the verdict."""
+    if not required or required[0].entry is None:
+        return
+    whole = s3_actions.delete_request(request.body)
+    denied = set(refused)
+    verdict.deletes = whole.only(i for i in range(len(whole.objects)) if i not in denied)
+    verdict.refused = whole.only(sorted(denied)).objects
+
+
+def _puts_policy(request: Request, required: list[Need]) -> bool:
+    return request.method == "PUT" and len(required) == 1 and required[0].action == "s3:PutBucketPolicy"
 
 
 def _assumes_role(request: Request) -> bool:

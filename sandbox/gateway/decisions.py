@@ -58,11 +58,17 @@ class DecisionRecord:
             return f"Refused before IAM was asked ({what})."
         if verdict.exempt is not None:
             return f"Allowed without asking IAM. {verdict.exempt}"
+        if verdict.refused:  # a multi-object delete, some of whose keys were refused
+            kept = len(verdict.deletes.objects) if verdict.deletes is not None else 0
+            why = verdict.message or "Denied."
+            return f"{kept} of {kept + len(verdict.refused)} objects may be deleted; the others are refused ({why})."
         if not verdict.explained:
             return "Allowed." if verdict.allowed else (verdict.message or "Denied.")
-        if not verdict.allowed or len(verdict.explained) == 1:
+        # Each need's explanations end with the deciding one (the bucket policy's may come before it).
+        needed = list(dict.fromkeys((e.action, e.resource) for e in verdict.explained))
+        if not verdict.allowed or len(needed) == 1:
             return verdict.explained[-1].reason()
-        permissions = ", ".join(f"{e.action} on {e.resource}" for e in verdict.explained)
+        permissions = ", ".join(f"{action} on {resource}" for action, resource in needed)
         return f"Every permission the request needs is allowed: {permissions}."
 
 

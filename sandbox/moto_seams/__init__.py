@@ -4,14 +4,14 @@ service, and nowhere else: a moto upgrade touches this package only.
 moto is the base we build on (user pools, STS, IAM, S3), but its public surface
 is HTTP; our layer needs a few things HTTP cannot give it: the user pool's
 signing keys and sign-out state, credentials minted through STS for a role,
-the role and user policies to evaluate, a bucket's CORS rules, and its state
-to persist.
+the role and user policies to evaluate, a bucket's CORS rules, policy and
+Block Public Access settings, and its state to persist.
 
 - `core`: moto's per-service WSGI apps and request handler; no blanket CORS;
 - `cognitoidp`: user pools that sign, publish keys and check SECRET_HASH as AWS's do;
 - `iam`: role and user policies, IAM users' keys;
 - `sts`: minting role sessions, finding the ones moto minted;
-- `s3`: a bucket's CORS rules;
+- `s3`: a bucket's CORS rules, policy and Block Public Access settings; its own policy check off;
 - `persistence`: pickling moto's backends.
 
 Importing this package changes nothing in moto or in the environment; the
@@ -40,4 +40,5 @@ def install() -> None:
             return
         core.install()
         cognitoidp.install()
+        s3.install()
         _installed = True

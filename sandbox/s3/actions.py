@@ -4,12 +4,15 @@ AWS authorizes S3 by action and ARN, not by URL: `ListBucket` is checked on
 the bucket ARN with `s3:prefix` in the context, `CopyObject` needs
 `s3:GetObject` on the source and `s3:PutObject` on the destination, every
 multipart step but abort and list-parts is `s3:PutObject`, and a multi-object
-delete is one `s3:DeleteObject` per key.
+delete is one `s3:DeleteObject` per key, each decided on its own: S3 deletes
+the keys the caller may delete and lists the others, with `AccessDenied`,
+in a `200` answer (`delete_result`).
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-actions.html
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree import ElementTree
@@ -25,6 +28,7 @@ class Need:
     action: str
     resource: str
     context: dict[str, str] = field(default_factory=dict)
+    entry: int | None = None  # a multi-object delete's object, by its place in `DeleteRequest.objects`
 
 
 def bucket_arn(bucket: str) -> str:
@@ -112,6 +116,10 @@ class DeleteRequest:
     objects: tuple[tuple[str, str | None], ...]  # (key, version ID)
     quiet: bool
 
+    def only(self, entries: Iterable[int]) -> DeleteRequest:
+        """The same request, for the objects at these places only."""
+        return DeleteRequest(tuple(self.objects[i] for i in entries), self.quiet)
+
     def xml(self) -> bytes:
         parts = ["<Delete>", f"<Quiet>{'true' if self.quiet else 'false'}</Quiet>"]
         for key, version in self.objects:
@@ -191,8 +199,8 @@ def _bucket_needs(method: str, bucket: str, query: dict[str, str], body: bytes) 
             return [Need(_pick(actions, method), arn)]
     if method == "POST" and "delete" in query:
         return [
-            Need("s3:DeleteObject" if version is None else "s3:DeleteObjectVersion", object_arn(bucket, key))
-            for key, version in delete_request(body).objects
+            Need("s3:DeleteObject" if version is None else "s3:DeleteObjectVersion", object_arn(bucket, key), entry=index)
+            for index, (key, version) in enumerate(delete_request(body).objects)
         ]
     if method in ("GET", "HEAD"):
         context = {
@@ -234,3 +242,40 @@ def _object_needs(method: str, bucket: str, key: str, query: dict[str, str], hea
             required.insert(0, read if read is not None else Need(_UNKNOWN, arn))
         return required
     return [Need(_UNKNOWN, arn)]
+
+
+_S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+_DELETED_FIELDS = ("Key", "VersionId", "DeleteMarker", "DeleteMarkerVersionId")
+_ERROR_FIELDS = ("Key", "VersionId", "Code", "Message")
+DENIED = ("AccessDenied", "Access Denied")  # S3's code and message for each refused key
+
+
+def _element(name: str, fields: tuple[str, ...], values: dict[str, str]) -> str:
+    inner = "".join(f"<{f}>{escape(values[f])}</{f}>" for f in fields if values.get(f) is not None)
+    return f"<{name}>{inner}</{name}>"
+
+
+def delete_result(
+    *, refused: Iterable[tuple[str, str | None]], quiet: bool, answered: bytes | None = None
+) -> bytes:
+    """`<DeleteResult>` for a multi-object delete: what moto deleted (from its
+    `answered` body; none if moto was not asked) and moto's own errors, then
+    the keys refused by authorization. In quiet mode S3 lists errors only."""
+    deleted: list[dict[str, str]] = []
+    errors: list[dict[str, str]] = []
+    if answered:
+        root = ElementTree.fromstring(answered)
+        for child in root:
+            values = {_local(el.tag): el.text or "" for el in child}
+            if _local(child.tag) == "Deleted":
+                deleted.append(values)
+            elif _local(child.tag) == "Error":
+                errors.append(values)
+    code, message = DENIED
+    errors += [{"Key": key, "VersionId": version, "Code": code, "Message": message} for key, version in refused]
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', f'<DeleteResult xmlns="{_S3_NAMESPACE}">']
+    if not quiet:
+        parts += [_element("Deleted", _DELETED_FIELDS, d) for d in deleted]
+    parts += [_element("Error", _ERROR_FIELDS, e) for e in errors]
+    parts.append("</DeleteResult>")
+    return "".join(parts).encode()
