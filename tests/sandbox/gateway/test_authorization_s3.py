@@ -439,10 +439,17 @@ VERSION_CALLS = {
     "put-bucket-versioning": lambda v, s3: s3.put_bucket_versioning(Bucket=v.bucket, VersioningConfiguration={"Status": "Enabled"}),
     "put-lifecycle": lambda v, s3: s3.put_bucket_lifecycle_configuration(Bucket=v.bucket, LifecycleConfiguration=_lifecycle()),
     "get-lifecycle": lambda v, s3: s3.get_bucket_lifecycle_configuration(Bucket=v.bucket),
-    "delete-objects-version": lambda v, s3: s3.delete_objects(
+    "delete-objects-version": lambda v, s3: _each_key_allowed(s3.delete_objects(
         Bucket=v.bucket, Delete={"Objects": [{"Key": "gone.jpg", "VersionId": "not-a-version"}]}
-    ),
+    )),
 }
+
+
+def _each_key_allowed(answer: dict) -> dict:
+    """A DeleteObjects answer, raised as its first per-key error: S3 answers 200 and lists refused keys."""
+    for error in answer.get("Errors", []):
+        raise ClientError({"Error": {"Code": error["Code"], "Message": error["Message"]}}, "DeleteObjects")
+    return answer
 
 VERSION_CASES = [
     # call, the grant that allows it (the other grant must be refused)
