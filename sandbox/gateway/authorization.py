@@ -73,7 +73,8 @@ log = logging.getLogger("sandbox")
 @dataclass
 class Verdict:
     """What authorization decided: allowed or not, each need it looked at (in
-    order, up to the first refused), and for a refusal AWS's message and error."""
+    order, up to the first refused; every key of a multi-object delete), and
+    for a refusal AWS's message and error."""
 
     allowed: bool
     exempt: str | None = None  # why IAM was not asked, for the exempt requests
@@ -87,8 +88,10 @@ class Verdict:
 
 def exemption(request: Request, principal: Principal | None) -> str | None:
     """Why IAM does not authorize this request, or None when it does: the
-    account root's key, `sts:GetCallerIdentity` (always allowed), and the
-    public APIs, which stay public when signed (`principal` None: unsigned)."""
+    account root's key (outside S3, whose bucket policies may still deny it,
+    and `sts:AssumeRole`, whose trust policy decides), `sts:GetCallerIdentity`
+    (always allowed), and the public APIs, which stay public when signed
+    (`principal` None: unsigned)."""
     if principal is not None and principal.admin and not _assumes_role(request) and request.service != "s3":
         return _ROOT
     if request.service == "sts" and request.operation == "GetCallerIdentity":
@@ -230,7 +233,8 @@ def request_authorize(request: Request, principal: Principal, *, region: str, ex
     _deletes_keep(request, required, verdict, refused)
     if request.service == "s3" and _puts_policy(request, required):
         verdict.error = bucket_policies.policy_check(
-            bucket=bucket_policies.bucket_of(required[0].resource) or "", document=request.body,
+            bucket=bucket_policies.bucket_of(required[0].resource) or "",
+            document=request.streamed.payload if request.streamed is not None else request.body,  # aws-chunked: as decoded
             principal_arn=principal.arn, resource=required[0].resource,
         )
         if verdict.error is not None and verdict.error.code == "AccessDenied":

@@ -113,6 +113,17 @@ def test_anonymous_put_allowed_by_public_policy(public):
     _assert_access_denied(requests.put(public.url("/public/a.jpg"), data=b"over", timeout=TIMEOUT))
 
 
+def test_anonymous_copy_needs_the_source_granted_too(public):
+    """Copying a private object into a publicly writable inbox needs s3:GetObject on the source: refused, nothing written."""
+    public.policy(_grant("s3:PutObject", f"arn:aws:s3:::{public.bucket}/inbox/*"))
+    response = requests.put(
+        public.url("/inbox/stolen.jpg"), headers={"x-amz-copy-source": f"/{public.bucket}/private/b.jpg"}, timeout=TIMEOUT
+    )
+    _assert_access_denied(response)
+    listed = public.kit.client("s3").list_objects_v2(Bucket=public.bucket, Prefix="inbox/")
+    assert listed["KeyCount"] == 0
+
+
 def test_anonymous_caller_cannot_touch_the_bucket_policy_even_if_granted(public):
     """A policy granting * s3:* still does not let the anonymous caller read or delete it: S3 answers 405."""
     public.policy(_grant("s3:*", f"arn:aws:s3:::{public.bucket}"))
@@ -162,14 +173,20 @@ def test_unsigned_calls_to_other_services_are_unchanged(sandbox):
 
 
 def test_preflight_is_answered_from_cors_rules_alone(public):
-    """A CORS preflight is still answered without authorization, from the bucket's rules (none here: no allow)."""
-    public.policy(_grant("s3:GetObject", f"arn:aws:s3:::{public.bucket}/*"))
-    response = requests.options(
-        public.url("/public/a.jpg"),
-        headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "GET"},
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers
+    """A CORS preflight is answered from the bucket's CORS rules alone, whatever the bucket policy grants."""
+    public.policy(_grant("s3:*", f"arn:aws:s3:::{public.bucket}/*"))
+    rules = {"CORSRules": [{"AllowedOrigins": ["http://127.0.0.1:8000"], "AllowedMethods": ["GET"]}]}
+    public.kit.client("s3").put_bucket_cors(Bucket=public.bucket, CORSConfiguration=rules)
+
+    def preflight(origin: str, method: str) -> requests.Response:
+        headers = {"Origin": origin, "Access-Control-Request-Method": method}
+        return requests.options(public.url("/public/a.jpg"), headers=headers, timeout=TIMEOUT)
+
+    allowed = preflight("http://127.0.0.1:8000", "GET")
+    assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+    for origin, method in (("http://evil.example", "GET"), ("http://127.0.0.1:8000", "PUT")):
+        refused = preflight(origin, method)
+        assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
 
 
 def test_signed_chunks_without_a_signature_are_refused(public):
