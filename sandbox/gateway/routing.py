@@ -280,7 +280,6 @@ class Gateway:
         start_response(line, kept + cors_headers)
         return [body]
 
-
     def _delete_objects(
         self,
         request: Request,
@@ -298,7 +297,11 @@ class Gateway:
         if verdict.deletes.objects:
             request.payload = verdict.deletes.xml()
             answer: list[tuple[str, list[tuple[str, str]]]] = []
-            body = b"".join(self._forward(request, environ, lambda line, headers, exc_info=None: answer.append((line, headers)), cors_headers, exchange))
+
+            def kept(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+                answer.append((line, headers))
+
+            body = b"".join(self._forward(request, environ, kept, cors_headers, exchange))
             line, headers = answer[-1]
             if not line.startswith("200"):  # refused whole (moto's MalformedXML, a fault): as it came
                 start_response(line, headers)
