@@ -58,7 +58,7 @@ class Aws:
                 env["AWS_SESSION_TOKEN"] = self.credentials["aws_session_token"]
         return env
 
-    def as_(self, credentials: dict[str, str] | None) -> "Aws":
+    def with_credentials(self, credentials: dict[str, str] | None) -> "Aws":
         return Aws(self.endpoint, self.home, self.ca_bundle, credentials)
 
     def run(self, *args: str, cwd: Path | None = None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ import requests
 
 from tests.sandbox.cli.conftest import Aws
 from tests.sandbox.cli.https_front import HttpsFront
-from tests.sandbox_kit import ACCOUNT_ID, Deployment
+from tests.sandbox_kit import ACCOUNT_ID, Deployment, as_boto3
 
 MiB = 1024 * 1024
 BIG = 40 * MiB  # bytes: above the CLI's 8 MiB multipart threshold, five parts of its 8 MiB chunk size
@@ -53,14 +53,23 @@ def prefix(cli_deployment: Deployment, alice) -> str:
 
 @pytest.fixture
 def as_alice(aws: Aws, alice) -> Aws:
-    return aws.as_(alice[1])
+    return aws.with_credentials(alice[1])
+
+
+def key_of(dep: Deployment, url: str) -> str:
+    return url.removeprefix(f"s3://{dep.bucket}/")
 
 
 def keys_under(dep: Deployment, url: str) -> list[str]:
     """Every key under an s3:// URL, listed with the admin key."""
-    prefix = url.removeprefix(f"s3://{dep.bucket}/")
+    prefix = key_of(dep, url)
     pages = dep.kit.client("s3").get_paginator("list_objects_v2").paginate(Bucket=dep.bucket, Prefix=prefix)
     return sorted(o["Key"].removeprefix(prefix) for page in pages for o in page.get("Contents", []))
+
+
+def head_with_checksum(cli: Aws, dep: Deployment, url: str) -> dict:
+    key = key_of(dep, url)
+    return cli.json("s3api", "head-object", "--bucket", dep.bucket, "--key", key, "--checksum-mode", "ENABLED")
 
 
 def test_get_caller_identity_is_the_authenticated_role_session(as_alice: Aws, cli_deployment: Deployment):
@@ -75,8 +84,10 @@ def test_get_caller_identity_is_the_authenticated_role_session(as_alice: Aws, cl
     }
 
 
-def test_enhanced_flow_through_the_cli_needs_no_credentials(aws: Aws, https_front: HttpsFront, cli_deployment: Deployment, alice):
-    """`initiate-auth`, `get-id` and `get-credentials-for-identity` are unsigned calls the CLI makes with no keys at all."""
+def test_enhanced_flow_through_the_cli_needs_no_credentials(
+    aws: Aws, https_front: HttpsFront, cli_deployment: Deployment, alice
+):
+    """`initiate-auth`, `get-id`, `get-credentials-for-identity`: unsigned calls the CLI makes with no keys at all."""
     dep = cli_deployment
     mark = len(https_front.heads)
     tokens = aws.json(
@@ -84,9 +95,12 @@ def test_enhanced_flow_through_the_cli_needs_no_credentials(aws: Aws, https_fron
         "--auth-parameters", f"USERNAME=alice@example.com,PASSWORD={dep.users['alice@example.com']}",
     )
     logins = f"{dep.provider}={tokens['AuthenticationResult']['IdToken']}"
-    identity_id = aws.json("cognito-identity", "get-id", "--identity-pool-id", dep.identity_pool_id, "--logins", logins)["IdentityId"]
+    got = aws.json("cognito-identity", "get-id", "--identity-pool-id", dep.identity_pool_id, "--logins", logins)
+    identity_id = got["IdentityId"]
     assert identity_id == alice[0]  # the same identity as the app's own GetId for alice
-    answer = aws.json("cognito-identity", "get-credentials-for-identity", "--identity-id", identity_id, "--logins", logins)
+    answer = aws.json(
+        "cognito-identity", "get-credentials-for-identity", "--identity-id", identity_id, "--logins", logins
+    )
     assert answer["IdentityId"] == identity_id
     assert set(answer["Credentials"]) == {"AccessKeyId", "SecretKey", "SessionToken", "Expiration"}
     heads = https_front.requests_since(mark)
@@ -98,8 +112,7 @@ def test_enhanced_flow_through_the_cli_needs_no_credentials(aws: Aws, https_fron
     assert not [h for h in heads if "authorization" in h.headers]  # sent unsigned, as the CLI knows them to be
 
     # The credentials the CLI got work in the CLI.
-    c = answer["Credentials"]
-    session = aws.as_({"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretKey"], "aws_session_token": c["SessionToken"]})
+    session = aws.with_credentials(as_boto3(answer["Credentials"]))
     assert session.json("sts", "get-caller-identity")["Arn"].endswith("/CognitoIdentityCredentials")
 
 
@@ -117,7 +130,7 @@ def test_get_id_with_a_forged_login_is_refused(aws: Aws, cli_deployment: Deploym
 def test_cp_of_40_mib_is_a_chunked_checksummed_multipart_upload(
     as_alice: Aws, https_front: HttpsFront, cli_deployment: Deployment, prefix: str, tmp_path: Path
 ):
-    """`aws s3 cp` of 40 MiB: five aws-chunked parts with CRC32 trailers; the object's composite checksum is returned."""
+    """`aws s3 cp` of 40 MiB: five aws-chunked parts with CRC32 trailers; the composite checksum is returned."""
     data = os.urandom(BIG)
     source = tmp_path / "big.bin"
     source.write_bytes(data)
@@ -142,11 +155,14 @@ def test_cp_of_40_mib_is_a_chunked_checksummed_multipart_upload(
 
     # Multipart CRC32 is COMPOSITE: the CRC32 of the parts' CRC32s, then "-<number of parts>"
     # (botocore/httpchecksum.py: "S3 returns checksums that include a -# suffix").
-    composite = f"{b64(crc32(b''.join(crc32(data[i : i + PART]) for i in range(0, BIG, PART))))}-{BIG // PART}"
-    key = url.removeprefix(f"s3://{cli_deployment.bucket}/")
-    got = as_alice.json("s3api", "get-object", "--bucket", cli_deployment.bucket, "--key", key, "--checksum-mode", "ENABLED", str(tmp_path / "again.bin"))
+    part_crcs = b"".join(crc32(data[i : i + PART]) for i in range(0, BIG, PART))
+    composite = f"{b64(crc32(part_crcs))}-{BIG // PART}"
+    got = as_alice.json(
+        "s3api", "get-object", "--bucket", cli_deployment.bucket, "--key", key_of(cli_deployment, url),
+        "--checksum-mode", "ENABLED", str(tmp_path / "again.bin"),
+    )
     assert (got.get("ChecksumCRC32"), got.get("ChecksumType")) == (composite, "COMPOSITE")
-    head = as_alice.json("s3api", "head-object", "--bucket", cli_deployment.bucket, "--key", key, "--checksum-mode", "ENABLED")
+    head = head_with_checksum(as_alice, cli_deployment, url)
     assert head["ContentLength"] == BIG
     assert (head.get("ChecksumCRC32"), head.get("ChecksumType")) == (composite, "COMPOSITE"), (
         "HeadObject does not return the multipart upload's checksum as AWS does: moto's head_object "
@@ -157,10 +173,11 @@ def test_cp_of_40_mib_is_a_chunked_checksummed_multipart_upload(
 
 @pytest.mark.parametrize("transport", ["https", "http"])
 def test_cp_of_a_small_file_carries_its_crc32(
-    transport: str, aws: Aws, aws_http: Aws, alice, https_front: HttpsFront, cli_deployment: Deployment, prefix: str, tmp_path: Path
+    transport: str, aws: Aws, aws_http: Aws, alice, https_front: HttpsFront, cli_deployment: Deployment,
+    prefix: str, tmp_path: Path,
 ):
-    """One PutObject: a CRC32 trailer over HTTPS, an x-amz-checksum-crc32 header over plain HTTP; stored and returned either way."""
-    cli = (aws if transport == "https" else aws_http).as_(alice[1])
+    """One PutObject: a CRC32 trailer over HTTPS, a header over plain HTTP; stored and returned either way."""
+    cli = (aws if transport == "https" else aws_http).with_credentials(alice[1])
     source = tmp_path / "note.txt"
     source.write_bytes(b"a small photo caption\n" * 10)
     url = f"{prefix}note.txt"
@@ -169,10 +186,9 @@ def test_cp_of_a_small_file_carries_its_crc32(
     if transport == "https":
         (put,) = [h for h in https_front.requests_since(mark) if h.method == "PUT"]
         assert put.headers["x-amz-content-sha256"] == TRAILER
-    key = url.removeprefix(f"s3://{cli_deployment.bucket}/")
-    head = cli.json("s3api", "head-object", "--bucket", cli_deployment.bucket, "--key", key, "--checksum-mode", "ENABLED")
+    head = head_with_checksum(cli, cli_deployment, url)
     assert head["ContentLength"] == len(source.read_bytes())
-    assert head.get("ChecksumCRC32") == b64(crc32(source.read_bytes())), "stored checksum not returned (helper B's part)"
+    assert head.get("ChecksumCRC32") == b64(crc32(source.read_bytes())), "stored checksum not returned (helper B)"
 
 
 def test_ls_lists_ones_own_prefix(as_alice: Aws, prefix: str, tmp_path: Path):
@@ -194,7 +210,7 @@ def test_ls_lists_ones_own_prefix(as_alice: Aws, prefix: str, tmp_path: Path):
     ],
 )
 def test_ls_of_anything_else_is_denied(where: str, as_alice: Aws, cli_deployment: Deployment):
-    """`aws s3 ls` of bob's prefix, or of the bucket, fails with AccessDenied (ListBucket is limited by s3:prefix)."""
+    """`aws s3 ls` of bob's prefix, or of the bucket: AccessDenied (ListBucket is limited by s3:prefix)."""
     bob_id = cli_deployment.identity_id("bob")
     url = f"s3://{cli_deployment.bucket}/" + (f"private/{bob_id}/" if where == "bob" else "")
     done = as_alice.run("s3", "ls", url)
@@ -204,7 +220,7 @@ def test_ls_of_anything_else_is_denied(where: str, as_alice: Aws, cli_deployment
 
 
 def test_sync_copies_a_folder_and_then_nothing(as_alice: Aws, cli_deployment: Deployment, prefix: str, tmp_path: Path):
-    """`aws s3 sync` of a nested folder uploads every file once; a second sync has nothing to copy; syncing back gives the same files."""
+    """`aws s3 sync` of a nested folder uploads each file once, then nothing; syncing back gives the same files."""
     folder = tmp_path / "album"
     files = {"cover.jpg": b"c" * 300, "2024/beach.jpg": b"b" * 200, "2024/june/sunset.jpg": b"s" * 100}
     for name, body in files.items():
@@ -226,8 +242,10 @@ def test_sync_copies_a_folder_and_then_nothing(as_alice: Aws, cli_deployment: De
     assert {str(p.relative_to(copy)): p.read_bytes() for p in copy.rglob("*") if p.is_file()} == files
 
 
-def test_rm_recursive_empties_ones_own_prefix(as_alice: Aws, https_front: HttpsFront, cli_deployment: Deployment, prefix: str, tmp_path: Path):
-    """`aws s3 rm --recursive` deletes every key under one's own prefix (the v1 CLI sends one DeleteObject per key)."""
+def test_rm_recursive_empties_ones_own_prefix(
+    as_alice: Aws, https_front: HttpsFront, cli_deployment: Deployment, prefix: str, tmp_path: Path
+):
+    """`aws s3 rm --recursive` deletes every key under one's own prefix (v1 sends one DeleteObject per key)."""
     folder = tmp_path / "trash"
     for name in ("a.jpg", "b.jpg", "sub/c.jpg"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -253,10 +271,10 @@ def test_rm_recursive_of_another_users_prefix_deletes_nothing(as_alice: Aws, cli
     assert keys_under(cli_deployment, f"s3://{cli_deployment.bucket}/private/{bob_id}/") == ["kept.jpg"]
 
 
-def test_delete_objects_with_a_foreign_key_deletes_the_rest(as_alice: Aws, alice, cli_deployment: Deployment, prefix: str):
-    """`aws s3api delete-objects` with one of bob's keys: 200, alice's keys deleted, bob's listed under Errors as AccessDenied."""
+def test_delete_objects_with_a_foreign_key_deletes_the_rest(as_alice: Aws, cli_deployment: Deployment, prefix: str):
+    """`aws s3api delete-objects` with one of bob's keys: 200, alice's deleted, bob's under Errors as AccessDenied."""
     dep = cli_deployment
-    own = prefix.removeprefix(f"s3://{dep.bucket}/")
+    own = key_of(dep, prefix)
     bob_key = f"private/{dep.identity_id('bob')}/{uuid.uuid4().hex[:8]}.jpg"
     for key in (f"{own}x.jpg", f"{own}y.jpg", bob_key):
         dep.put_admin(key)
@@ -273,13 +291,17 @@ def test_delete_objects_with_a_foreign_key_deletes_the_rest(as_alice: Aws, alice
     assert dep.kit.client("s3").head_object(Bucket=dep.bucket, Key=bob_key)["ContentLength"] == len(b"photo")
 
 
-ODD_NAMES = ["my photo+1 (été).jpg", "a%20b.jpg", "semi;colon=eq&amp.jpg", "tilde~star*.jpg", "quote'dq\".jpg", "日本.jpg"]
+ODD_NAMES = [
+    "my photo+1 (été).jpg", "a%20b.jpg", "semi;colon=eq&amp.jpg", "tilde~star*.jpg", "quote'dq\".jpg", "日本.jpg",
+]
 
 
-def test_keys_that_need_escaping_round_trip(aws_http: Aws, alice, cli_deployment: Deployment, prefix: str, tmp_path: Path):
-    """Spaces, `+`, `%`, `;=&`, `~*`, quotes and non-ASCII in keys: each signed, stored, listed, copied and deleted under its own name."""
+def test_keys_that_need_escaping_round_trip(
+    aws_http: Aws, alice, cli_deployment: Deployment, prefix: str, tmp_path: Path
+):
+    """Spaces, `+`, `%`, `;=&`, `~*`, quotes, non-ASCII: each key signed, stored, listed, copied, deleted as itself."""
     # Over plain HTTP: the canonical URI is escaped the same way over TLS, and HTTP is what `make run` serves.
-    cli = aws_http.as_(alice[1])
+    cli = aws_http.with_credentials(alice[1])
     folder = tmp_path / "odd"
     folder.mkdir()
     for name in ODD_NAMES:
@@ -304,8 +326,9 @@ def test_keys_that_need_escaping_round_trip(aws_http: Aws, alice, cli_deployment
     ],
 )
 def test_presign(config: str, status: int, aws_http: Aws, alice, prefix: str, tmp_path: Path):
-    """`aws s3 presign`: the v1 CLI's default SigV2 URL is refused as AWS refuses it for new buckets; with s3v4 set in the config file it reads the object."""
-    cli = aws_http.as_(alice[1])
+    """`aws s3 presign`: v1's default SigV2 URL is refused as AWS refuses it for new buckets; s3v4, set in the
+    config file, reads the object."""
+    cli = aws_http.with_credentials(alice[1])
     (cli.home / ".aws").mkdir()
     (cli.home / ".aws" / "config").write_text(config)
     (tmp_path / "p.jpg").write_bytes(b"a presigned photo")
