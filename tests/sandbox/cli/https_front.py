@@ -9,7 +9,9 @@ HTTPS. This front terminates TLS with a throwaway self-signed certificate
 (trusted by the CLI through `AWS_CA_BUNDLE`) and relays the bytes unchanged
 to the sandbox, as a load balancer would. It also keeps each request's head
 (request line and headers, never the body), so a test can check what the CLI
-actually sent.
+actually sent, and, when a test asks, flips one byte of the next upload's
+payload on its way, as a faulty network would, so a test can show that the
+sandbox refuses what the CLI's checksum no longer matches.
 
 Every connection is bounded: an idle timeout on each socket, and a deadline
 for the whole exchange."""
@@ -102,6 +104,7 @@ class HttpsFront:
         self._listener.settimeout(0.2)  # so the accept loop sees `close()` promptly
         self.port = self._listener.getsockname()[1]
         self.heads: list[RequestHead] = []
+        self._alter_next_put = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept_loop, name="https-front", daemon=True)
@@ -123,6 +126,21 @@ class HttpsFront:
         """The heads recorded after `len(front.heads)` was `mark`."""
         with self._lock:
             return list(self.heads[mark:])
+
+    def alter_next_put(self) -> None:
+        """Flip one bit of the first payload byte of the next PUT: the byte after the
+        aws-chunked body's first chunk-size line (and the HTTP chunk's, when chunked)."""
+        with self._lock:
+            self._alter_next_put = True
+
+    def _recorded(self, head: RequestHead) -> bool:
+        """Keep `head`; whether this request is the one to alter."""
+        with self._lock:
+            self.heads.append(head)
+            if self._alter_next_put and head.method == "PUT":
+                self._alter_next_put = False
+                return True
+            return False
 
     def _accept_loop(self) -> None:
         while not self._stop.is_set():
@@ -149,7 +167,7 @@ class HttpsFront:
 
     def _pump(self, client: ssl.SSLSocket, upstream: socket.socket) -> None:
         """Relay both ways until the sandbox closes (it closes after every answer)."""
-        head, recorded = b"", False
+        outbound = _Outbound(self)
         deadline = time.monotonic() + DEADLINE
         with selectors.DefaultSelector() as selector:
             selector.register(client, selectors.EVENT_READ)
@@ -170,11 +188,43 @@ class HttpsFront:
                         selector.unregister(client)
                         upstream.shutdown(socket.SHUT_WR)
                         continue
-                    if not recorded and len(head) < MAX_HEAD:
-                        head += data
-                        parsed = _head(head)
-                        if parsed is not None:
-                            recorded = True
-                            with self._lock:
-                                self.heads.append(parsed)
-                    upstream.sendall(data)
+                    upstream.sendall(outbound.feed(data))
+
+
+class _Outbound:
+    """One connection's request bytes on their way to the sandbox: the head is
+    recorded once complete, and the one byte to alter, if any, is altered."""
+
+    def __init__(self, front: HttpsFront) -> None:
+        self.front = front
+        self.start = b""  # the first MAX_HEAD bytes, enough for the head and the first body line
+        self.seen = 0  # bytes fed so far
+        self.head_end: int | None = None
+        self.lines = 1  # lines before the payload's first byte
+        self.alter = False
+        self.alter_at: int | None = None  # offset of the byte to flip; -1 once flipped
+
+    def feed(self, data: bytes) -> bytes:
+        offset, self.seen = self.seen, self.seen + len(data)
+        if len(self.start) < MAX_HEAD:
+            self.start += data[: MAX_HEAD - len(self.start)]
+            if self.head_end is None and (head := _head(self.start)) is not None:
+                self.head_end = self.start.find(b"\r\n\r\n") + 4
+                self.alter = self.front._recorded(head)
+                # botocore streams an aws-chunked body inside HTTP chunked framing: skip
+                # that chunk's size line too, so the flip lands in the payload itself.
+                self.lines = 2 if "chunked" in head.headers.get("transfer-encoding", "") else 1
+            if self.alter and self.alter_at is None and self.head_end is not None:
+                line_end = self.head_end - 1
+                for _ in range(self.lines):
+                    line_end = self.start.find(b"\n", line_end + 1)
+                    if line_end < 0:
+                        break
+                else:
+                    self.alter_at = line_end + 1
+        if self.alter_at is not None and offset <= self.alter_at < self.seen:
+            altered = bytearray(data)
+            altered[self.alter_at - offset] ^= 0x01
+            self.alter_at = -1
+            return bytes(altered)
+        return data

@@ -191,6 +191,30 @@ def test_cp_of_a_small_file_carries_its_crc32(
     assert head.get("ChecksumCRC32") == b64(crc32(source.read_bytes())), "stored checksum not returned (helper B)"
 
 
+@pytest.mark.parametrize(
+    "size",
+    [
+        pytest.param(1000, id="put-object"),
+        pytest.param(PART + MiB, id="multipart"),  # two parts; the first is altered
+    ],
+)
+def test_an_upload_altered_on_the_way_is_refused_by_its_crc32_trailer(
+    size: int, as_alice: Aws, https_front: HttpsFront, cli_deployment: Deployment, prefix: str, tmp_path: Path
+):
+    """One bit of a CLI upload flipped in transit: its trailing CRC32 no longer matches, BadDigest, nothing stored."""
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(os.urandom(size))
+    https_front.alter_next_put()
+    done = as_alice.run("s3", "cp", str(source), f"{prefix}photo.jpg", "--only-show-errors")
+    assert done.returncode != 0
+    assert "BadDigest" in done.stderr, done.stderr
+    assert keys_under(cli_deployment, prefix) == []
+    # A failed multipart upload is aborted by the CLI, and nothing of it is left behind.
+    s3 = cli_deployment.kit.client("s3")
+    uploads = s3.list_multipart_uploads(Bucket=cli_deployment.bucket, Prefix=key_of(cli_deployment, prefix))
+    assert uploads.get("Uploads", []) == []
+
+
 def test_ls_lists_ones_own_prefix(as_alice: Aws, prefix: str, tmp_path: Path):
     """`aws s3 ls` of one's own prefix lists what is there, folders as PRE."""
     (tmp_path / "one.jpg").write_bytes(b"1" * 10)
