@@ -111,9 +111,13 @@ def test_enhanced_flow_through_the_cli_needs_no_credentials(
     ]
     assert not [h for h in heads if "authorization" in h.headers]  # sent unsigned, as the CLI knows them to be
 
-    # The credentials the CLI got work in the CLI.
+    # The credentials the CLI got work in the CLI, and with them set it still sends GetId unsigned.
     session = aws.with_credentials(as_boto3(answer["Credentials"]))
     assert session.json("sts", "get-caller-identity")["Arn"].endswith("/CognitoIdentityCredentials")
+    mark = len(https_front.heads)
+    session.ok("cognito-identity", "get-id", "--identity-pool-id", dep.identity_pool_id, "--logins", logins)
+    (get_id,) = https_front.requests_since(mark)
+    assert "authorization" not in get_id.headers
 
 
 def test_get_id_with_a_forged_login_is_refused(aws: Aws, cli_deployment: Deployment):
