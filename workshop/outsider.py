@@ -1,0 +1,120 @@
+"""The attacker's side of a lab: what someone outside the deployment has.
+
+An outsider has HTTP to the app, boto3 with the credentials the app hands out
+(to a signed-in user through `POST /api/credentials`, to anyone as a guest),
+and the AWS endpoint the app's pages point at; no deployment file, no admin
+key. Lab 4 alone creates an identity pool of the attacker's own with the admin
+key, standing in for the attacker's AWS account, and says so in a step line.
+
+This module is the attacker's own AWS client, so it is the one place in
+`workshop/` that imports boto3: the app's wrappers (`core.aws`, `infra.aws`)
+are the defender's, and an attack built on them would borrow their
+configuration and their credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import requests
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from workshop.base import AttackResult, Report
+
+HTTP_TIMEOUT = 20  # seconds per request to the app (it asks Cognito itself, with its own timeouts)
+AWS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
+_CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class AttackStepFailed(Exception):
+    """A step that is not the attack itself failed (the app refused a sign-in,
+    the demo users are missing): the lab cannot tell whether it is applied."""
+
+
+@dataclass
+class Outsider:
+    app_url: str  # http://127.0.0.1:8000
+    endpoint: str | None  # the sandbox (or None: AWS's own endpoints for the region)
+    region: str
+    report: Report
+
+    # --- telling -------------------------------------------------------------------------
+
+    def step(self, text: str) -> None:
+        self.report(f"-> {text}")
+
+    def got(self, text: str) -> None:
+        self.report(f"   obtained: {text}")
+
+    # --- the app, over HTTP ------------------------------------------------------------------
+
+    def app_sign_in(self, email: str, password: str) -> requests.Session:
+        """Signed in through the app's own sign-in form, as a browser is."""
+        session = requests.Session()
+        url = f"{self.app_url}/accounts/sign-in/"
+        page = session.get(url, timeout=HTTP_TIMEOUT)
+        found = _CSRF_FIELD.search(page.text)
+        if page.status_code != 200 or not found:
+            raise AttackStepFailed(f"the app's sign-in page answered {page.status_code} without a form at {url}")
+        answer = session.post(
+            url,
+            data={"email": email, "password": password, "csrfmiddlewaretoken": found.group(1)},
+            headers={"Referer": url},
+            allow_redirects=False,
+            timeout=HTTP_TIMEOUT,
+        )
+        if answer.status_code != 302:
+            raise AttackStepFailed(f"the app refused to sign in {email} (HTTP {answer.status_code}); run `manage.py seed_demo_users`")
+        return session
+
+    def app_credentials(self, session: requests.Session) -> dict[str, Any]:
+        """`POST /api/credentials` as credentials.js does: the scoped keys
+        (accessKeyId, secretAccessKey, sessionToken, identityId, bucket...)."""
+        if "csrftoken" not in session.cookies:
+            session.get(f"{self.app_url}/", timeout=HTTP_TIMEOUT)  # any page sets the CSRF cookie
+        answer = session.post(
+            f"{self.app_url}/api/credentials",
+            headers={"X-CSRFToken": session.cookies.get("csrftoken", ""), "Accept": "application/json",
+                     "Referer": f"{self.app_url}/"},
+            timeout=HTTP_TIMEOUT,
+        )
+        if answer.status_code != 200:
+            raise AttackStepFailed(f"the app gave no credentials (HTTP {answer.status_code}: {answer.text[:200]})")
+        return answer.json()
+
+    def guest_credentials(self) -> dict[str, Any]:
+        """A guest's keys, as the public gallery's browser gets them: a fresh
+        cookie-less visit and `POST /api/credentials` (the app runs the
+        unsigned GetId and GetCredentialsForIdentity for its guests)."""
+        return self.app_credentials(requests.Session())
+
+    # --- AWS, as the outsider reaches it -------------------------------------------------------
+
+    def client(self, service: str, creds: dict[str, Any] | None = None) -> Any:
+        """A boto3 client at the endpoint, signed with `creds` (the app's JSON
+        shape) or, without them, unsigned (the public Cognito calls)."""
+        options: dict[str, Any] = {"region_name": self.region, "endpoint_url": self.endpoint}
+        if creds is None:
+            options["config"] = AWS_CONFIG.merge(Config(signature_version=UNSIGNED))
+        else:
+            options["config"] = AWS_CONFIG.merge(Config(s3={"addressing_style": "path"}))
+            options.update(
+                aws_access_key_id=creds["accessKeyId"],
+                aws_secret_access_key=creds["secretAccessKey"],
+                aws_session_token=creds["sessionToken"],
+            )
+        return boto3.session.Session().client(service, **options)
+
+    def s3(self, creds: dict[str, Any]) -> Any:
+        return self.client("s3", creds)
+
+
+def refused(exc: ClientError) -> AttackResult:
+    """An attack AWS refused, with AWS's own code and message."""
+    error = exc.response.get("Error", {})
+    return AttackResult(succeeded=False, error_code=error.get("Code"), error_message=error.get("Message"))
