@@ -87,6 +87,10 @@ class Outsider:
             raise AttackStepFailed(f"the app gave no credentials (HTTP {answer.status_code}: {answer.text[:200]})")
         return answer.json()
 
+    def user_credentials(self, email: str, password: str) -> dict[str, Any]:
+        """Sign in to the app and take the credentials it hands that user's browser."""
+        return self.app_credentials(self.app_sign_in(email, password))
+
     def guest_credentials(self) -> dict[str, Any]:
         """A guest's keys, as the public gallery's browser gets them: a fresh
         cookie-less visit and `POST /api/credentials` (the app runs the
@@ -112,6 +116,15 @@ class Outsider:
 
     def s3(self, creds: dict[str, Any]) -> Any:
         return self.client("s3", creds)
+
+    def own_account_client(self, service: str) -> Any:
+        """The attacker's admin client in an AWS account of their own. The
+        sandbox has one account, so this is its admin key (test/test) there;
+        on AWS, boto3's usual chain, i.e. whoever runs the lab."""
+        options: dict[str, Any] = {"region_name": self.region, "endpoint_url": self.endpoint, "config": AWS_CONFIG}
+        if self.endpoint:
+            options.update(aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.session.Session().client(service, **options)
 
 
 def refused(exc: ClientError) -> AttackResult:
