@@ -6,10 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from workshop.record import applied_lab_number
-from workshop.registry import LABS
+from workshop.services import applied_lab
 
 
 def lab_banner(request: HttpRequest) -> dict[str, Any]:
-    number = applied_lab_number()
-    return {"applied_lab": LABS.get(number) if number is not None else None}
+    # One os.stat per page: the record is re-read only when it changes.
+    return {"applied_lab": applied_lab()}

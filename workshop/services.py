@@ -10,7 +10,9 @@ naming the first and its revert command.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 from django.conf import settings
@@ -53,6 +55,24 @@ def lab_get(*, number: int) -> Lab:
 def banner_text(lab: Lab) -> str:
     """What every page's banner says while `lab` is applied."""
     return f"Lab {lab.number} is applied: {lab.title}. Revert with: {revert_command(lab.number)}"
+
+
+_CULPRIT_SID = re.compile(r'^Statement "([^"]+)"')
+
+
+def applied_lab() -> Lab | None:
+    """The lab the record names (no AWS call: the banner and the inspector ask on every page)."""
+    number = applied_lab_number()
+    return LABS.get(number) if number is not None else None
+
+
+def lab_summary(lab: Lab | None) -> dict[str, Any] | None:
+    """What the inspector's script needs to point at the culprit: a culprit
+    that starts `Statement "<Sid>"` names the statement its explanations mark."""
+    if lab is None:
+        return None
+    found = _CULPRIT_SID.match(lab.culprit)
+    return {"number": lab.number, "title": lab.title, "culprit": lab.culprit, "sid": found.group(1) if found else None}
 
 
 def labs_status(*, deployment: Deployment | None = None) -> list[LabStatus]:
