@@ -6,9 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from workshop.services import applied_lab
+from workshop.services import applied_lab, lab_summary
 
 
 def lab_banner(request: HttpRequest) -> dict[str, Any]:
     # One os.stat per page: the record is re-read only when it changes.
-    return {"applied_lab": applied_lab()}
+    return {"applied_lab": lab_summary(applied_lab())}

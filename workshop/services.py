@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from core.aws import endpoint_url
 from core.deployment import Deployment, deployment_get
@@ -61,8 +62,13 @@ _CULPRIT_SID = re.compile(r'^Statement "([^"]+)"')
 
 
 def applied_lab() -> Lab | None:
-    """The lab the record names (no AWS call: the banner and the inspector ask on every page)."""
-    number = applied_lab_number()
+    """The lab the record names for this deployment (no AWS call: the banner
+    and the inspector ask on every page; never an error, a page must render)."""
+    try:
+        pool = deployment_get().identity_pool_id
+    except ImproperlyConfigured:
+        return None  # nothing provisioned: no lab either
+    number = applied_lab_number(identity_pool_id=pool)
     return LABS.get(number) if number is not None else None
 
 
@@ -72,7 +78,13 @@ def lab_summary(lab: Lab | None) -> dict[str, Any] | None:
     if lab is None:
         return None
     found = _CULPRIT_SID.match(lab.culprit)
-    return {"number": lab.number, "title": lab.title, "culprit": lab.culprit, "sid": found.group(1) if found else None}
+    return {
+        "number": lab.number,
+        "title": lab.title.rstrip("."),
+        "rule": lab.rule,
+        "culprit": lab.culprit.strip().rstrip("."),  # the pages end the sentence themselves
+        "sid": found.group(1) if found else None,
+    }
 
 
 def labs_status(*, deployment: Deployment | None = None) -> list[LabStatus]:
@@ -83,7 +95,7 @@ def labs_status(*, deployment: Deployment | None = None) -> list[LabStatus]:
 
 def _other_applied(*, lab: Lab, deployment: Deployment) -> Lab | None:
     """Another lab recorded or found applied in the live deployment."""
-    recorded = applied_lab_number()
+    recorded = applied_lab_number(identity_pool_id=deployment.identity_pool_id)
     if recorded is not None and recorded != lab.number and recorded in LABS:
         return LABS[recorded]
     return next((o for o in LABS.values() if o.number != lab.number and o.applied(deployment=deployment)), None)
@@ -99,15 +111,16 @@ def lab_apply(*, number: int, report: Report) -> Lab:
             f"Revert it first: {revert_command(other.number)}"
         )
     lab.apply(deployment=deployment, report=report)
-    applied_lab_record(lab.number)
+    applied_lab_record(lab.number, identity_pool_id=deployment.identity_pool_id)
     report(f"Lab {lab.number} is applied: {lab.title}. Attack it: python manage.py lab attack {lab.number}")
     return lab
 
 
 def lab_revert(*, number: int, report: Report) -> Lab:
     lab = lab_get(number=number)
-    lab.revert(deployment=deployment_get(), report=report)
-    if applied_lab_number() in (lab.number, None):
+    deployment = deployment_get()
+    lab.revert(deployment=deployment, report=report)
+    if applied_lab_number(identity_pool_id=deployment.identity_pool_id) in (lab.number, None):
         applied_lab_record(None)
     report(f"Lab {lab.number} is reverted: the deployment is as provisioning sets it.")
     return lab

@@ -44,7 +44,7 @@ def test_bad_number_or_usage_exits_2_with_a_message(lab_stack, args, says):
 def test_a_second_lab_is_refused_naming_the_first_and_its_revert(lab_stack):
     """With lab 1 applied, applying lab 2 exits 2 naming lab 1 and `lab revert 1`, and changes nothing."""
     assert lab_stack.run("apply", "1")[0] == 0
-    assert json.loads(lab_stack_record(lab_stack)) == {"applied": 1}
+    assert json.loads(lab_stack_record(lab_stack)) == {"applied": 1, "identity_pool_id": lab_stack.deployment.identity_pool_id}
     status, out = lab_stack.run("apply", "2")
     assert status == 2, out
     assert "Lab 1" in out and "python manage.py lab revert 1" in out
@@ -52,7 +52,7 @@ def test_a_second_lab_is_refused_naming_the_first_and_its_revert(lab_stack):
     assert lab_stack.run("revert", "1")[0] == 0
     assert not LABS[1].applied(deployment=lab_stack.deployment)
     assert lab_stack.run("apply", "2")[0] == 0  # free again once lab 1 is reverted
-    assert json.loads(lab_stack_record(lab_stack)) == {"applied": 2}
+    assert json.loads(lab_stack_record(lab_stack)) == {"applied": 2, "identity_pool_id": lab_stack.deployment.identity_pool_id}
     assert lab_stack.run("revert", "2")[0] == 0
 
 
