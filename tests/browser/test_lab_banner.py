@@ -66,33 +66,45 @@ def test_banner_on_every_page_while_a_lab_is_applied(browser: Browser, live_serv
     page.context.close()
 
 
+# lab, who presses the button (None: a guest), the button, what S3 answers with the lab applied, the
+# culprit's Sid, and what the explanation of the denial names once the lab is reverted.
+CULPRITS = {
+    "lab1": (1, "bob@example.com", "try-other-private", "NoSuchKey", "OwnerReadsWritesAndDeletesOwnPrefixes", "OwnerReadsWritesAndDeletesOwnPrefixes"),
+    "lab2": (2, None, "try-guest-write", "OK", "GuestsUploadToPublic", "No statement allows s3:PutObject"),
+    "lab3": (3, "bob@example.com", "try-list-root", "OK", "SignedInUsersListOnePublisherAtATime", "s3:prefix"),
+}
+
+
+@pytest.mark.parametrize("case", CULPRITS.values(), ids=CULPRITS.keys())
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
-def test_inspector_names_the_culprit_where_it_decides(browser: Browser, live_server, lab_file, tmp_path, width):
-    """Lab 1 applied, bob's "Read another identity's private photo" is allowed by IAM and the
-    explanation marks OwnerReadsWritesAndDeletesOwnPrefixes as the lab's culprit; reverted, it is denied."""
-    assert run_command("lab", "apply", "1")[0] == 0
+def test_inspector_names_the_culprit_where_it_decides(browser: Browser, live_server, lab_file, tmp_path, width, case):
+    """With the lab applied, IAM lets the button's request through and its explanation marks the
+    lab's culprit statement; reverted, the same request is denied and nothing is marked."""
+    number, email, button, answer, sid, denial = case
+    assert run_command("lab", "apply", str(number))[0] == 0
     page = context_page(browser, width)
-    sign_in(page, live_server.url, "bob@example.com", settings.DEMO_PASSWORD)
+    if email:
+        sign_in(page, live_server.url, email, settings.DEMO_PASSWORD)
     page.goto(f"{live_server.url}/how-it-works/")
-    expect(page.get_by_test_id("lab-culprit")).to_contain_text("private/*")
-    row = page.locator('[data-try="try-other-private"]')
+    expect(page.get_by_test_id("lab-culprit")).to_contain_text(sid)
+    row = page.locator(f'[data-try="{button}"]')
     row.get_by_role("button").click()
-    expect(row.get_by_test_id("try-result")).to_contain_text("NoSuchKey", timeout=TIMEOUT)  # IAM let it through
+    expect(row.get_by_test_id("try-result")).to_contain_text(answer, timeout=TIMEOUT)  # IAM let it through
     note = row.get_by_test_id("lab-culprit-note")
-    expect(note).to_contain_text("Lab 1:", timeout=TIMEOUT)
-    expect(note).to_contain_text("OwnerReadsWritesAndDeletesOwnPrefixes")
+    expect(note).to_contain_text(f"Lab {number}:", timeout=TIMEOUT)
+    expect(note).to_contain_text(sid)
     row.locator("summary").click()
     expect(row.locator("li.culprit")).to_contain_text("the lab's culprit")
     _no_horizontal_scroll(page)
-    shoot(page, tmp_path, f"lab-inspector-culprit-{width}", page.get_by_test_id("lab-culprit"), row)
+    shoot(page, tmp_path, f"lab{number}-inspector-culprit-{width}", page.get_by_test_id("lab-culprit"), row)
 
-    assert run_command("lab", "revert", "1")[0] == 0
+    assert run_command("lab", "revert", str(number))[0] == 0
     page.goto(f"{live_server.url}/how-it-works/")
     expect(page.get_by_test_id("lab-culprit")).to_have_count(0)
-    row = page.locator('[data-try="try-other-private"]')
+    row = page.locator(f'[data-try="{button}"]')
     row.get_by_role("button").click()
     expect(row.get_by_test_id("try-result")).to_contain_text("AccessDenied", timeout=TIMEOUT)
-    expect(row.get_by_test_id("try-why")).to_contain_text("OwnerReadsWritesAndDeletesOwnPrefixes", timeout=TIMEOUT)
+    expect(row.get_by_test_id("try-why")).to_contain_text(denial, timeout=TIMEOUT)
     expect(row.get_by_test_id("lab-culprit-note")).to_have_count(0)
-    shoot(page, tmp_path, f"lab-explained-denial-{width}", row)
+    shoot(page, tmp_path, f"lab{number}-explained-denial-{width}", row)
     page.context.close()
