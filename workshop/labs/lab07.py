@@ -94,7 +94,7 @@ def attack(*, outsider: Outsider) -> AttackResult:
 LAB = Lab(
     number=7,
     slug="07-token-check-off",
-    title="ServerSideTokenCheck off: a copied ID token outlives sign-out",
+    title="ServerSideTokenCheck off",
     rule="server-side-token-check-off",
     apply=apply,
     revert=revert,
