@@ -59,7 +59,10 @@ def attack(*, outsider: Outsider) -> AttackResult:
     keys = [item["Key"] for item in listing.get("Contents", [])]
     others = [key for key in keys if key.split("/")[1:2] != [bob["identityId"]]]
     identities = sorted({key.split("/")[1] for key in others if key.count("/") >= 2})
-    outsider.got(f"{len(keys)} keys, {len(others)} of other users, of {len(identities)} other identities")
+    outsider.got(
+        f"{len(keys)} key{'s' * (len(keys) != 1)}, {len(others)} of other users, "
+        f"of {len(identities)} other identit{'ies' if len(identities) != 1 else 'y'}"
+    )
     for key in others[:SHOWN]:
         outsider.got(key)
     return AttackResult(succeeded=bool(others), obtained=tuple(others))
