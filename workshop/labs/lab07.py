@@ -87,7 +87,10 @@ def attack(*, outsider: Outsider) -> AttackResult:
         return refused(exc)
     keys = [o["Key"] for o in listing.get("Contents", [])]
     shown = ", ".join(keys[:MAX_SHOWN]) + (f" and {len(keys) - MAX_SHOWN} more" if len(keys) > MAX_SHOWN else "")
-    outsider.got(f"the keys of her {len(keys)} private objects: {shown}" if keys else "the listing of her private prefix (empty: nothing uploaded yet)")
+    if keys:
+        outsider.got(f"the keys of her {len(keys)} private objects: {shown}")
+    else:
+        outsider.got("the listing of her private prefix (empty: nothing uploaded yet)")
     return AttackResult(succeeded=True, obtained=(arn, c["AccessKeyId"], *keys))
 
 

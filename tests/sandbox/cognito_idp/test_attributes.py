@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from tests.sandbox_kit import PASSWORD
 
 UNAUTHORIZED = ("NotAuthorizedException", "A client attempted to write unauthorized attribute")
+NO_SUCH = "user.custom:nothing: Attribute does not exist in the schema."
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def _refusal(call) -> tuple[str, str] | None:
         (None, "email_verified", UNAUTHORIZED),  # only Cognito and administrators verify
         (["email"], "given_name", UNAUTHORIZED),
         (["email", "custom:role"], "custom:role", None),
-        (["email"], "custom:nothing", ("InvalidParameterException", "Invalid user attributes: user.custom:nothing: Attribute does not exist in the schema.")),
+        (["email"], "custom:nothing", ("InvalidParameterException", f"Invalid user attributes: {NO_SUCH}")),
     ],
 )
 def test_update_user_attributes_writes_only_what_the_client_may(sandbox, dep, write, name, refused):
@@ -78,7 +79,8 @@ def test_a_written_custom_attribute_is_a_claim_of_the_next_id_token(sandbox, dep
     """What a client may write, the user sets, and her next ID token carries it: why no role may be mapped from it."""
     client_id = _client(sandbox, dep, ["email", "custom:role"])
     idp = sandbox.unsigned("cognito-idp")
-    idp.update_user_attributes(AccessToken=_tokens(sandbox, client_id)["AccessToken"], UserAttributes=[{"Name": "custom:role", "Value": "moderator"}])
+    access = _tokens(sandbox, client_id)["AccessToken"]
+    idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "custom:role", "Value": "moderator"}])
     claims = jwt.decode(_tokens(sandbox, client_id)["IdToken"], options={"verify_signature": False})
     assert claims["custom:role"] == "moderator"
 
