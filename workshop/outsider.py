@@ -42,6 +42,9 @@ class Outsider:
     endpoint: str | None  # the sandbox (or None: AWS's own endpoints for the region)
     region: str
     report: Report
+    # The admin key of "the attacker's own account" (lab 4): the sandbox's
+    # admin keys locally; None on AWS, where boto3's usual chain applies.
+    own_account_keys: dict[str, str] | None = None
 
     # --- telling -------------------------------------------------------------------------
 
@@ -119,15 +122,23 @@ class Outsider:
 
     def own_account_client(self, service: str) -> Any:
         """The attacker's admin client in an AWS account of their own. The
-        sandbox has one account, so this is its admin key (test/test) there;
-        on AWS, boto3's usual chain, i.e. whoever runs the lab."""
+        sandbox has one account, so this is its admin key there; on AWS,
+        boto3's usual chain, i.e. whoever runs the lab."""
         options: dict[str, Any] = {"region_name": self.region, "endpoint_url": self.endpoint, "config": AWS_CONFIG}
-        if self.endpoint:
-            options.update(aws_access_key_id="test", aws_secret_access_key="test")
-        return boto3.session.Session().client(service, **options)
+        return boto3.session.Session().client(service, **options, **(self.own_account_keys or {}))
 
 
 def refused(exc: ClientError) -> AttackResult:
     """An attack AWS refused, with AWS's own code and message."""
     error = exc.response.get("Error", {})
     return AttackResult(succeeded=False, error_code=error.get("Code"), error_message=error.get("Message"))
+
+
+def victim_cleanup(outsider: Outsider, creds: dict[str, Any], key: str) -> None:
+    """The victim deletes what a lab's setup stored in her prefix, so no lab
+    leaves objects the catalog does not know (which `reconcile` would report)."""
+    outsider.step(f"Cleanup, as the victim: she deletes {key}")
+    try:
+        outsider.s3(creds).delete_object(Bucket=creds["bucket"], Key=key)
+    except ClientError as exc:
+        outsider.report(f"   (could not delete it: {exc.response.get('Error', {}).get('Code')})")

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from core.aws import endpoint_url
+from core.aws import SANDBOX_ADMIN_KEYS, endpoint_url
 from core.deployment import Deployment, deployment_get
 from infra.doctor import deployment_audit, deployment_inspect
 from workshop.base import AttackResult, Lab, Report
@@ -130,7 +130,11 @@ def outsider_for(*, app_url: str, report: Report) -> Outsider:
     """An attacker who reaches the app at `app_url` and AWS where the app's
     pages send browsers (the sandbox locally)."""
     return Outsider(
-        app_url=app_url.rstrip("/"), endpoint=endpoint_url("s3", browser=True), region=settings.AWS_REGION, report=report
+        app_url=app_url.rstrip("/"),
+        endpoint=endpoint_url("s3", browser=True),
+        region=settings.AWS_REGION,
+        report=report,
+        own_account_keys=dict(SANDBOX_ADMIN_KEYS) if settings.PHOTOSHARE_AWS == "local" else None,
     )
 
 

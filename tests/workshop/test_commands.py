@@ -7,8 +7,15 @@ import json
 
 import pytest
 
+from django.conf import settings
+
 from tests.workshop.conftest import run_command
 from workshop.registry import LABS
+
+
+def lab_stack_record(stack) -> str:
+    """The applied-lab record as `lab apply` left it."""
+    return settings.PHOTOSHARE_LABS_FILE.read_text()
 
 
 def test_list_shows_every_lab_with_its_rule_and_none_applied(lab_stack):
@@ -80,11 +87,6 @@ def test_attack_that_cannot_reach_the_app_exits_2(lab_stack):
     assert status == 2, out
     assert "could not" in out
 
-
-def lab_stack_record(stack) -> str:
-    from django.conf import settings
-
-    return settings.PHOTOSHARE_LABS_FILE.read_text()
 
 
 @pytest.mark.parametrize("args", [("list",), ("apply", "1"), ("revert", "1"), ("attack", "1"), ("check", "1")])

@@ -15,7 +15,7 @@ from django.conf import settings
 from core.deployment import Deployment
 from workshop import changes
 from workshop.base import AttackResult, Lab, Report
-from workshop.outsider import Outsider, refused
+from workshop.outsider import Outsider, refused, victim_cleanup
 
 SID = "OwnerReadsWritesAndDeletesOwnPrefixes"
 SCOPED = "private/${cognito-identity.amazonaws.com:sub}/*"
@@ -53,14 +53,17 @@ def attack(*, outsider: Outsider) -> AttackResult:
         f"{ATTACKER} signs in and takes the credentials the app hands his browser; he knows alice's key "
         "(keys are no secret: the public API lists each published photo's private key, URLs show them)"
     )
-    bob = outsider.user_credentials(ATTACKER, settings.DEMO_PASSWORD)
-    outsider.step(f"{ATTACKER} (identity {bob['identityId']}) reads s3://{bob['bucket']}/{key}")
     try:
-        body = outsider.s3(bob).get_object(Bucket=bob["bucket"], Key=key)["Body"].read()
-    except ClientError as exc:
-        return refused(exc)
-    outsider.got(f"{key} ({len(body)} bytes): {body.decode(errors='replace').strip()!r}")
-    return AttackResult(succeeded=True, obtained=(key,))
+        bob = outsider.user_credentials(ATTACKER, settings.DEMO_PASSWORD)
+        outsider.step(f"{ATTACKER} (identity {bob['identityId']}) reads s3://{bob['bucket']}/{key}")
+        try:
+            body = outsider.s3(bob).get_object(Bucket=bob["bucket"], Key=key)["Body"].read()
+        except ClientError as exc:
+            return refused(exc)
+        outsider.got(f"{key} ({len(body)} bytes): {body.decode(errors='replace').strip()!r}")
+        return AttackResult(succeeded=True, obtained=(key,))
+    finally:
+        victim_cleanup(outsider, alice, key)
 
 
 LAB = Lab(

@@ -15,7 +15,7 @@ from django.conf import settings
 from core.deployment import Deployment
 from workshop import changes
 from workshop.base import AttackResult, Lab, Report
-from workshop.outsider import Outsider, refused
+from workshop.outsider import Outsider, refused, victim_cleanup
 
 SID = "GuestsUploadToPublic"
 VICTIM = "alice@example.com"
@@ -48,16 +48,21 @@ def attack(*, outsider: Outsider) -> AttackResult:
     alice = outsider.user_credentials(VICTIM, settings.DEMO_PASSWORD)
     key = f"public/{alice['identityId']}/{PHOTO_NAME}"
     outsider.s3(alice).put_object(Bucket=alice["bucket"], Key=key, Body=b"alice's published photo\n", ContentType="text/plain")
-    outsider.step("A stranger with no account opens the site: the app hands the visitor guest credentials")
-    guest = outsider.guest_credentials()
-    outsider.got(f"guest identity {guest['identityId']}, key {guest['accessKeyId']}")
-    outsider.step(f"The guest overwrites s3://{guest['bucket']}/{key}")
     try:
-        answer = outsider.s3(guest).put_object(Bucket=guest["bucket"], Key=key, Body=b"defaced by a guest\n", ContentType="text/plain")
-    except ClientError as exc:
-        return refused(exc)
-    outsider.got(f"{key} overwritten (new version {answer.get('VersionId', '?')})")
-    return AttackResult(succeeded=True, obtained=(key,))
+        outsider.step("A stranger with no account opens the site: the app hands the visitor guest credentials")
+        guest = outsider.guest_credentials()
+        outsider.got(f"guest identity {guest['identityId']}, key {guest['accessKeyId']}")
+        outsider.step(f"The guest overwrites s3://{guest['bucket']}/{key}")
+        try:
+            answer = outsider.s3(guest).put_object(
+                Bucket=guest["bucket"], Key=key, Body=b"defaced by a guest\n", ContentType="text/plain"
+            )
+        except ClientError as exc:
+            return refused(exc)
+        outsider.got(f"{key} overwritten (new version {answer.get('VersionId', '?')})")
+        return AttackResult(succeeded=True, obtained=(key,))
+    finally:
+        victim_cleanup(outsider, alice, key)
 
 
 LAB = Lab(

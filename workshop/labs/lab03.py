@@ -15,7 +15,7 @@ from django.conf import settings
 from core.deployment import Deployment
 from workshop import changes
 from workshop.base import AttackResult, Lab, Report
-from workshop.outsider import Outsider, refused
+from workshop.outsider import Outsider, refused, victim_cleanup
 
 SID = "SignedInUsersListOnePublisherAtATime"
 VICTIM, ATTACKER = "alice@example.com", "bob@example.com"
@@ -46,19 +46,25 @@ def applied(*, deployment: Deployment) -> bool:
 def attack(*, outsider: Outsider) -> AttackResult:
     outsider.step(f"Setup, as the victim: {VICTIM} signs in and stores a photo in her private prefix")
     alice = outsider.user_credentials(VICTIM, settings.DEMO_PASSWORD)
-    outsider.s3(alice).put_object(
-        Bucket=alice["bucket"], Key=f"private/{alice['identityId']}/lab03-private-photo.txt", Body=b"alice's\n"
-    )
-    outsider.step(f"{ATTACKER} signs in and takes the credentials the app hands his browser")
-    bob = outsider.user_credentials(ATTACKER, settings.DEMO_PASSWORD)
-    outsider.step(f"{ATTACKER} lists s3://{bob['bucket']}/ with no prefix at all")
+    key = f"private/{alice['identityId']}/lab03-private-photo.txt"
+    outsider.s3(alice).put_object(Bucket=alice["bucket"], Key=key, Body=b"alice's private photo\n", ContentType="text/plain")
     try:
-        listing = outsider.s3(bob).list_objects_v2(Bucket=bob["bucket"], MaxKeys=MAX_KEYS)
-    except ClientError as exc:
-        return refused(exc)
-    keys = [item["Key"] for item in listing.get("Contents", [])]
-    others = [key for key in keys if key.split("/")[1:2] != [bob["identityId"]]]
-    identities = sorted({key.split("/")[1] for key in others if key.count("/") >= 2})
+        outsider.step(f"{ATTACKER} signs in and takes the credentials the app hands his browser")
+        bob = outsider.user_credentials(ATTACKER, settings.DEMO_PASSWORD)
+        outsider.step(f"{ATTACKER} lists s3://{bob['bucket']}/ with no prefix at all")
+        try:
+            listing = outsider.s3(bob).list_objects_v2(Bucket=bob["bucket"], MaxKeys=MAX_KEYS)
+        except ClientError as exc:
+            return refused(exc)
+        return _leaked(outsider, keys=[item["Key"] for item in listing.get("Contents", [])], own=bob["identityId"])
+    finally:
+        victim_cleanup(outsider, alice, key)
+
+
+def _leaked(outsider: Outsider, *, keys: list[str], own: str) -> AttackResult:
+    """What the listing gave away: keys under other identities' prefixes, and so those identities."""
+    others = [key for key in keys if key.split("/")[1:2] != [own]]
+    identities = {key.split("/")[1] for key in others if key.count("/") >= 2}
     outsider.got(
         f"{len(keys)} key{'s' * (len(keys) != 1)}, {len(others)} of other users, "
         f"of {len(identities)} other identit{'ies' if len(identities) != 1 else 'y'}"
@@ -66,7 +72,6 @@ def attack(*, outsider: Outsider) -> AttackResult:
     for key in others[:SHOWN]:
         outsider.got(key)
     return AttackResult(succeeded=bool(others), obtained=tuple(others))
-
 
 LAB = Lab(
     number=3,
