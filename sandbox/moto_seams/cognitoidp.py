@@ -9,7 +9,9 @@ Photoshare depends on it.
 - SECRET_HASH is required wherever AWS requires it (the rule itself is in
   `sandbox/cognito_idp/secret_hash.py`).
 - A user writes only the attributes her app client may write, and only ones
-  the pool has (`sandbox/cognito_idp/attributes.py`); moto lets her write any.
+  the pool has, and her ID token carries only the custom attributes that
+  client may read (`sandbox/cognito_idp/attributes.py`); moto lets her write
+  any, and puts every one in every ID token.
 - `UpdateUserPool` keeps the settings AWS fixes at creation; refreshes are
   checked against the pool username and refused for disabled users; a reset
   password must meet the pool's policy; `GlobalSignOut` finds the user
@@ -33,7 +35,7 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 
 from sandbox.cognito_idp import secret_hash
-from sandbox.cognito_idp.attributes import attributes_write_check
+from sandbox.cognito_idp.attributes import attributes_write_check, id_token_readable
 from sandbox.cognito_idp.keys import SigningKey
 from sandbox.errors import AwsError
 from sandbox.moto_seams.core import ACCOUNT_ID
@@ -169,6 +171,8 @@ def _create_jwt_signed_by_pool(
             )
             extra_data["cognito:groups"] = [g.group_name for g in ordered]
         extra_data.update(_role_claims(user.groups))
+        client = self.clients.get(client_id)
+        extra_data = id_token_readable(extra_data, read_attributes=client.get_readable_fields() if client else None)
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}",

@@ -26,9 +26,10 @@ def dep(sandbox):
     return dep
 
 
-def _client(sandbox, dep, write: list[str] | None) -> str:
-    """A public app client of the pool, with these WriteAttributes (None: left unset)."""
+def _client(sandbox, dep, write: list[str] | None, read: list[str] | None = None) -> str:
+    """A public app client of the pool, with these WriteAttributes and ReadAttributes (None: left unset)."""
     options = {"WriteAttributes": write} if write is not None else {}
+    options.update({"ReadAttributes": read} if read is not None else {})
     return sandbox.client("cognito-idp").create_user_pool_client(
         UserPoolId=dep.user_pool_id,
         ClientName=f"c-{uuid.uuid4().hex[:6]}",
@@ -77,7 +78,7 @@ def test_update_user_attributes_writes_only_what_the_client_may(sandbox, dep, wr
 
 def test_a_written_custom_attribute_is_a_claim_of_the_next_id_token(sandbox, dep):
     """What a client may write, the user sets, and her next ID token carries it: why no role may be mapped from it."""
-    client_id = _client(sandbox, dep, ["email", "custom:role"])
+    client_id = _client(sandbox, dep, ["email", "custom:role"], read=["email", "custom:role"])
     idp = sandbox.unsigned("cognito-idp")
     access = _tokens(sandbox, client_id)["AccessToken"]
     idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "custom:role", "Value": "moderator"}])
@@ -103,3 +104,13 @@ def test_administrators_write_any_attribute_of_the_schema(sandbox, dep):
     )
     user = admin.admin_get_user(UserPoolId=dep.user_pool_id, Username="alice@example.com")
     assert {"Name": "custom:role", "Value": "admin-set"} in user["UserAttributes"]
+
+
+@pytest.mark.parametrize("read, carried", [(None, False), (["email"], False), (["email", "custom:role"], True)])
+def test_an_id_token_carries_only_custom_attributes_its_client_may_read(sandbox, dep, read, carried):
+    """custom:role, set by an administrator, is a claim only of ID tokens of clients that may read it."""
+    sandbox.client("cognito-idp").admin_update_user_attributes(
+        UserPoolId=dep.user_pool_id, Username="alice@example.com", UserAttributes=[{"Name": "custom:role", "Value": "x"}]
+    )
+    claims = jwt.decode(_tokens(sandbox, _client(sandbox, dep, None, read=read))["IdToken"], options={"verify_signature": False})
+    assert ("custom:role" in claims) is carried
