@@ -178,7 +178,8 @@ def lab_check(*, number: int, app_url: str, report: Report) -> list[str]:
         report(f"== doctor (expect {lab.rule})")
         found = doctor_rules()
         if lab.rule not in found:
-            failed.append(f"doctor did not report {lab.rule} while the lab was applied (it reported: {', '.join(sorted(found)) or 'nothing'})")
+            reported = ", ".join(sorted(found)) or "nothing"
+            failed.append(f"doctor did not report {lab.rule} while the lab was applied (it reported: {reported})")
         else:
             report(f"doctor reports {lab.rule}")
     finally:

@@ -66,10 +66,11 @@ def test_banner_on_every_page_while_a_lab_is_applied(browser: Browser, live_serv
     page.context.close()
 
 
+OWNER = "OwnerReadsWritesAndDeletesOwnPrefixes"
 # lab, who presses the button (None: a guest), the button, what S3 answers with the lab applied, the
 # culprit's Sid, and what the explanation of the denial names once the lab is reverted.
 CULPRITS = {
-    "lab1": (1, "bob@example.com", "try-other-private", "NoSuchKey", "OwnerReadsWritesAndDeletesOwnPrefixes", "OwnerReadsWritesAndDeletesOwnPrefixes"),
+    "lab1": (1, "bob@example.com", "try-other-private", "NoSuchKey", OWNER, OWNER),
     "lab2": (2, None, "try-guest-write", "OK", "GuestsUploadToPublic", "No statement allows s3:PutObject"),
     "lab3": (3, "bob@example.com", "try-list-root", "OK", "SignedInUsersListOnePublisherAtATime", "s3:prefix"),
 }

@@ -37,7 +37,9 @@ def test_record_is_read_for_its_own_deployment_only(files):
     assert applied_lab_number(identity_pool_id=POOL) is None
 
 
-@pytest.mark.parametrize("text", ["not json", "[]", '{"applied": "2", "identity_pool_id": "x"}', '{"applied": true}', '{"applied": 2}'])
+@pytest.mark.parametrize(
+    "text", ["not json", "[]", '{"applied": "2", "identity_pool_id": "x"}', '{"applied": true}', '{"applied": 2}']
+)
 def test_unreadable_record_names_no_lab(files, text):
     """Garbage in the labs file is ignored (and logged), not an error."""
     files.PHOTOSHARE_LABS_FILE.write_text(text.replace('"x"', json.dumps(POOL)))

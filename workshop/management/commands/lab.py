@@ -18,6 +18,7 @@ from workshop import services
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 NUMBERED = ("apply", "revert", "attack", "check")
+USAGE = "python manage.py lab list | apply N | revert N | attack N | check N [--app-url URL] [--aws]"
 
 
 class Command(BaseCommand):
@@ -88,5 +89,5 @@ class Command(BaseCommand):
             raise SystemExit(EXIT_USAGE)
 
     def _usage(self, problem: str) -> None:
-        self.stderr.write(f"lab: {problem}\nUsage: python manage.py lab list | apply N | revert N | attack N | check N [--app-url URL] [--aws]")
+        self.stderr.write(f"lab: {problem}\nUsage: {USAGE}")
         raise SystemExit(EXIT_USAGE)
