@@ -14,8 +14,11 @@ configuration and their credentials.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -45,6 +48,10 @@ class Outsider:
     # The admin key of "the attacker's own account" (lab 4): the sandbox's
     # admin keys locally; None on AWS, where boto3's usual chain applies.
     own_account_keys: dict[str, str] | None = None
+    # Where the attacker's "browser" remembers its signed-in sessions between
+    # commands, as a browser keeps its cookies: the app allows five sign-ins
+    # per account and address in five minutes, and a workshop attacks often.
+    remembered: Path | None = None
 
     # --- telling -------------------------------------------------------------------------
 
@@ -71,8 +78,15 @@ class Outsider:
             allow_redirects=False,
             timeout=HTTP_TIMEOUT,
         )
-        if answer.status_code != 302:
-            raise AttackStepFailed(f"the app refused to sign in {email} (HTTP {answer.status_code}); run `manage.py seed_demo_users`")
+        if answer.status_code == 429:
+            raise AttackStepFailed(
+                f"the app rate-limits sign-ins and refused {email} for now (HTTP 429); "
+                f"try again in {answer.headers.get('Retry-After', 'a few')} seconds"
+            )
+        if answer.status_code != 302 or answer.headers.get("Location", "").startswith("/accounts/"):
+            raise AttackStepFailed(
+                f"the app did not sign in {email} (HTTP {answer.status_code}); is `manage.py seed_demo_users` done?"
+            )
         return session
 
     def app_credentials(self, session: requests.Session) -> dict[str, Any]:
@@ -91,14 +105,51 @@ class Outsider:
         return answer.json()
 
     def user_credentials(self, email: str, password: str) -> dict[str, Any]:
-        """Sign in to the app and take the credentials it hands that user's browser."""
-        return self.app_credentials(self.app_sign_in(email, password))
+        """The credentials the app hands this user's browser: in the session
+        the browser remembers if the app still honours it, else after signing in."""
+        cookies = self._remembered().get(email)
+        if cookies:
+            session = requests.Session()
+            session.cookies.update(cookies)
+            try:
+                return self.app_credentials(session)
+            except AttackStepFailed:
+                pass  # signed out, expired, or another deployment: sign in again
+        session = self.app_sign_in(email, password)
+        credentials = self.app_credentials(session)
+        self._remember(email, session)
+        return credentials
 
     def guest_credentials(self) -> dict[str, Any]:
         """A guest's keys, as the public gallery's browser gets them: a fresh
         cookie-less visit and `POST /api/credentials` (the app runs the
         unsigned GetId and GetCredentialsForIdentity for its guests)."""
         return self.app_credentials(requests.Session())
+
+    def _remembered(self) -> dict[str, dict[str, str]]:
+        if self.remembered is None:
+            return {}
+        try:
+            data = json.loads(self.remembered.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data.get(self.app_url, {}) if isinstance(data, dict) else {}
+
+    def _remember(self, email: str, session: requests.Session) -> None:
+        if self.remembered is None:
+            return
+        try:
+            data = json.loads(self.remembered.read_text())
+        except (OSError, ValueError):
+            data = {}
+        data.setdefault(self.app_url, {})[email] = requests.utils.dict_from_cookiejar(session.cookies)
+        self.remembered.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.remembered.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # session cookies: the owner's only, even if a leftover .tmp existed
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(data, handle)
+        os.replace(temporary, self.remembered)
 
     # --- AWS, as the outsider reaches it -------------------------------------------------------
 

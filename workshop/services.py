@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -135,6 +136,7 @@ def outsider_for(*, app_url: str, report: Report) -> Outsider:
         region=settings.AWS_REGION,
         report=report,
         own_account_keys=dict(SANDBOX_ADMIN_KEYS) if settings.PHOTOSHARE_AWS == "local" else None,
+        remembered=Path(settings.PHOTOSHARE_LABS_FILE).with_name("labs-sessions.json"),
     )
 
 

@@ -81,6 +81,17 @@ def test_check_verifies_a_lab_end_to_end(lab_stack):
     assert not LABS[1].applied(deployment=lab_stack.deployment)
 
 
+def test_attacks_remember_their_sessions_so_a_workshop_stays_within_the_sign_in_limit(lab_stack):
+    """Six attacks in a row (the app allows five sign-ins per account and address in five
+    minutes) all run: the attacker's browser keeps its sessions between commands."""
+    for attempt in range(6):
+        status, out = lab_stack.run("attack", "1", "--app-url", lab_stack.app_url)
+        assert status == 1, f"attempt {attempt + 1}: {out}"  # refused by AWS, not stopped by the app
+    remembered = settings.PHOTOSHARE_LABS_FILE.with_name("labs-sessions.json")
+    assert set(json.loads(remembered.read_text())[lab_stack.app_url]) == {"alice@example.com", "bob@example.com"}
+    assert remembered.stat().st_mode & 0o777 == 0o600
+
+
 def test_attack_that_cannot_reach_the_app_exits_2(lab_stack):
     """An app that is not there is neither success nor refusal: exit 2, saying so."""
     status, out = lab_stack.run("attack", "1", "--app-url", "http://127.0.0.1:9")
