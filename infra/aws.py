@@ -69,6 +69,16 @@ def user_pool_update(*, pool_id: str, config: dict[str, Any]) -> None:
 
 
 @aws_translated
+def user_pool_custom_attribute_add(*, pool_id: str, name: str) -> None:
+    """AddCustomAttributes: a mutable string attribute `custom:<name>`. Cognito
+    can never remove a custom attribute again, so only workshop lab 5 adds one.
+    https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AddCustomAttributes.html"""
+    _client("cognito-idp").add_custom_attributes(
+        UserPoolId=pool_id, CustomAttributes=[{"Name": name, "AttributeDataType": "String", "Mutable": True}]
+    )
+
+
+@aws_translated
 def user_pool_delete(*, pool_id: str) -> None:
     _client("cognito-idp").delete_user_pool(UserPoolId=pool_id)
 

@@ -22,6 +22,7 @@ from core.deployment import deployment_get
 from core.http import json_answer, json_error
 from inspector import services, steps
 from uploads.services import photos_public
+from workshop.services import applied_lab, lab_summary
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
         "expectedRole": choice.name,
         "otherIdentity": OTHER_IDENTITY,
         "published": {"key": published.public_key, "versionId": published.public_version_id} if published else None,
+        "lab": lab_summary(applied_lab()),  # a workshop lab's culprit, marked in the explanations
     }
     context = {
         "choice": choice,

@@ -175,7 +175,7 @@ def _check_identity_pool(s: Snapshot) -> list[Finding]:
     pool_id = s.deployment.identity_pool_id
     if pool.get("AllowClassicFlow") is not False:
         state = "on" if pool.get("AllowClassicFlow") else "not set (AWS may treat that as on)"
-        findings.append(Finding(RULES["classic-flow"], pool_id, f"AllowClassicFlow is {state} on identity pool {pool_id}."))
+        findings.append(Finding(RULES["classic-flow"], pool_id, f"AllowClassicFlow is {state} for identity pool {pool_id}."))
     providers = pool.get("CognitoIdentityProviders") or []
     ours = [p for p in providers if p.get("ProviderName") == s.provider and p.get("ClientId") == s.deployment.app_client_id]
     for provider in ours:

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "uploads",
     "infra",
     "inspector",
+    "workshop",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "photoshare.context_processors.local_outbox",
+                "workshop.context_processors.lab_banner",
             ],
         },
     },
@@ -180,6 +182,9 @@ PHOTOSHARE_DEPLOYMENT_FILE = Path(
     env_str("PHOTOSHARE_DEPLOYMENT_FILE", str(VAR_DIR / f"deployment-{PHOTOSHARE_AWS}.json"))
 )
 PORT = env_int("PORT", 8000)
+# Which workshop lab is applied (`manage.py lab apply N` writes it), so every
+# page's banner knows without an AWS call.
+PHOTOSHARE_LABS_FILE = Path(env_str("PHOTOSHARE_LABS_FILE", str(VAR_DIR / "labs.json")))
 # The browser origins allowed by the bucket's CORS rule: exactly the app's. Not
 # localhost, which is the sandbox's host as the browser sees it.
 APP_ORIGINS = env_list("APP_ORIGINS", [f"http://127.0.0.1:{PORT}"])

@@ -8,6 +8,10 @@ Photoshare depends on it.
   `cognito:preferred_role`, which moto omits.
 - SECRET_HASH is required wherever AWS requires it (the rule itself is in
   `sandbox/cognito_idp/secret_hash.py`).
+- A user writes only the attributes her app client may write, and only ones
+  the pool has, and her ID token carries only the custom attributes that
+  client may read (`sandbox/cognito_idp/attributes.py`); moto lets her write
+  any, and puts every one in every ID token.
 - `UpdateUserPool` keeps the settings AWS fixes at creation; refreshes are
   checked against the pool username and refused for disabled users; a reset
   password must meet the pool's policy; `GlobalSignOut` finds the user
@@ -26,11 +30,12 @@ from urllib.parse import urlparse
 
 from moto.cognitoidp import urls as cognitoidp_urls
 from moto.cognitoidp.exceptions import NotAuthorizedError
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, CognitoIdpUserPoolAttribute, cognitoidp_backends
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 
 from sandbox.cognito_idp import secret_hash
+from sandbox.cognito_idp.attributes import attributes_write_check, id_token_readable
 from sandbox.cognito_idp.keys import SigningKey
 from sandbox.errors import AwsError
 from sandbox.moto_seams.core import ACCOUNT_ID
@@ -166,6 +171,8 @@ def _create_jwt_signed_by_pool(
             )
             extra_data["cognito:groups"] = [g.group_name for g in ordered]
         extra_data.update(_role_claims(user.groups))
+        client = self.clients.get(client_id)
+        extra_data = id_token_readable(extra_data, read_attributes=client.get_readable_fields() if client else None)
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}",
@@ -244,6 +251,43 @@ def _confirm_forgot_password_with_policy(
             self._validate_password(pool.id, password)
             break
     _original_confirm_forgot_password(self, client_id, username, password, confirmation_code)
+
+
+# --- user pools: who may write which attribute (the rule is in cognito_idp/attributes.py) ---
+
+_original_update_user_attributes = CognitoIdpBackend.update_user_attributes
+_original_sign_up = CognitoIdpBackend.sign_up
+
+
+def _attributes_check(pool: CognitoIdpUserPool, client_id: str, attributes: list[dict[str, str]]) -> None:
+    client = pool.clients.get(client_id)
+    schema = {*pool.schema_attributes, *CognitoIdpUserPoolAttribute.STANDARD_SCHEMA}  # AWS pools always have the standard ones
+    try:
+        attributes_write_check(
+            names=[a.get("Name", "") for a in attributes or []],
+            schema=schema,
+            write_attributes=client.extended_config.get("WriteAttributes") if client is not None else None,
+        )
+    except AwsError as error:  # moto renders its own error type as Cognito's JSON
+        raise JsonRESTError(error.code, error.message) from None
+
+
+def _update_user_attributes_as_permitted(self: CognitoIdpBackend, access_token: str, attributes: list[dict[str, str]]) -> None:
+    for pool in self.user_pools.values():
+        if access_token in pool.access_tokens:
+            _attributes_check(pool, pool.access_tokens[access_token][0], attributes)
+            break
+    _original_update_user_attributes(self, access_token, attributes)
+
+
+def _sign_up_as_permitted(
+    self: CognitoIdpBackend, client_id: str, username: str, password: str, attributes: list[dict[str, str]]
+) -> Any:
+    for pool in self.user_pools.values():
+        if client_id in pool.clients:
+            _attributes_check(pool, client_id, attributes)
+            break
+    return _original_sign_up(self, client_id, username, password, attributes)
 
 
 # --- user pools: SECRET_HASH (the rule is in sandbox/secret_hash.py) --------
@@ -353,6 +397,8 @@ def install() -> None:
     CognitoIdpUserPool.sign_out = _sign_out_any_spelling  # type: ignore[method-assign]
     CognitoIdpUserPool.create_tokens_from_refresh_token = _tokens_from_refresh_if_enabled  # type: ignore[method-assign]
     CognitoIdpBackend.confirm_forgot_password = _confirm_forgot_password_with_policy  # type: ignore[method-assign]
+    CognitoIdpBackend.update_user_attributes = _update_user_attributes_as_permitted  # type: ignore[method-assign]
+    CognitoIdpBackend.sign_up = _sign_up_as_permitted  # type: ignore[method-assign]
 
 
 

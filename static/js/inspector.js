@@ -235,15 +235,36 @@ function decisionView(decision) {
     }
     detail.append(element("div", { className: "need" }, [head, list]));
   }
+  const culprit = labCulprit(decision);
+  if (culprit) view.append(culprit);
   if (weighed) view.append(detail);
   // AWS's message form (decision.message) is what S3 answered: already in the result above.
   return view;
 }
 
+// While a workshop lab is applied (config.lab), the statement it planted
+// or broke is named where it decided this request.
+function isCulprit(statement) {
+  return Boolean(config.lab && config.lab.sid && statement.applies && statement.sid === config.lab.sid);
+}
+
+function labCulprit(decision) {
+  const decided = (decision.needs || []).some((need) => (need.statements || []).some(isCulprit));
+  if (!decided) return null;
+  const note = element("p", { className: "lab-culprit-note" }, [
+    element("strong", { text: `Lab ${config.lab.number}: ` }),
+    `${config.lab.culprit}. That statement is why this request was allowed.`,
+  ]);
+  note.dataset.testid = "lab-culprit-note";
+  return note;
+}
+
 function statementView(statement) {
   const name = `${statement.policy} › ${statement.sid || `statement ${statement.index}`}`;
-  const item = element("li", { className: statement.applies ? "applies" : "" }, [
+  const culprit = isCulprit(statement);
+  const item = element("li", { className: [statement.applies ? "applies" : "", culprit ? "culprit" : ""].join(" ").trim() }, [
     element("strong", { text: name }),
+    culprit ? element("span", { className: "badge culprit-badge", text: "the lab's culprit" }) : "",
     ` (${statement.effect}${statement.applies ? ", applies" : ", does not apply"}): `,
     statement.explanation || "",
   ]);
