@@ -1,4 +1,5 @@
-"""moto's S3: a bucket's CORS rules, which the gateway applies itself.
+"""moto's S3: a bucket's CORS rules, which the gateway applies itself, and an
+object's tags, which IAM conditions read.
 
 moto stores the rules `PutBucketCORS` sets, but answers preflights its own
 way; the sandbox answers them exactly as the rules say (`sandbox/s3/cors.py`).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moto.s3.models import s3_backends
+from moto.s3.models import FakeKey, s3_backends
 
 from sandbox.moto_seams.core import ACCOUNT_ID, PARTITION
 
@@ -37,3 +38,22 @@ def bucket_cors(bucket: str) -> list[CorsRule] | None:
         )
         for rule in found.cors
     ]
+
+
+def object_tags(bucket: str, key: str, version_id: str | None = None) -> dict[str, str] | None:
+    """The tags stored on an object's current version (or on `version_id`),
+    for `s3:ExistingObjectTag/<key>`; None when there is no such object or
+    it is a delete marker. Read from moto's state, not through its API: no
+    second request, and no side effect on the object (moto's own
+    `get_object` rewinds the object's body)."""
+    backend = s3_backends[ACCOUNT_ID][PARTITION]
+    found = backend.buckets.get(bucket)
+    if found is None:
+        return None
+    if version_id is None:
+        stored = found.keys.get(key)
+    else:
+        stored = next((v for v in found.keys.getlist(key, default=[]) if str(v.version_id) == version_id), None)
+    if not isinstance(stored, FakeKey):
+        return None
+    return backend.tagger.get_tag_dict_for_resource(stored.arn)

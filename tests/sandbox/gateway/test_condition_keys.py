@@ -1,0 +1,185 @@
+"""S3's tag condition keys through real requests: Alice's identity-pool
+credentials under a role holding one policy per case, objects tagged with the
+admin key, then one S3 call, allowed or refused with S3's `AccessDenied`.
+
+`s3:ExistingObjectTag/<key>` is the stored object's tags, and exists only
+for reads and tag or ACL operations (never for `PutObject` or
+`DeleteObject`); `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`
+are the tags the request sets, for `PutObject` (`x-amz-tagging`) and
+`PutObjectTagging` (its body). See the S3 user guide, "Tagging and access
+control policies", and the Service Authorization Reference for S3.
+An operator the evaluator does not implement makes its statement not apply,
+and the sandbox logs a warning naming it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from iampolicy import conditions
+from tests.sandbox.gateway.test_authorization import (
+    ALLOWED,
+    CASE,
+    S3_DENIED,
+    Signed,
+    allow,
+    base,  # noqa: F401  (the module's deployment fixture)
+    deny,
+    outcome,
+    sign_in_under,
+)
+
+PUBLIC = {"StringEquals": {"s3:ExistingObjectTag/visibility": "public"}}
+WANTS_PUBLIC = {"StringEquals": {"s3:RequestObjectTag/visibility": "public"}}
+
+
+def seed(signed: Signed, key: str, tagging: str | None) -> None:
+    """Put `key` with the admin key, tagged with `tagging` (URL query form) or not at all."""
+    extra = {} if tagging is None else {"Tagging": tagging}
+    signed.dep.kit.client("s3").put_object(Bucket=signed.dep.bucket, Key=key, Body=b"photo", **extra)
+
+
+def call(signed: Signed, operation: str, key: str, **params: Any) -> str:
+    s3 = signed.client("s3")
+    method: Callable[..., Any] = getattr(s3, operation)
+    return outcome(method, Bucket=signed.dep.bucket, Key=key, **params)
+
+
+TAGSET = {"TagSet": [{"Key": "visibility", "Value": "public"}]}
+
+EXISTING = [
+    # statements, stored tags, operation, its parameters, allowed
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", PUBLIC)], "visibility=public", "get_object", {}, True, id="get-tagged-public"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", PUBLIC)], "visibility=private", "get_object", {}, False, id="get-tagged-private"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", PUBLIC)], None, "get_object", {}, False, id="get-untagged"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", PUBLIC)], "visibility=public", "head_object", {}, True, id="head-tagged-public"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", {"StringEquals": {"s3:ExistingObjectTag/Visibility": "public"}})],
+                 "visibility=public", "get_object", {}, True, id="key-name-case-insensitive"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", PUBLIC)], "visibility=Public", "get_object", {}, False, id="value-case-sensitive"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", {"Null": {"s3:ExistingObjectTag/visibility": "true"}})],
+                 None, "get_object", {}, True, id="null-when-untagged"),
+    pytest.param([allow("s3:GetObject", f"{CASE}/*"), deny("s3:GetObject", f"{CASE}/*", {"StringEquals": {"s3:ExistingObjectTag/secret": "yes"}})],
+                 "secret=yes", "get_object", {}, False, id="deny-by-tag"),
+    pytest.param([allow("s3:GetObjectTagging", f"{CASE}/*", PUBLIC)], "visibility=public", "get_object_tagging", {}, True,
+                 id="get-tagging-tagged-public"),
+    pytest.param([allow("s3:GetObjectTagging", f"{CASE}/*", PUBLIC)], "visibility=private", "get_object_tagging", {}, False,
+                 id="get-tagging-tagged-private"),
+    pytest.param([allow("s3:DeleteObjectTagging", f"{CASE}/*", PUBLIC)], "visibility=public", "delete_object_tagging", {}, True,
+                 id="delete-tagging-tagged-public"),
+    # Not defined for PutObject and DeleteObject: an Allow that needs it never applies, a Deny on it never fires.
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", PUBLIC)], "visibility=public", "put_object", {"Body": b"new"}, False,
+                 id="absent-for-put"),
+    pytest.param([allow("s3:DeleteObject", f"{CASE}/*"), deny("s3:DeleteObject", f"{CASE}/*", {"StringEquals": {"s3:ExistingObjectTag/locked": "yes"}})],
+                 "locked=yes", "delete_object", {}, True, id="absent-for-delete"),
+]
+
+
+@pytest.mark.parametrize("statements, tagging, operation, params, allowed", EXISTING)
+def test_existing_object_tag(base, statements, tagging, operation, params, allowed):  # noqa: F811
+    """One policy, one object tagged (or not) by the admin, one call by Alice: allowed, or AccessDenied 403."""
+    signed = sign_in_under(base, inline=[statements])
+    key = f"{signed.tokens['<CASE>']}/a.jpg"
+    seed(signed, key, tagging)
+    assert call(signed, operation, key, **params) == (ALLOWED if allowed else S3_DENIED)
+
+
+def test_existing_object_tag_of_the_version_read(base):  # noqa: F811
+    """GetObjectVersion sees the tags of the version it reads, not the current one's."""
+    s3, bucket = base.kit.client("s3"), f"tagged-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="a.jpg", Body=b"old", Tagging="visibility=public")["VersionId"]
+    new = s3.put_object(Bucket=bucket, Key="a.jpg", Body=b"new", Tagging="visibility=private")["VersionId"]
+    signed = sign_in_under(base, inline=[[allow("s3:GetObjectVersion", f"arn:aws:s3:::{bucket}/a.jpg", PUBLIC)]])
+    mine = signed.client("s3")
+    assert outcome(mine.get_object, Bucket=bucket, Key="a.jpg", VersionId=old) == ALLOWED
+    assert outcome(mine.get_object, Bucket=bucket, Key="a.jpg", VersionId=new) == S3_DENIED
+
+
+def test_copy_reads_the_source_by_its_tags(base):  # noqa: F811
+    """CopyObject's read of its source is decided on the source's tags."""
+    statements = [allow("s3:GetObject", f"{CASE}/src/*", PUBLIC), allow("s3:PutObject", f"{CASE}/dst/*")]
+    signed = sign_in_under(base, inline=[statements])
+    case = signed.tokens["<CASE>"]
+    seed(signed, f"{case}/src/public.jpg", "visibility=public")
+    seed(signed, f"{case}/src/private.jpg", "visibility=private")
+    source = {"Bucket": signed.dep.bucket}
+    assert call(signed, "copy_object", f"{case}/dst/1.jpg", CopySource={**source, "Key": f"{case}/src/public.jpg"}) == ALLOWED
+    assert call(signed, "copy_object", f"{case}/dst/2.jpg", CopySource={**source, "Key": f"{case}/src/private.jpg"}) == S3_DENIED
+
+
+ONLY_VISIBILITY = {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["visibility"]}}
+
+REQUESTED = [
+    # statements, operation, its parameters, allowed
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", WANTS_PUBLIC)], "put_object", {"Body": b"x", "Tagging": "visibility=public"},
+                 True, id="put-with-the-tag"),
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", WANTS_PUBLIC)], "put_object", {"Body": b"x", "Tagging": "visibility=private"},
+                 False, id="put-with-another-value"),
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", WANTS_PUBLIC)], "put_object", {"Body": b"x"}, False, id="put-untagged"),
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", ONLY_VISIBILITY)], "put_object",
+                 {"Body": b"x", "Tagging": "visibility=public&owner=alice"}, False, id="put-with-an-extra-key"),
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", {"ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": "visibility"}})],
+                 "put_object", {"Body": b"x"}, False, id="put-untagged-for-any-value"),
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", WANTS_PUBLIC)], "create_multipart_upload", {"Tagging": "visibility=public"},
+                 True, id="multipart-create-with-the-tag"),
+    pytest.param([allow("s3:PutObject", f"{CASE}/*", WANTS_PUBLIC)], "create_multipart_upload", {}, False,
+                 id="multipart-create-untagged"),
+    pytest.param([allow("s3:PutObjectTagging", f"{CASE}/*", WANTS_PUBLIC)], "put_object_tagging", {"Tagging": TAGSET}, True,
+                 id="put-tagging-with-the-tag"),
+    pytest.param([allow("s3:PutObjectTagging", f"{CASE}/*", WANTS_PUBLIC)], "put_object_tagging",
+                 {"Tagging": {"TagSet": [{"Key": "visibility", "Value": "private"}]}}, False, id="put-tagging-another-value"),
+    pytest.param([allow("s3:PutObjectTagging", f"{CASE}/*", ONLY_VISIBILITY)], "put_object_tagging",
+                 {"Tagging": {"TagSet": [*TAGSET["TagSet"], {"Key": "owner", "Value": "alice"}]}}, False,
+                 id="put-tagging-with-an-extra-key"),
+    pytest.param([allow("s3:PutObjectTagging", f"{CASE}/*", ONLY_VISIBILITY)], "put_object_tagging", {"Tagging": TAGSET}, True,
+                 id="put-tagging-only-allowed-keys"),
+    # Not defined for GetObject: a condition on it never holds there.
+    pytest.param([allow("s3:GetObject", f"{CASE}/*", WANTS_PUBLIC)], "get_object", {}, False, id="absent-for-get"),
+]
+
+
+@pytest.mark.parametrize("statements, operation, params, allowed", REQUESTED)
+def test_request_object_tag(base, statements, operation, params, allowed):  # noqa: F811
+    """One policy, one call by Alice setting tags (or not): allowed, or AccessDenied 403."""
+    signed = sign_in_under(base, inline=[statements])
+    key = f"{signed.tokens['<CASE>']}/a.jpg"
+    seed(signed, key, "visibility=public")  # for the calls on an existing object
+    assert call(signed, operation, key, **params) == (ALLOWED if allowed else S3_DENIED)
+
+
+def test_refused_tags_are_not_stored(base):  # noqa: F811
+    """A PutObjectTagging refused for its tags leaves the object's tags as they were."""
+    signed = sign_in_under(base, inline=[[allow("s3:PutObjectTagging", f"{CASE}/*", WANTS_PUBLIC)]])
+    key = f"{signed.tokens['<CASE>']}/a.jpg"
+    seed(signed, key, "visibility=public")
+    wrong = {"TagSet": [{"Key": "visibility", "Value": "everyone"}]}
+    assert call(signed, "put_object_tagging", key, Tagging=wrong) == S3_DENIED
+    stored = base.kit.client("s3").get_object_tagging(Bucket=base.bucket, Key=key)["TagSet"]
+    assert stored == TAGSET["TagSet"]
+
+
+def test_an_unknown_operator_makes_a_deny_not_fire_and_is_logged(base, caplog, monkeypatch):  # noqa: F811
+    """A Deny under an operator the evaluator does not implement (BinaryEquals; IAM
+    itself accepts it) does not apply, the Allow beside it does, and the warning names it."""
+    # Each operator is logged once per process; forget earlier uses so that this one is the first.
+    monkeypatch.setattr(conditions, "_warned", set())
+    statements = [allow("s3:GetObject", f"{CASE}/*"), deny("s3:GetObject", f"{CASE}/*", {"BinaryEquals": {"aws:SourceIp": "AAAA"}})]
+    signed = sign_in_under(base, inline=[statements])
+    key = f"{signed.tokens['<CASE>']}/a.jpg"
+    seed(signed, key, None)
+    with caplog.at_level(logging.WARNING, logger="iampolicy"):
+        assert call(signed, "get_object", key) == ALLOWED
+    assert [r.levelno for r in caplog.records if r.name == "iampolicy" and "BinaryEquals" in r.getMessage()] == [logging.WARNING]
+
+
+def test_an_unknown_operator_makes_an_allow_not_apply(base):  # noqa: F811
+    """The same operator on the only Allow: the request is refused, fail closed."""
+    signed = sign_in_under(base, inline=[[allow("s3:GetObject", f"{CASE}/*", {"BinaryEquals": {"aws:SourceIp": "AAAA"}})]])
+    key = f"{signed.tokens['<CASE>']}/a.jpg"
+    seed(signed, key, None)
+    assert call(signed, "get_object", key) == S3_DENIED
