@@ -13,6 +13,7 @@ and the sandbox logs a warning naming it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from tests.sandbox.gateway.test_authorization import (
     outcome,
     sign_in_under,
 )
+from tests.sandbox_kit import ACCOUNT_ID, as_boto3
 
 PUBLIC = {"StringEquals": {"s3:ExistingObjectTag/visibility": "public"}}
 WANTS_PUBLIC = {"StringEquals": {"s3:RequestObjectTag/visibility": "public"}}
@@ -183,3 +185,51 @@ def test_an_unknown_operator_makes_an_allow_not_apply(base):  # noqa: F811
     key = f"{signed.tokens['<CASE>']}/a.jpg"
     seed(signed, key, None)
     assert call(signed, "get_object", key) == S3_DENIED
+
+
+def _list_roles_if(condition: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+                                                                "Condition": condition}]})
+
+
+def _iam_outcome(kit, credentials: dict[str, str]) -> str:
+    return outcome(kit.client("iam", credentials).list_roles, MaxItems=1)
+
+
+@pytest.mark.parametrize(
+    "condition, allowed",
+    [
+        pytest.param({"ArnEquals": {"aws:PrincipalArn": "<USER>"}}, True, id="principal-arn-is-the-user"),
+        pytest.param({"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:user/someone-else"}}, False, id="another-user"),
+        pytest.param({"StringEquals": {"aws:PrincipalAccount": ACCOUNT_ID, "aws:PrincipalType": "User"}}, True, id="account-and-type"),
+        pytest.param({"Null": {"aws:TokenIssueTime": "true"}}, True, id="long-term-key-has-no-token-issue-time"),
+    ],
+)
+def test_principal_keys_of_an_iam_user(sandbox, condition, allowed):
+    """An IAM user's long-term key: aws:PrincipalArn is the user's ARN (IAM user guide, global condition keys)."""
+    iam, name = sandbox.client("iam"), f"keys-{uuid.uuid4().hex[:8]}"
+    arn = iam.create_user(UserName=name)["User"]["Arn"]
+    filled = json.loads(json.dumps(condition).replace("<USER>", arn))
+    iam.put_user_policy(UserName=name, PolicyName="list", PolicyDocument=_list_roles_if(filled))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    credentials = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+    assert _iam_outcome(sandbox, credentials) == (ALLOWED if allowed else "AccessDenied 403")
+
+
+@pytest.mark.parametrize(
+    "condition, allowed",
+    [
+        pytest.param({"ArnEquals": {"aws:PrincipalArn": "<ROLE>"}}, True, id="principal-arn-is-the-role"),
+        pytest.param({"ArnLike": {"aws:PrincipalArn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/*"}}, False, id="not-the-session-arn"),
+        pytest.param({"StringEquals": {"aws:PrincipalType": "AssumedRole"}}, True, id="principal-type"),
+    ],
+)
+def test_principal_keys_of_an_assume_role_session(sandbox, condition, allowed):
+    """A session from sts:AssumeRole: aws:PrincipalArn is the role's ARN, not the assumed-role session's."""
+    iam, name = sandbox.client("iam"), f"keys-{uuid.uuid4().hex[:8]}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    filled = json.loads(json.dumps(condition).replace("<ROLE>", arn))
+    iam.put_role_policy(RoleName=name, PolicyName="list", PolicyDocument=_list_roles_if(filled))
+    session = sandbox.client("sts").assume_role(RoleArn=arn, RoleSessionName="keys")["Credentials"]
+    assert _iam_outcome(sandbox, as_boto3(session)) == (ALLOWED if allowed else "AccessDenied 403")
