@@ -1,5 +1,6 @@
 """moto's S3: a bucket's CORS rules, which the gateway applies itself, and an
-object's tags, which IAM conditions read.
+object's tags, which IAM conditions read, and whether a key exists, which a
+conditional copy asks.
 
 moto stores the rules `PutBucketCORS` sets, but answers preflights its own
 way; the sandbox answers them exactly as the rules say (`sandbox/s3/cors.py`).
@@ -57,3 +58,10 @@ def object_tags(bucket: str, key: str, version_id: str | None = None) -> dict[st
     if not isinstance(stored, FakeKey):
         return None
     return backend.tagger.get_tag_dict_for_resource(stored.arn)
+
+
+def object_exists(bucket: str, key: str) -> bool:
+    """Whether the key has a current version that is an object (not a delete
+    marker), as a conditional write asks."""
+    found = s3_backends[ACCOUNT_ID][PARTITION].buckets.get(bucket)
+    return found is not None and isinstance(found.keys.get(key), FakeKey)
