@@ -11,7 +11,7 @@ to persist.
 - `cognitoidp`: user pools that sign, publish keys and check SECRET_HASH as AWS's do;
 - `iam`: role and user policies, IAM users' keys;
 - `sts`: minting role sessions, finding the ones moto minted;
-- `s3`: a bucket's CORS rules, an object's tags;
+- `s3`: a bucket's CORS rules, an object's tags, checksums returned as S3 returns them;
 - `persistence`: pickling moto's backends.
 
 Importing this package changes nothing in moto or in the environment; the
@@ -40,4 +40,5 @@ def install() -> None:
             return
         core.install()
         cognitoidp.install()
+        s3.install()
         _installed = True
