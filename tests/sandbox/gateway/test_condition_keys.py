@@ -13,15 +13,23 @@ and the sandbox logs a warning naming it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from werkzeug.test import Client as WsgiClient
 
 from iampolicy import conditions
+from sandbox.gateway.routing import Gateway
 from tests.sandbox.gateway.test_authorization import (
     ALLOWED,
     CASE,
@@ -33,7 +41,7 @@ from tests.sandbox.gateway.test_authorization import (
     outcome,
     sign_in_under,
 )
-from tests.sandbox_kit import ACCOUNT_ID, as_boto3
+from tests.sandbox_kit import ACCOUNT_ID, REGION, as_boto3
 
 PUBLIC = {"StringEquals": {"s3:ExistingObjectTag/visibility": "public"}}
 WANTS_PUBLIC = {"StringEquals": {"s3:RequestObjectTag/visibility": "public"}}
@@ -233,3 +241,45 @@ def test_principal_keys_of_an_assume_role_session(sandbox, condition, allowed):
     iam.put_role_policy(RoleName=name, PolicyName="list", PolicyDocument=_list_roles_if(filled))
     session = sandbox.client("sts").assume_role(RoleArn=arn, RoleSessionName="keys")["Credentials"]
     assert _iam_outcome(sandbox, as_boto3(session)) == (ALLOWED if allowed else "AccessDenied 403")
+
+
+V6_CLIENT = "2001:db8::7"
+
+
+def _get_from(signed: Signed, key: str, remote_addr: str) -> tuple[int, str]:
+    """GetObject signed with Alice's credentials, handed to a gateway as WSGI
+    with `remote_addr` as the peer: every server a test starts listens on
+    127.0.0.1 only, so no real IPv6 client can reach one. The gateway is the
+    sandbox's own, on the same moto state; nothing is mocked."""
+    gateway = Gateway()
+    host = urlsplit(signed.dep.kit.endpoint).netloc
+    url = f"http://{host}/{signed.dep.bucket}/{key}"
+    credentials = Credentials(signed.credentials["aws_access_key_id"], signed.credentials["aws_secret_access_key"],
+                              signed.credentials["aws_session_token"])
+    request = AWSRequest("GET", url, headers={"x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
+    S3SigV4Auth(credentials, "s3", REGION).add_auth(request)
+    try:
+        answer = WsgiClient(gateway).get(f"/{signed.dep.bucket}/{key}", base_url=f"http://{host}", headers=dict(request.headers),
+                                         environ_base={"REMOTE_ADDR": remote_addr})
+    finally:
+        gateway.close()
+    code = ElementTree.fromstring(answer.data).findtext("Code") if answer.status_code >= 300 else ""
+    return answer.status_code, code or ""
+
+
+@pytest.mark.parametrize(
+    "condition, remote_addr, allowed",
+    [
+        pytest.param({"IpAddress": {"aws:SourceIp": "2001:db8::/32"}}, V6_CLIENT, True, id="v6-in-range"),
+        pytest.param({"IpAddress": {"aws:SourceIp": "2001:db9::/32"}}, V6_CLIENT, False, id="v6-another-range-denies"),
+        pytest.param({"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}, V6_CLIENT, False, id="v4-range-denies-v6-client"),
+        pytest.param({"NotIpAddress": {"aws:SourceIp": "2001:db8::/32"}}, V6_CLIENT, False, id="not-ip-v6-in-range"),
+        pytest.param({"IpAddress": {"aws:SourceIp": "2001:db8::/32"}}, "127.0.0.1", False, id="v4-client-v6-range"),
+    ],
+)
+def test_source_ip_of_an_ipv6_client(base, condition, remote_addr, allowed):  # noqa: F811
+    """aws:SourceIp is the peer's address, IPv6 too: an IpAddress condition for another range denies with AccessDenied."""
+    signed = sign_in_under(base, inline=[[allow("s3:GetObject", f"{CASE}/*", condition)]])
+    key = f"{signed.tokens['<CASE>']}/a.jpg"
+    seed(signed, key, None)
+    assert _get_from(signed, key, remote_addr) == ((200, "") if allowed else (403, "AccessDenied"))
