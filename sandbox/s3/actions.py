@@ -185,30 +185,44 @@ def request_tag_context(tags: list[tuple[str, str]] | None) -> dict[str, Any]:
     return context
 
 
+_DUPLICATE_TAG = AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+
+
+def _unique(tags: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Refuse a key given twice, as S3 does: moto would keep one of them, and
+    which one must not be a guess the policy decision depends on."""
+    if len({k for k, _ in tags}) != len(tags):
+        raise _DUPLICATE_TAG
+    return tags
+
+
 def header_tags(headers: Mapping[str, str]) -> list[tuple[str, str]] | None:
     """The tags of `x-amz-tagging` (URL query form, `k1=v1&k2=v2`), None without the header."""
     value = headers.get("x-amz-tagging")
     if value is None:
         return None
-    return parse_qsl(value, keep_blank_values=True)
+    return _unique(parse_qsl(value, keep_blank_values=True))
 
 
 def body_tags(body: bytes) -> list[tuple[str, str]] | None:
-    """The tags of a `PutObjectTagging` body (`<Tagging><TagSet><Tag>`); None
-    for a body that is not one: moto then refuses it, and no condition sees
-    tags that will not be stored."""
+    """The tags of a `PutObjectTagging` body (`<Tagging><TagSet><Tag>`), read
+    as moto reads them to store them (surrounding whitespace stripped); None
+    for a body that is not exactly that, which moto then refuses too, so no
+    condition sees tags that are not the ones stored."""
     try:
         root = ElementTree.fromstring(body)
     except (ElementTree.ParseError, ValueError):
         return None
-    if _local(root.tag) != "Tagging":
+    sets = list(root)
+    if _local(root.tag) != "Tagging" or len(sets) != 1 or _local(sets[0].tag) != "TagSet":
         return None
     tags = []
-    for tag_set in root:
-        for tag in tag_set if _local(tag_set.tag) == "TagSet" else ():
-            fields = {_local(el.tag): el.text or "" for el in tag}
-            tags.append((fields.get("Key", ""), fields.get("Value", "")))
-    return tags
+    for tag in sets[0]:
+        fields = {_local(el.tag): (el.text or "").strip() for el in tag}
+        if _local(tag.tag) != "Tag" or "Key" not in fields or "Value" not in fields:
+            return None
+        tags.append((fields["Key"], fields["Value"]))
+    return _unique(tags)
 
 
 def _local(tag: str) -> str:

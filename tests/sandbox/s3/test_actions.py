@@ -200,3 +200,28 @@ EXISTING = {"s3:existingobjecttag/visibility": "public"}
 def test_tag_condition_keys(method, path, query, headers, body, expected):
     """Each need carries the tag keys its action is defined for (list_amazons3.html), and no others."""
     assert _contexts(method, path, query, headers, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        pytest.param({"x-amz-tagging": "a=1&a=2"}, b"", id="header"),
+        pytest.param({}, b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>",
+                     id="body"),
+    ],
+)
+def test_a_tag_key_given_twice_is_invalid_tag(headers, body):
+    """Which of two values moto would keep is not something a policy decision may guess: InvalidTag, as S3 answers."""
+    query = {"tagging": ""} if body else {}
+    with pytest.raises(AwsError) as refused:
+        needs(method="PUT", raw_path=KEY, query=query, headers=headers, body=body, object_tags=lambda *_: None)
+    assert (refused.value.code, refused.value.status) == ("InvalidTag", 400)
+
+
+def test_tags_are_read_as_moto_stores_them():
+    """Whitespace around a value is stripped, as moto strips it before storing; a second TagSet is no tagging."""
+    spaced = b"<Tagging><TagSet><Tag><Key> a </Key><Value>\n secret </Value></Tag></TagSet></Tagging>"
+    context = _contexts("PUT", KEY, {"tagging": ""}, {}, spaced)[0][1]
+    assert context["s3:requestobjecttag/a"] == "secret"
+    doubled = b"<Tagging><TagSet></TagSet><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>"
+    assert "s3:requestobjecttagkeys" not in _contexts("PUT", KEY, {"tagging": ""}, {}, doubled)[0][1]
