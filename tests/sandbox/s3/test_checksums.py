@@ -17,8 +17,13 @@ import zlib
 
 import boto3
 import pytest
+import requests
 from boto3.s3.transfer import TransferConfig
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
 from sandbox.s3.checksums import crc32c
 from tests.sandbox_kit import ADMIN, REGION, SandboxKit
@@ -153,3 +158,32 @@ def test_a_copy_keeps_the_source_checksum(sandbox, bucket):
     s3.copy_object(Bucket=bucket, Key="copy-target", CopySource={"Bucket": bucket, "Key": "copy-source"})
     got = s3.head_object(Bucket=bucket, Key="copy-target", ChecksumMode="ENABLED")
     assert got["ChecksumSHA256"] == checksum("SHA256", DATA)
+
+
+def test_multipart_with_trailing_checksums_returns_the_composite(sandbox, bucket):
+    """Each part sent as the CLI sends it over HTTPS (aws-chunked, STREAMING-UNSIGNED-PAYLOAD-TRAILER, a trailing
+    CRC32, botocore's own framing): every part's checksum is answered, and the object returns their composite."""
+    s3, key = sandbox.client("s3"), "trailed-multipart"
+    parts = [bytes(range(256)) * (PART // 256), b"trailing last part"]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32")["UploadId"]
+    done = []
+    for number, data in enumerate(parts, 1):
+        url = f"{sandbox.endpoint}/{bucket}/{key}?partNumber={number}&uploadId={upload}"
+        headers = {
+            "X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "Content-Encoding": "aws-chunked",
+            "X-Amz-Decoded-Content-Length": str(len(data)),
+            "X-Amz-Trailer": "x-amz-checksum-crc32",
+            "X-Amz-SDK-Checksum-Algorithm": "CRC32",
+        }
+        framed = b"".join(AwsChunkedWrapper(io.BytesIO(data), checksum_cls=Crc32Checksum, checksum_name="x-amz-checksum-crc32"))
+        signed = AWSRequest("PUT", url, headers=headers)
+        SigV4Auth(Credentials(ADMIN["aws_access_key_id"], ADMIN["aws_secret_access_key"]), "s3", REGION).add_auth(signed)
+        answer = requests.put(url, data=framed, headers=dict(signed.headers.items()), timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-amz-checksum-crc32"] == checksum("CRC32", data)
+        done.append({"ETag": answer.headers["ETag"], "PartNumber": number, "ChecksumCRC32": answer.headers["x-amz-checksum-crc32"]})
+    completed = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": done})
+    expected = {"ChecksumCRC32": composite("CRC32", parts), "ChecksumType": "COMPOSITE"}
+    assert returned(completed) == expected
+    assert returned(s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")) == expected
