@@ -30,7 +30,11 @@ instead of guessing, and the first use of each unknown operator is logged as
 a warning: whether that means "does not apply" or "may apply" is the caller's
 choice (see `iampolicy.evaluator`). So does a key whose value the caller
 marked `UNKNOWN` (an auditor cannot know a future request's source address or
-time; absent would make every condition on it false, and the audit miss it).
+time; absent would make every condition on it false, and the audit miss it);
+`Null` still answers for such a key, which is there. `"<prefix>/*": UNKNOWN`
+marks a whole family of keys unknown, whether each is there included
+(`s3:ExistingObjectTag/*`: any tag an object may or may not have), so `Null`
+on one is undecided too.
 """
 
 from __future__ import annotations
@@ -238,11 +242,20 @@ def _parse(operator: str) -> tuple[str | None, str, bool]:
     return qualifier, operator, if_exists
 
 
+def _family_unknown(context: Context, key: str) -> bool:
+    """Whether the caller marked the family `key` belongs to UNKNOWN
+    (`s3:existingobjecttag/*` for `s3:existingobjecttag/team`)."""
+    return "/" in key and context.get(key.split("/", 1)[0] + "/*") is UNKNOWN
+
+
 def condition_holds(operator: str, key: str, policy_values: list[Any], context: Context) -> bool:
     """Whether `operator` on `key` holds for the request `context`; raises
     `NotUnderstood` for an operator this module does not implement."""
     qualifier, name, if_exists = _parse(operator)
     present = context.get(key.lower())
+    if present is None and _family_unknown(context, key.lower()):
+        if name == "Null" or name in OPERATORS:  # whether it is there at all is not known either
+            raise NotUnderstood(f"the value of {key} is not known before the request is made")
     if name == "Null":
         wants_missing = str(policy_values[0]).lower() == "true" if policy_values else True
         return (present is None) == wants_missing

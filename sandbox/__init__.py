@@ -16,7 +16,9 @@ package per emulated service:
 - `cognito_idp/`: what we add to moto's user pools (`keys`, `secret_hash`, `codes`);
 - `sts/`: identity-pool `sessions`, `session_policies`, `assume_role`, and the
   classic flow (`web_identity`);
-- `s3/`: the IAM `actions` a REST request needs, and `cors`;
+- `s3/`: the IAM `actions` a REST request needs (with its tag condition keys),
+  `cors`, `checksums` (the body against its digests) and `preconditions`
+  (conditional writes);
 - `moto_seams/`: every touch of moto's internals, one module per moto service,
   applied once by `moto_seams.install()` at start-up;
 - `sigv4.py` (Signature Version 4) and `errors.py` (each protocol's error

@@ -156,6 +156,8 @@ def request_context(*, pool_id: str, identity_id: str, amr: Sequence[str], role:
         # Where and when a future request comes from is not known here: a
         # condition on these is undecided (so audited open), not false.
         **{key: UNKNOWN for key in ("aws:sourceip", "aws:currenttime", "aws:epochtime", "aws:tokenissuetime")},
+        # Nor which tags an object has or a request sets (any key, there or not).
+        **{key: UNKNOWN for key in ("s3:existingobjecttag/*", "s3:requestobjecttag/*", "s3:requestobjecttagkeys")},
     }
     if role is not None:
         context["aws:userid"] = role.shared_userid

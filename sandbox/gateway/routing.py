@@ -55,7 +55,7 @@ from sandbox.gateway.request import (
 )
 from sandbox.persistence import SharedLock
 from sandbox.s3 import actions as s3_actions
-from sandbox.s3 import cors
+from sandbox.s3 import cors, preconditions
 from sandbox.s3.actions import split_path
 from sandbox.sts.assume_role import answer as sts_answer
 
@@ -162,6 +162,11 @@ class Gateway:
         exchange = Exchange(request=request, source_ip=environ.get("REMOTE_ADDR", ""))
         try:
             self._decide(request, environ, exchange)
+            if request.service == "s3":  # an If-None-Match moto would ignore, and overwrite
+                bucket, key = split_path(request.raw_path)
+                preconditions.write_check(
+                    method=request.method, bucket=bucket, key=key, query=request.query_dict, headers=request.headers
+                )
             fault = self.faults.take(request)
             if fault is not None:
                 log.info("injected fault %s for %s %s", fault.code, request.service, request.method)

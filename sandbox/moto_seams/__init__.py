@@ -11,7 +11,8 @@ Block Public Access settings, and its state to persist.
 - `cognitoidp`: user pools that sign, publish keys and check SECRET_HASH as AWS's do;
 - `iam`: role and user policies, IAM users' keys;
 - `sts`: minting role sessions, finding the ones moto minted;
-- `s3`: a bucket's CORS rules, policy and Block Public Access settings; its own policy check off;
+- `s3`: a bucket's CORS rules, policy and Block Public Access settings (its own policy check off), an object's
+  tags, checksums returned as S3 returns them;
 - `persistence`: pickling moto's backends.
 
 Importing this package changes nothing in moto or in the environment; the

@@ -8,17 +8,32 @@ delete is one `s3:DeleteObject` per key, each decided on its own: S3 deletes
 the keys the caller may delete and lists the others, with `AccessDenied`,
 in a `200` answer (`delete_result`).
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-actions.html
+
+Object tags reach IAM as condition keys, each only for the actions the
+Service Authorization Reference lists it under (list_amazons3.html):
+`s3:ExistingObjectTag/<key>` (the stored object's tags) for reads and tag or
+ACL operations on an existing object, never for `PutObject` or
+`DeleteObject` (one cannot grant an overwrite or a delete by the tags the
+object has); `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys` (the
+tags the request sets) for `PutObject` (`x-amz-tagging` on a put, a copy or
+`CreateMultipartUpload`) and `PutObject[Version]Tagging` (its body).
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import parse_qsl, unquote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from sandbox import moto_seams
 from sandbox.errors import AwsError
+
+# (bucket, key, version ID or None) -> the stored object's tags, None when there is no such object.
+TagLookup = Callable[[str, str, "str | None"], "Mapping[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +42,7 @@ class Need:
 
     action: str
     resource: str
-    context: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
     entry: int | None = None  # a multi-object delete's object, by its place in `DeleteRequest.objects`
 
 
@@ -134,15 +149,87 @@ def _pick(actions: tuple[str | None, str | None, str | None], method: str) -> st
     return (actions[index] if index is not None else None) or _UNKNOWN
 
 
-def _copy_source(value: str) -> Need | None:
+def _copy_source(value: str, object_tags: TagLookup) -> Need | None:
     path, _, query = value.partition("?")
     source = unquote(path).lstrip("/")
     bucket, _, key = source.partition("/")
     if not bucket or not key:
         return None
     # Copying one version of the source reads that version, as GET ?versionId= does.
-    versioned = any(part.split("=", 1)[0] == "versionId" for part in query.split("&"))
-    return Need("s3:GetObjectVersion" if versioned else "s3:GetObject", object_arn(bucket, key))
+    version = next((v for n, v in parse_qsl(query, keep_blank_values=True) if n == "versionId"), None)
+    action = "s3:GetObjectVersion" if version is not None else "s3:GetObject"
+    return Need(action, object_arn(bucket, key), existing_tag_context(object_tags(bucket, key, version)))
+
+
+# The object actions `s3:ExistingObjectTag/<key>` is defined for.
+_EXISTING_TAG_ACTIONS = frozenset(
+    {
+        "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectVersionAcl",
+        "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes",
+        "s3:GetObjectTagging", "s3:GetObjectVersionTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+        "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging", "s3:PutObjectAcl", "s3:PutObjectVersionAcl",
+    }
+)
+# The object actions `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys` are defined for.
+_REQUEST_TAG_ACTIONS = frozenset({"s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"})
+
+
+def existing_tag_context(tags: Mapping[str, str] | None) -> dict[str, Any]:
+    """`s3:ExistingObjectTag/<key>` for each stored tag. IAM matches
+    condition key names without regard to case, so the evaluator's context is
+    keyed in lower case; the values keep theirs."""
+    return {f"s3:existingobjecttag/{k.lower()}": v for k, v in (tags or {}).items()}
+
+
+def request_tag_context(tags: list[tuple[str, str]] | None) -> dict[str, Any]:
+    """`s3:RequestObjectTag/<key>` per tag the request sets, and
+    `s3:RequestObjectTagKeys`, multi-valued, their keys; nothing when the
+    request sets no tags, so `ForAnyValue:` fails and `ForAllValues:` holds."""
+    if tags is None:
+        return {}
+    context: dict[str, Any] = {f"s3:requestobjecttag/{k.lower()}": v for k, v in tags}
+    context["s3:requestobjecttagkeys"] = [k for k, _ in tags]
+    return context
+
+
+_DUPLICATE_TAG = AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+
+
+def _unique(tags: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Refuse a key given twice, as S3 does: moto would keep one of them, and
+    which one must not be a guess the policy decision depends on."""
+    if len({k for k, _ in tags}) != len(tags):
+        raise _DUPLICATE_TAG
+    return tags
+
+
+def header_tags(headers: Mapping[str, str]) -> list[tuple[str, str]] | None:
+    """The tags of `x-amz-tagging` (URL query form, `k1=v1&k2=v2`), None without the header."""
+    value = headers.get("x-amz-tagging")
+    if value is None:
+        return None
+    return _unique(parse_qsl(value, keep_blank_values=True))
+
+
+def body_tags(body: bytes) -> list[tuple[str, str]] | None:
+    """The tags of a `PutObjectTagging` body (`<Tagging><TagSet><Tag>`), read
+    as moto reads them to store them (surrounding whitespace stripped); None
+    for a body that is not exactly that, which moto then refuses too, so no
+    condition sees tags that are not the ones stored."""
+    try:
+        root = ElementTree.fromstring(body)
+    except (ElementTree.ParseError, ValueError):
+        return None
+    sets = list(root)
+    if _local(root.tag) != "Tagging" or len(sets) != 1 or _local(sets[0].tag) != "TagSet":
+        return None
+    tags = []
+    for tag in sets[0]:
+        fields = {_local(el.tag): (el.text or "").strip() for el in tag}
+        if _local(tag.tag) != "Tag" or "Key" not in fields or "Value" not in fields:
+            return None
+        tags.append((fields["Key"], fields["Value"]))
+    return _unique(tags)
 
 
 def _local(tag: str) -> str:
@@ -177,9 +264,16 @@ def delete_request(body: bytes) -> DeleteRequest:
 
 
 def needs(
-    *, method: str, raw_path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    *,
+    method: str,
+    raw_path: str,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+    object_tags: TagLookup = moto_seams.s3.object_tags,
 ) -> list[Need]:
-    """Every permission the request needs; all must be allowed."""
+    """Every permission the request needs; all must be allowed. `object_tags`
+    reads a stored object's tags, for `s3:ExistingObjectTag/<key>`."""
     bucket, key = split_path(raw_path)
     known = _PARAMETERS | set(_BUCKET_SUBRESOURCES if key is None else _OBJECT_SUBRESOURCES) | {"uploads", "delete"}
     unknown = [name for name in query if name not in known and not name.startswith("X-Amz-")]
@@ -189,7 +283,38 @@ def needs(
         return [Need("s3:ListAllMyBuckets", "*")]
     if key is None:
         return _bucket_needs(method, bucket, query, body)
-    return _object_needs(method, bucket, key, query, headers)
+    return [
+        _with_tags(need, method, bucket, key, query, headers, body, object_tags)
+        for need in _object_needs(method, bucket, key, query, headers, object_tags)
+    ]
+
+
+def _with_tags(
+    need: Need,
+    method: str,
+    bucket: str,
+    key: str,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+    object_tags: TagLookup,
+) -> Need:
+    """The need with the tag condition keys its action is defined for. A
+    PUT reads an object only as a copy's source, whose tags `_copy_source`
+    has already put in its need."""
+    if method == "PUT" and need.action in ("s3:GetObject", "s3:GetObjectVersion"):
+        return need
+    context = dict(need.context)
+    if need.action in _EXISTING_TAG_ACTIONS:
+        context.update(existing_tag_context(object_tags(bucket, key, query.get("versionId"))))
+    if need.action in _REQUEST_TAG_ACTIONS:
+        if need.action == "s3:PutObject":
+            # A put, a copy or CreateMultipartUpload sets tags; a part or a completion does not.
+            sets_tags = "uploadId" not in query and (method == "PUT" or "uploads" in query)
+            context.update(request_tag_context(header_tags(headers) if sets_tags else None))
+        else:
+            context.update(request_tag_context(body_tags(body)))
+    return Need(need.action, need.resource, context) if context else need
 
 
 def _bucket_needs(method: str, bucket: str, query: dict[str, str], body: bytes) -> list[Need]:
@@ -216,7 +341,9 @@ def _bucket_needs(method: str, bucket: str, query: dict[str, str], body: bytes) 
     return [Need(_UNKNOWN, arn)]
 
 
-def _object_needs(method: str, bucket: str, key: str, query: dict[str, str], headers: dict[str, str]) -> list[Need]:
+def _object_needs(
+    method: str, bucket: str, key: str, query: dict[str, str], headers: dict[str, str], object_tags: TagLookup
+) -> list[Need]:
     arn = object_arn(bucket, key)
     for name, actions in _OBJECT_SUBRESOURCES.items():
         if name in query:
@@ -238,7 +365,7 @@ def _object_needs(method: str, bucket: str, key: str, query: dict[str, str], hea
         required = [Need("s3:PutObject", arn)]  # PutObject, UploadPart, and the write side of a copy
         source = headers.get("x-amz-copy-source")
         if source is not None:
-            read = _copy_source(source)
+            read = _copy_source(source, object_tags)
             required.insert(0, read if read is not None else Need(_UNKNOWN, arn))
         return required
     return [Need(_UNKNOWN, arn)]

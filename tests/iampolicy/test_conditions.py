@@ -273,6 +273,19 @@ def test_a_value_not_known_here_is_not_understood(operator):
     assert condition_holds("Null", "aws:SourceIp", ["true"], context) is False
 
 
+@pytest.mark.parametrize("operator", ["StringEquals", "StringNotEquals", "StringLikeIfExists", "ForAllValues:StringEquals", "Null"])
+def test_a_family_of_keys_not_known_here(operator):
+    """`s3:existingobjecttag/*` marked UNKNOWN: any tag key is undecidable, whether it is there included (Null too)."""
+    context = {**CONTEXT, "s3:existingobjecttag/*": UNKNOWN}
+    with pytest.raises(NotUnderstood) as caught:
+        condition_holds(operator, "s3:ExistingObjectTag/Team", ["blue"], context)
+    assert caught.value.reasons == ("the value of s3:ExistingObjectTag/Team is not known before the request is made",)
+    # A key of the family the request does carry is decided, and other families are not touched.
+    assert condition_holds(operator.replace("Null", "StringEquals"), "s3:ExistingObjectTag/team",
+                           ["blue"], {**context, "s3:existingobjecttag/team": "blue"}) is (operator != "StringNotEquals")
+    assert condition_holds("StringEquals", "s3:RequestObjectTag/team", ["blue"], context) is False
+
+
 @pytest.mark.parametrize(
     "conditions, outcome",
     [

@@ -377,15 +377,18 @@ def test_guest_write_finding_matches_what_the_sandbox_enforces(breaker):
 
 
 # Conditions doctor cannot decide: an operator the IAM evaluator does not
-# implement, or one on the request's source address or time, which a probe
-# cannot know. The sandbox, enforcing a real request, refuses these (the
-# address is loopback, the date in the future; BinaryEquals never applies);
+# implement, or one on the request's source address, time or tags, which a
+# probe cannot know. The sandbox, enforcing a real request, refuses these (the
+# address is loopback, the date in the future, the upload untagged;
+# BinaryEquals never applies);
 # doctor, auditing, must count them as allowing.
 UNDECIDABLE = [
     ("IpAddress", {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}, "the value of aws:SourceIp is not known before the request is made"),
     ("DateGreaterThan", {"DateGreaterThan": {"aws:CurrentTime": "2100-01-01T00:00:00Z"}},
      "the value of aws:CurrentTime is not known before the request is made"),
     ("BinaryEquals", {"BinaryEquals": {"aws:SourceIp": "AAAA"}}, "condition operator BinaryEquals is not implemented"),
+    ("RequestObjectTag", {"StringEquals": {"s3:RequestObjectTag/visibility": "public"}},
+     "the value of s3:RequestObjectTag/visibility is not known before the request is made"),
 ]
 
 

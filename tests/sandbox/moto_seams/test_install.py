@@ -20,11 +20,14 @@ import sandbox.server, sandbox.gateway, sandbox.persistence
 from moto.cognitoidp.models import CognitoIdpUserPool
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.moto_server import werkzeug_app
+from moto.s3 import models as s3_models
+from moto.s3.responses import S3Response
 def state():
     return {
         "pool_init": CognitoIdpUserPool.__init__.__module__,
         "sign_up": CognitoIdpResponse.sign_up.__qualname__,
         "global_cors_off": werkzeug_app.DISABLE_GLOBAL_CORS,
+        "s3_checksum": (s3_models.compute_checksum.__module__, hasattr(S3Response.head_object, "__wrapped__")),
         "environment_changed": sorted(k for k in os.environ if os.environ.get(k) != before.get(k)),
     }
 imported = state()
@@ -49,12 +52,14 @@ def test_import_patches_nothing_and_install_patches_once():
         "pool_init": "moto.cognitoidp.models",
         "sign_up": "CognitoIdpResponse.sign_up",
         "global_cors_off": False,
+        "s3_checksum": ["moto.s3.utils", False],
         "environment_changed": [],
     }
     assert states["once"] == {
         "pool_init": "sandbox.moto_seams.cognitoidp",
         "sign_up": "_requiring_secret_hash.<locals>.checked",
         "global_cors_off": True,
+        "s3_checksum": ["sandbox.moto_seams.s3", True],
         "environment_changed": [],
     }
     assert states["twice"] == states["once"]

@@ -145,3 +145,83 @@ def test_delete_request_is_reserialized_from_what_was_read():
 def test_split_path(raw_path, expected):
     """The bucket and key come from the path alone (path-style), decoded."""
     assert split_path(raw_path) == expected
+
+
+STORED = {("photos", "private/u/p.jpg", None): {"Visibility": "public"}, ("photos", "private/u/p.jpg", "v1"): {"visibility": "old"},
+          ("other", "a.jpg", None): {"class": "src"}}
+
+
+def _contexts(method: str, path: str, query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+              body: bytes = b"") -> list[tuple[str, dict]]:
+    found = needs(method=method, raw_path=path, query=query or {}, headers=headers or {}, body=body,
+                  object_tags=lambda bucket, key, version: STORED.get((bucket, key, version)))
+    return [(n.action, n.context) for n in found]
+
+
+TAGGING = b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>B</Key><Value>2</Value></Tag></TagSet></Tagging>"
+EXISTING = {"s3:existingobjecttag/visibility": "public"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "body", "expected"),
+    [
+        pytest.param("GET", KEY, {}, {}, b"", [("s3:GetObject", EXISTING)], id="get"),
+        pytest.param("GET", KEY, {"versionId": "v1"}, {}, b"", [("s3:GetObjectVersion", {"s3:existingobjecttag/visibility": "old"})],
+                     id="get-version"),
+        pytest.param("GET", "/photos/none.jpg", {}, {}, b"", [("s3:GetObject", {})], id="get-absent-object"),
+        pytest.param("GET", KEY, {"tagging": ""}, {}, b"", [("s3:GetObjectTagging", EXISTING)], id="get-tagging"),
+        pytest.param("GET", KEY, {"acl": ""}, {}, b"", [("s3:GetObjectAcl", EXISTING)], id="get-acl"),
+        pytest.param("DELETE", KEY, {"tagging": ""}, {}, b"", [("s3:DeleteObjectTagging", EXISTING)], id="delete-tagging"),
+        pytest.param("PUT", KEY, {"tagging": ""}, {}, TAGGING, [("s3:PutObjectTagging", {
+            **EXISTING, "s3:requestobjecttag/a": "1", "s3:requestobjecttag/b": "2", "s3:requestobjecttagkeys": ["a", "B"]})],
+            id="put-tagging"),
+        pytest.param("PUT", KEY, {"tagging": ""}, {}, b"<not xml", [("s3:PutObjectTagging", EXISTING)], id="put-tagging-malformed"),
+        # Never ExistingObjectTag for PutObject and DeleteObject
+        pytest.param("PUT", KEY, {}, {}, b"", [("s3:PutObject", {})], id="put-untagged"),
+        pytest.param("PUT", KEY, {}, {"x-amz-tagging": "a=1&b=two%20words"}, b"", [("s3:PutObject", {
+            "s3:requestobjecttag/a": "1", "s3:requestobjecttag/b": "two words", "s3:requestobjecttagkeys": ["a", "b"]})],
+            id="put-tagged"),
+        pytest.param("PUT", KEY, {}, {"x-amz-tagging": ""}, b"", [("s3:PutObject", {"s3:requestobjecttagkeys": []})], id="put-empty-tagging"),
+        pytest.param("DELETE", KEY, {}, {}, b"", [("s3:DeleteObject", {})], id="delete"),
+        pytest.param("POST", KEY, {"uploads": ""}, {"x-amz-tagging": "a=1"}, b"", [("s3:PutObject", {
+            "s3:requestobjecttag/a": "1", "s3:requestobjecttagkeys": ["a"]})], id="multipart-create-tagged"),
+        pytest.param("PUT", KEY, {"uploadId": "u", "partNumber": "1"}, {"x-amz-tagging": "a=1"}, b"", [("s3:PutObject", {})],
+                     id="multipart-part-sets-no-tags"),
+        # A copy: the source's tags on its read, the request's on the write
+        pytest.param("PUT", KEY, {}, {"x-amz-copy-source": "/other/a.jpg", "x-amz-tagging": "a=1"}, b"", [
+            ("s3:GetObject", {"s3:existingobjecttag/class": "src"}),
+            ("s3:PutObject", {"s3:requestobjecttag/a": "1", "s3:requestobjecttagkeys": ["a"]})], id="copy"),
+        pytest.param("PUT", KEY, {}, {"x-amz-copy-source": KEY.lstrip("/") + "?versionId=v1"}, b"", [
+            ("s3:GetObjectVersion", {"s3:existingobjecttag/visibility": "old"}), ("s3:PutObject", {})], id="copy-onto-itself"),
+        # Bucket requests carry no object tags
+        pytest.param("GET", "/photos", {"prefix": "p"}, {}, b"", [("s3:ListBucket", {"s3:prefix": "p"})], id="list"),
+    ],
+)
+def test_tag_condition_keys(method, path, query, headers, body, expected):
+    """Each need carries the tag keys its action is defined for (list_amazons3.html), and no others."""
+    assert _contexts(method, path, query, headers, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        pytest.param({"x-amz-tagging": "a=1&a=2"}, b"", id="header"),
+        pytest.param({}, b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>",
+                     id="body"),
+    ],
+)
+def test_a_tag_key_given_twice_is_invalid_tag(headers, body):
+    """Which of two values moto would keep is not something a policy decision may guess: InvalidTag, as S3 answers."""
+    query = {"tagging": ""} if body else {}
+    with pytest.raises(AwsError) as refused:
+        needs(method="PUT", raw_path=KEY, query=query, headers=headers, body=body, object_tags=lambda *_: None)
+    assert (refused.value.code, refused.value.status) == ("InvalidTag", 400)
+
+
+def test_tags_are_read_as_moto_stores_them():
+    """Whitespace around a value is stripped, as moto strips it before storing; a second TagSet is no tagging."""
+    spaced = b"<Tagging><TagSet><Tag><Key> a </Key><Value>\n secret </Value></Tag></TagSet></Tagging>"
+    context = _contexts("PUT", KEY, {"tagging": ""}, {}, spaced)[0][1]
+    assert context["s3:requestobjecttag/a"] == "secret"
+    doubled = b"<Tagging><TagSet></TagSet><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>"
+    assert "s3:requestobjecttagkeys" not in _contexts("PUT", KEY, {"tagging": ""}, {}, doubled)[0][1]
