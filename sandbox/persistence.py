@@ -6,9 +6,20 @@ must all still be there. The directory holds:
 
 - `state.bin`: one snapshot of moto's backends and our identity pools,
   behind a header with its length and SHA-256, replaced atomically
-  (temporary file, fsync, rename, fsync of the directory);
-- `objects/`: S3 object bodies, one file per distinct content, written once;
+  (temporary file, fsync, rename, fsync of the directory): the fast form;
+- `state.json`: the same snapshot in the versioned JSON document of
+  `sandbox/state_export.py`, written by the same save just before it: the
+  durable form, which another moto version can read;
+- `objects/`: S3 object bodies, one file per distinct content, written once
+  and read only when an object is (start-up does not read them);
 - `lock`: held while a sandbox uses the directory, so two cannot share it.
+
+Start-up loads `state.bin` when it was written by this moto. When it was
+written by another (Photoshare upgraded its moto), or does not unpickle, the
+state is rebuilt from `state.json` instead, with one warning, and the next
+save writes both again for this moto. A `state.bin` that fails its own
+checks (truncated, corrupted) is refused either way: that is damage, not an
+upgrade.
 
 The state holds every password, app client secret and pool signing key, so
 the directory is 0700 and every file in it 0600, whatever the umask; a
@@ -31,6 +42,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import stat
 import sys
 import threading
@@ -40,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox import moto_seams
+from sandbox import moto_seams, state_export
 from sandbox.cognito_identity import models as cognito_identity
 from sandbox.cognito_idp import codes as user_pool_codes
 
@@ -141,10 +153,24 @@ def _write_atomically(path: Path, chunks: list[bytes], *, sync_directory: bool =
         _fsync_directory(path.parent)
 
 
+def _copy_atomically(source: Path, path: Path) -> None:
+    """A body file copied in, never read whole into memory."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(source, "rb") as reading, open(_open_private(temporary, os.O_WRONLY | os.O_TRUNC), "wb") as handle:
+        shutil.copyfileobj(reading, handle, COPY_CHUNK)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+COPY_CHUNK = 1024 * 1024  # bytes per read when copying a body file
+
+
 @dataclass(frozen=True)
 class Snapshot:
     payload: bytes
-    new_bodies: dict[str, bytes]  # ref -> body, not yet on disk
+    document: dict[str, Any]  # the same state as `state_export`'s document
+    new_bodies: dict[str, bytes | Path]  # ref -> body (or the file it is in elsewhere), not yet in objects/
     referenced: set[str]  # every body the payload refers to
 
 
@@ -154,6 +180,7 @@ class Store:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.state_file = self.directory / "state.bin"
+        self.json_file = self.directory / "state.json"
         self.objects = self.directory / "objects"
         self._lock_handle: Any = None
         self._known_bodies: set[str] = set()
@@ -171,7 +198,7 @@ class Store:
         for leftover in self.objects.glob(".*.tmp"):  # half-written by a crashed save
             leftover.unlink()
         self._known_bodies = {p.name for p in self.objects.iterdir() if not p.name.startswith(".")}
-        files = [p for p in (self.state_file, *(self.objects / ref for ref in self._known_bodies)) if p.exists()]
+        files = [p for p in (self.state_file, self.json_file, *(self.objects / ref for ref in self._known_bodies)) if p.exists()]
         loose = [p for p in files if _tighten(p, FILE_MODE)]
         if loose:
             log.warning("%d files in %s were readable by other users; their mode is now 0600", len(loose), self.directory)
@@ -187,12 +214,12 @@ class Store:
         exclusively. Only pickling and copying new bodies happen here, so
         requests wait as little as possible."""
         referenced: set[str] = set()
-        new_bodies: dict[str, bytes] = {}
+        new_bodies: dict[str, bytes | Path] = {}
 
-        def store(ref: str, read: Callable[[], bytes]) -> None:
+        def store(ref: str, source: moto_seams.persistence.BodySource) -> None:
             referenced.add(ref)
             if ref not in self._known_bodies and ref not in new_bodies:
-                new_bodies[ref] = read()
+                new_bodies[ref] = source if isinstance(source, Path) else source()
 
         buffer = io.BytesIO()
         moto_seams.persistence.SnapshotPickler(buffer, store_body=store).dump(
@@ -202,16 +229,22 @@ class Store:
                 "user_pool_codes": user_pool_codes.STATE.snapshot(),
             }
         )
-        return Snapshot(payload=buffer.getvalue(), new_bodies=new_bodies, referenced=referenced)
+        document = state_export.document(body_name=moto_seams.persistence.body_ref)
+        return Snapshot(payload=buffer.getvalue(), document=document, new_bodies=new_bodies, referenced=referenced)
 
     def write(self, snapshot: Snapshot) -> None:
         """Make a captured snapshot durable: new bodies first, then the state
         file that refers to them, then drop bodies nothing refers to."""
         for ref, body in snapshot.new_bodies.items():
-            _write_atomically(self.objects / ref, [body], sync_directory=False)
+            if isinstance(body, Path):
+                _copy_atomically(body, self.objects / ref)
+            else:
+                _write_atomically(self.objects / ref, [body], sync_directory=False)
         if snapshot.new_bodies:
             _fsync_directory(self.objects)
         self._known_bodies |= snapshot.new_bodies.keys()
+        # The JSON first: if a crash comes between the two, the newer of them is the durable one.
+        _write_atomically(self.json_file, [json.dumps(snapshot.document, separators=(",", ":")).encode()], sync_directory=False)
         payload = snapshot.payload
         header = {
             "format": FORMAT,
@@ -226,17 +259,21 @@ class Store:
             (self.objects / ref).unlink(missing_ok=True)
         self._known_bodies &= snapshot.referenced
 
-    def _load_body(self, ref: str) -> bytes:
-        try:
-            return (self.objects / ref).read_bytes()
-        except FileNotFoundError:
-            raise DamagedState(f"object body {ref} is missing from {self.objects}") from None
+    def _body_path(self, ref: str) -> Path:
+        """Where a body is; it is read only when the object is (a stat here, no open)."""
+        path = self.objects / ref
+        if not path.is_file():
+            raise DamagedState(f"object body {ref} is missing from {self.objects}")
+        return path
 
     def load(self) -> bool:
         """Restore the saved state; False when there is none yet."""
         try:
             raw = self.state_file.read_bytes()
         except FileNotFoundError:
+            if self.json_file.exists():  # written by `python -m sandbox import`, or state.bin removed by hand
+                self._load_document(reason=f"{self.state_file} is missing")
+                return True
             return False
         if not raw.startswith(MAGIC):
             raise DamagedState(f"{self.state_file} is not a sandbox state file (bad header)")
@@ -247,20 +284,28 @@ class Store:
             raise DamagedState(f"{self.state_file} has a damaged header") from None
         if header.get("format") != FORMAT:
             raise DamagedState(f"{self.state_file} has format {header.get('format')}, this sandbox reads {FORMAT}")
-        if header.get("moto") != moto_seams.persistence.MOTO_VERSION:
-            raise DamagedState(
-                f"{self.state_file} was written with moto {header.get('moto')}; this sandbox runs {moto_seams.persistence.MOTO_VERSION}"
-            )
         if len(payload) != header.get("length"):
             raise DamagedState(f"{self.state_file} is truncated ({len(payload)} of {header.get('length')} bytes)")
         if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
             raise DamagedState(f"{self.state_file} is corrupted (checksum mismatch)")
+        if header.get("moto") != moto_seams.persistence.MOTO_VERSION:
+            # Not even tried: a pickle that loads under another moto can still
+            # lack what this one's objects need, and fail on some later request.
+            self._load_document(
+                reason=f"{self.state_file} was written with moto {header.get('moto')}; this sandbox runs "
+                f"{moto_seams.persistence.MOTO_VERSION}"
+            )
+            return True
         try:
-            saved = moto_seams.persistence.SnapshotUnpickler(io.BytesIO(payload), load_body=self._load_body).load()
+            saved = moto_seams.persistence.SnapshotUnpickler(io.BytesIO(payload), body_path=self._body_path).load()
         except DamagedState:
             raise
-        except Exception as exc:  # any unpickling failure means the same thing: refuse
-            raise DamagedState(f"{self.state_file} could not be read ({type(exc).__name__}: {exc})") from exc
+        except Exception as exc:  # a class moved or changed shape: the JSON form does not depend on either
+            reason = f"{self.state_file} could not be read ({type(exc).__name__}: {exc})"
+            if not self.json_file.exists():
+                raise DamagedState(reason) from exc
+            self._load_document(reason=reason)  # nothing was installed: that happens only after a whole load
+            return True
         upgraded = moto_seams.persistence.backends_restore(saved["moto"])
         if upgraded:
             log.warning(
@@ -271,6 +316,28 @@ class Store:
         cognito_identity.STATE.restore(saved["identity_pools"])
         user_pool_codes.STATE.restore(saved["user_pool_codes"])
         return True
+
+
+    def _load_document(self, *, reason: str) -> None:
+        """Rebuild the state from `state.json`, saying once why."""
+        try:
+            doc = json.loads(self.json_file.read_bytes())
+        except FileNotFoundError:
+            raise DamagedState(f"{reason}, and there is no {self.json_file.name} to rebuild it from") from None
+        except ValueError as exc:
+            raise DamagedState(f"{reason}, and {self.json_file} is damaged too ({exc})") from None
+        log.warning("%s; rebuilding the state from %s", reason, self.json_file)
+
+        def body_path(name: str, size: int) -> Path:
+            path = self._body_path(name)
+            if path.stat().st_size != size:
+                raise DamagedState(f"object body {name} in {self.objects} is {path.stat().st_size} bytes, not {size}")
+            return path
+
+        try:
+            state_export.restore(doc, source=str(self.json_file), body_path=body_path)
+        except state_export.BadDocument as exc:
+            raise DamagedState(str(exc)) from None
 
 
 class Persister:
