@@ -42,6 +42,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import sys
@@ -59,6 +60,7 @@ from sandbox.cognito_idp import codes as user_pool_codes
 log = logging.getLogger("sandbox.persistence")
 
 MAGIC = b"PHOTOSHARE-SANDBOX-STATE\n"
+BODY_NAME = re.compile(r"[0-9a-f]{32}(-[0-9]+)?-[0-9]+")  # moto_seams.persistence.body_ref: the ETag, then the size
 FORMAT = 1
 SAVE_AFTER = 0.7  # seconds from the first unsaved change to the start of the save that keeps it
 POLL = 0.1  # seconds between looks at the change counter
@@ -329,6 +331,8 @@ class Store:
         log.warning("%s; rebuilding the state from %s", reason, self.json_file)
 
         def body_path(name: str, size: int) -> Path:
+            if not isinstance(name, str) or not BODY_NAME.fullmatch(name):  # never a path out of objects/
+                raise DamagedState(f"{self.json_file} names a body {name!r} this sandbox never writes")
             path = self._body_path(name)
             if path.stat().st_size != size:
                 raise DamagedState(f"object body {name} in {self.objects} is {path.stat().st_size} bytes, not {size}")

@@ -31,6 +31,7 @@ from moto import __version__ as MOTO_VERSION  # noqa: F401  (the state file's he
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.iam.models import iam_backends
 from moto.s3.models import FakeKey, s3_backends
+from moto.s3.utils import _VersionedKeyStore
 
 from sandbox.moto_seams.cognitoidp import signing_keys_for_pools_without
 from sandbox.moto_seams.core import ACCOUNT_ID
@@ -184,6 +185,14 @@ def _object_with_body(state: dict[str, Any], ref: str) -> FakeKey:
     raise pickle.UnpicklingError("S3 objects can only be loaded by SnapshotUnpickler")
 
 
+def _versioned_key_store(lists: list[tuple[str, list[Any]]]) -> _VersionedKeyStore:
+    """A bucket's keys with every version, as SnapshotPickler saved them."""
+    store = _VersionedKeyStore()
+    for name, versions in lists:
+        store.setlist(name, versions)
+    return store
+
+
 def body_ref(key: FakeKey) -> str:
     """A file name for an object's body: its MD5 (the ETag of a single PUT) and size."""
     return f"{key.etag.strip(chr(34))}-{key.size}"
@@ -212,6 +221,11 @@ class SnapshotPickler(pickle.Pickler):
             self._store_body(ref, body_source(obj))  # read only when the store has no such body yet
             state = {k: v for k, v in obj.__dict__.items() if k not in ("_value_buffer", "lock")}
             return (_object_with_body, (state, ref))
+        if isinstance(obj, _VersionedKeyStore):
+            # pickle saves a dict subclass through items(), which this one
+            # answers with each key's latest version only: every older version
+            # and the version under a delete marker would be lost.
+            return (_versioned_key_store, ([(name, list(versions)) for name, versions in obj.iterlists()],))
         if isinstance(obj, type(threading.Lock())):
             return (threading.Lock, ())
         if isinstance(obj, type(threading.RLock())):
