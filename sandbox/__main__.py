@@ -82,6 +82,10 @@ def _command(argv: list[str]) -> int:
     except OSError as exc:
         print(f"error: {args.command} failed: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a state this sandbox cannot express (a bug, not bad input): a message, not a traceback
+        logging.getLogger("sandbox").debug("%s failed", args.command, exc_info=True)
+        print(f"error: {args.command} failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 1
     print(line, flush=True)
     return 0
 

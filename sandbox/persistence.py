@@ -171,7 +171,7 @@ COPY_CHUNK = 1024 * 1024  # bytes per read when copying a body file
 @dataclass(frozen=True)
 class Snapshot:
     payload: bytes
-    document: dict[str, Any]  # the same state as `state_export`'s document
+    document: dict[str, Any] | None  # the same state as `state_export`'s document (None: it could not be made)
     new_bodies: dict[str, bytes | Path]  # ref -> body (or the file it is in elsewhere), not yet in objects/
     referenced: set[str]  # every body the payload refers to
 
@@ -231,7 +231,11 @@ class Store:
                 "user_pool_codes": user_pool_codes.STATE.snapshot(),
             }
         )
-        document = state_export.document(body_name=moto_seams.persistence.body_ref)
+        try:
+            document: dict[str, Any] | None = state_export.document(body_name=moto_seams.persistence.body_ref)
+        except Exception:  # keep saving the pickle; without a current document no upgrade can roll back to an old one
+            log.exception("the state could not be put in the JSON form; %s will not be written", self.json_file.name)
+            document = None
         return Snapshot(payload=buffer.getvalue(), document=document, new_bodies=new_bodies, referenced=referenced)
 
     def write(self, snapshot: Snapshot) -> None:
@@ -246,7 +250,10 @@ class Store:
             _fsync_directory(self.objects)
         self._known_bodies |= snapshot.new_bodies.keys()
         # The JSON first: if a crash comes between the two, the newer of them is the durable one.
-        _write_atomically(self.json_file, [json.dumps(snapshot.document, separators=(",", ":")).encode()], sync_directory=False)
+        if snapshot.document is None:
+            self.json_file.unlink(missing_ok=True)
+        else:
+            _write_atomically(self.json_file, [json.dumps(snapshot.document, separators=(",", ":")).encode()], sync_directory=False)
         payload = snapshot.payload
         header = {
             "format": FORMAT,

@@ -159,6 +159,8 @@ def import_state(file: Path, data_dir: Path) -> str:
     try:
         with _store(data_dir) as store:
             snapshot = store.capture()  # bodies are copied from FILE.bodies/ into objects/, not read into memory
+            if snapshot.document is None:  # logged by capture; a directory without its JSON form would not survive an upgrade
+                raise BadInput(f"{file} was read, but its state could not be written back as JSON (see the log above)")
             store.write(snapshot)
     except BaseException:
         if existed:

@@ -209,7 +209,7 @@ def restore(doc: dict[str, Any], *, source: str, body_path: Callable[[str, int],
         _identity_pools_restore(doc["identity_pools"])
     except BadDocument:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a field missing or of the wrong kind, deep inside
+    except Exception as exc:  # a field missing or of the wrong kind deep inside, or moto refusing a value
         raise BadDocument(f"{source} is damaged ({type(exc).__name__}: {exc})") from exc
 
 

@@ -25,6 +25,7 @@ than the default, notifications, website and object-lock configuration.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -497,7 +498,8 @@ def _version_from(bucket: FakeBucket, name: str, saved: dict[str, Any], previous
     key.last_modified = _datetime(saved["last_modified"])
     key.checksum_algorithm = checksum["algorithm"]
     key.website_redirect_location = saved["website_redirect_location"]
-    key.set_metadata(dict(saved["metadata"]), replace=True)
+    key._metadata.clear()  # the constructor's default Content-Type; the saved metadata has the real one
+    key._metadata.update(saved["metadata"])
     _tag(key.arn, saved["tags"])
     return key
 
@@ -580,6 +582,10 @@ def _copied(value: Any) -> Any:
         return [_copied(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, dt.datetime):
+        return _when(value)
+    if isinstance(value, enum.Enum):
+        return _copied(value.value)
     raise TypeError(f"not plain data: {type(value).__name__}")
 
 
