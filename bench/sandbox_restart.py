@@ -174,6 +174,39 @@ def startup_times(populated: Path, work: Path, restarts: int) -> None:
     )
 
 
+def save_cost(populated: Path, work: Path, saves: int) -> None:
+    """One save of the populated state, in this process: what the persister's
+    thread does after a change. The capture holds every request back; the
+    write does not. Timed separately: the pickle (state.bin) and the JSON
+    document (state.json) each sandbox save now keeps."""
+    from sandbox import moto_seams, state_export
+    from sandbox.persistence import Store
+
+    shutil.copytree(populated, work / "save-cost")
+    moto_seams.install()
+    store = Store(work / "save-cost")
+    store.open()
+    try:
+        store.load()
+        captures, documents, writes = [], [], []
+        for _ in range(saves):
+            began = time.perf_counter()
+            snapshot = store.capture()
+            captures.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            state_export.document(body_name=moto_seams.persistence.body_ref)
+            documents.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            store.write(snapshot)
+            writes.append(time.perf_counter() - began)
+    finally:
+        store.close()
+    capture, document = statistics.median(captures), statistics.median(documents)
+    print(f"\none save of the populated state ({saves} saves, medians): capture {capture * 1000:.0f} ms under the lock "
+          f"(of which the JSON document {document * 1000:.0f} ms, the pickle {(capture - document) * 1000:.0f} ms), "
+          f"write {statistics.median(writes) * 1000:.0f} ms after it")
+
+
 def put_rate(s3: Any, bucket: str, prefix: str, puts: int) -> tuple[int, float]:
     """`puts` PutObject calls with bodies of their own; returns (puts, seconds)."""
     bodies = [body(prefix, i) for i in range(puts)]
@@ -314,6 +347,7 @@ def main() -> int:
                 server.stop()
             print(f"populated {args.users} users and {args.objects} objects in {time.perf_counter() - began:.1f} s: {describe(populated)}")
             startup_times(populated, work, args.restarts)
+            save_cost(populated, work, args.restarts)
             put_throughput(populated, work, args.users, args.objects, args.rounds, args.puts)
         if args.size:
             large_state(work, args.size, args.restarts)

@@ -326,7 +326,6 @@ class Store:
         user_pool_codes.STATE.restore(saved["user_pool_codes"])
         return True
 
-
     def _load_document(self, *, reason: str) -> None:
         """Rebuild the state from `state.json`, saying once why."""
         try:
@@ -339,10 +338,12 @@ class Store:
 
         def body_path(name: str, size: int) -> Path:
             if not isinstance(name, str) or not BODY_NAME.fullmatch(name):  # never a path out of objects/
-                raise DamagedState(f"{self.json_file} names a body {name!r} this sandbox never writes")
-            path = self._body_path(name)
+                raise state_export.BadDocument(f"{self.json_file} names a body {name!r} this sandbox never writes")
+            path = self.objects / name
+            if not path.is_file():
+                raise state_export.BadDocument(f"object body {name} is missing from {self.objects}")
             if path.stat().st_size != size:
-                raise DamagedState(f"object body {name} in {self.objects} is {path.stat().st_size} bytes, not {size}")
+                raise state_export.BadDocument(f"object body {name} in {self.objects} is {path.stat().st_size} bytes, not {size}")
             return path
 
         try:
