@@ -24,6 +24,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox",
         description="Local AWS (cognito-idp, cognito-identity, sts, iam, s3) on one endpoint.",
+        epilog="Also: `python -m sandbox export DIR FILE` and `python -m sandbox import FILE DIR` "
+        "move a data directory's state through a versioned JSON document (see --help of each).",
     )
     parser.add_argument("--host", default=server.DEFAULT_HOST, help="address to bind (default: %(default)s, loopback only)")
     parser.add_argument("--port", type=int, default=server.DEFAULT_PORT, help="port to listen on (default: %(default)s)")
