@@ -1,7 +1,8 @@
 """The sandbox's state as a documented, versioned JSON document: what
-`python -m sandbox export` writes, `import` reads, and every save in a data
-directory keeps beside the pickle (`state.json`), so that a data directory
-written by one moto version starts under another (`sandbox/persistence.py`).
+`python -m sandbox export` writes, `import` reads, and a data directory keeps
+beside the pickle (`state.json`, written on every clean stop and at most
+every 30 s while serving), so that a data directory written by one moto
+version starts under another (`sandbox/persistence.py`).
 
 The pickle (`state.bin`) names moto's classes and private attributes, and a
 moto upgrade may rename any of them; this document names things as AWS does

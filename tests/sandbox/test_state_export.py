@@ -533,3 +533,34 @@ def test_export_refuses_a_directory_in_use(exported, tmp_path):
         done = sandbox_command("export", data_dir, tmp_path / "busy.json")
     assert done.returncode == 2 and "in use by another sandbox" in done.stderr, done.stderr
     assert not (tmp_path / "busy.json").exists() and not (tmp_path / "busy.json.bodies").exists()
+
+
+def test_crash_then_upgrade_rebuilds_from_the_last_document(tmp_path):
+    """SIGKILL after a delete saved only in state.bin, then another moto: the state comes back as state.json last had it, its body kept for it, and the warning says what was lost."""
+    import time
+
+    data_dir, body = tmp_path / "data", body_of(50_000, "kept for the document")
+    with sandbox_on(data_dir) as server:
+        dep = server.wait_ready().deployment(users=())
+        dep.put_admin("public/doomed.jpg", body)
+        deadline = time.monotonic() + 15
+        while not (data_dir / "state.json").exists() and time.monotonic() < deadline:  # a new directory's first save writes it
+            time.sleep(0.1)
+        assert (data_dir / "state.json").exists(), "no state.json within 15 s of the first change"
+        documented = (data_dir / "state.json").read_bytes()
+        time.sleep(1.5)  # so the pickle saved next is measurably newer than the document
+        saved = (data_dir / "state.bin").stat().st_mtime_ns
+        dep.kit.client("s3").delete_object(Bucket=dep.bucket, Key="public/doomed.jpg")
+        while (data_dir / "state.bin").stat().st_mtime_ns == saved and time.monotonic() < deadline + 15:
+            time.sleep(0.1)
+        assert (data_dir / "state.bin").stat().st_mtime_ns != saved, "the delete was not saved"
+        server.process.kill()
+        server.process.wait(timeout=15)
+    assert (data_dir / "state.json").read_bytes() == documented  # the delete's save did not rewrite the document
+    assert len(list((data_dir / "objects").iterdir())) == 1  # ... and so kept the body it names
+    _rewrite_state(data_dir, moto="9.9.9")
+    with sandbox_on(data_dir) as server:
+        s3 = server.wait_ready().client("s3")
+        assert s3.get_object(Bucket=dep.bucket, Key="public/doomed.jpg")["Body"].read() == body
+        assert server.stop(signal.SIGTERM) == 0
+    assert re.search(r"rebuilding the state from \S+state\.json \(saved \d+ s before state\.bin: changes since are lost\)", server.stderr), server.stderr
