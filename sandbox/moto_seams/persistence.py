@@ -1,11 +1,13 @@
 """moto's state, pickled for the data directory (`sandbox/persistence.py`).
 
 The sandbox keeps its state by pickling moto's backends for the services it
-serves. Two kinds of moto object need help: moto's own signing key object
+serves. Three kinds of moto object need help: moto's own signing key object
 (joserfc's RSAKey, which pickle cannot handle; it is moto's shared key, which
-no pool may use, so it is never written) and S3 objects, whose bodies are
+no pool may use, so it is never written), S3 objects, whose bodies are
 stored as files named by content, so a large photo is written once rather
-than on every snapshot. Each pool's own key (SigningKey) pickles as its PEM.
+than on every snapshot, and a bucket's keys (`_VersionedKeyStore`, a dict
+that pickle would save with each key's latest version only). Each pool's own
+key (SigningKey) pickles as its PEM.
 
 A restored object does not read its body at start-up: moto keeps a body in
 `FakeKey._value_buffer` (a SpooledTemporaryFile it seeks, reads, truncates,
