@@ -14,9 +14,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from moto import __version__ as MOTO_VERSION
 
 from tests.sandbox.test_persistence import MB, REPO, Before, body_of, build, error_code, sandbox_on
 
@@ -318,8 +321,6 @@ def saved_state(tmp_path_factory) -> Any:
 )
 def test_state_from_another_moto_is_rebuilt_from_json(saved_state, tmp_path, upgrade):
     """Start-up on a state.bin another moto wrote (header rewritten, pickle made unreadable) rebuilds from state.json with one warning: same users, identities, objects; the next save is this moto's."""
-    import shutil
-
     original, before = saved_state
     data_dir = tmp_path / "data"
     shutil.copytree(original, data_dir)
@@ -335,15 +336,11 @@ def test_state_from_another_moto_is_rebuilt_from_json(saved_state, tmp_path, upg
     warnings = [line for line in server.stderr.splitlines() if "rebuilding the state from" in line]
     assert len(warnings) == 1, server.stderr
     header = json.loads((data_dir / "state.bin").read_bytes().split(b"\n", 2)[1])
-    from moto import __version__ as moto_version
-
-    assert header["moto"] == moto_version
+    assert header["moto"] == MOTO_VERSION
 
 
 def test_unreadable_pickle_without_json_is_refused(saved_state, tmp_path):
     """With no state.json to rebuild from, a pickle another moto wrote is refused (exit 2), never half-loaded."""
-    import shutil
-
     data_dir = tmp_path / "data"
     shutil.copytree(saved_state[0], data_dir)
     (data_dir / "state.json").unlink()
@@ -441,8 +438,6 @@ def exported(tmp_path_factory) -> Path:
 
 
 def _copy_export(exported: Path, to: Path, edit: Any = None) -> Path:
-    import shutil
-
     to.mkdir(exist_ok=True)
     shutil.copy(exported, to / exported.name)
     shutil.copytree(exported.with_name(exported.name + ".bodies"), to / (exported.name + ".bodies"))
@@ -520,7 +515,7 @@ def test_export_refuses_bad_input(exported, tmp_path):
     ]
     for args, message in cases:
         done = sandbox_command(*args)
-        assert done.returncode == 2 and f"error: " in done.stderr and message in done.stderr, (args, done.stderr)
+        assert done.returncode == 2 and "error: " in done.stderr and message in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "a.json").exists()
 
@@ -537,8 +532,6 @@ def test_export_refuses_a_directory_in_use(exported, tmp_path):
 
 def test_crash_then_upgrade_rebuilds_from_the_last_document(tmp_path):
     """SIGKILL after a delete saved only in state.bin, then another moto: the state comes back as state.json last had it, its body kept for it, and the warning says what was lost."""
-    import time
-
     data_dir, body = tmp_path / "data", body_of(50_000, "kept for the document")
     with sandbox_on(data_dir) as server:
         dep = server.wait_ready().deployment(users=())
