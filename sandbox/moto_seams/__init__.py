@@ -13,7 +13,8 @@ Block Public Access settings, and its state to persist.
 - `sts`: minting role sessions, finding the ones moto minted;
 - `s3`: a bucket's CORS rules, policy and Block Public Access settings (its own policy check off), an object's
   tags, checksums returned as S3 returns them;
-- `persistence`: pickling moto's backends.
+- `persistence`: pickling moto's backends; restored objects' bodies left on disk until read;
+- `state`: moto's state as plain data, for the versioned JSON form (`sandbox/state_export.py`).
 
 Importing this package changes nothing in moto or in the environment; the
 patches are applied by `install()`, which the server calls once at start-up.
@@ -23,10 +24,10 @@ from __future__ import annotations
 
 import threading
 
-from sandbox.moto_seams import cognitoidp, core, iam, persistence, s3, sts
+from sandbox.moto_seams import cognitoidp, core, iam, persistence, s3, state, sts
 from sandbox.moto_seams.core import ACCOUNT_ID, PARTITION
 
-__all__ = ["ACCOUNT_ID", "PARTITION", "cognitoidp", "core", "iam", "install", "persistence", "s3", "sts"]
+__all__ = ["ACCOUNT_ID", "PARTITION", "cognitoidp", "core", "iam", "install", "persistence", "s3", "state", "sts"]
 
 _installed = False
 _lock = threading.Lock()
@@ -42,4 +43,5 @@ def install() -> None:
         core.install()
         cognitoidp.install()
         s3.install()
+        persistence.install()
         _installed = True

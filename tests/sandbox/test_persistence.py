@@ -667,15 +667,15 @@ def private(found: dict[str, int], data_dir: Path) -> dict[str, int]:
 
 
 def test_data_directory_is_private_whatever_the_umask(tmp_path):
-    """Started with umask 000 on a new directory: the directory, objects/ and trail/ are 0700, state.bin, lock, bodies and the trail's day file 0600."""
+    """Started with umask 000 on a new directory: the directory, objects/ and trail/ are 0700, state.bin, state.json, lock, bodies and the trail's day file 0600."""
     data_dir = tmp_path / "data"
     with sandbox_on(data_dir, umask=0) as server:
         dep = server.wait_ready().deployment(users=("alice",))
         dep.put_admin("public/one.jpg", body_of(10_000, "private"))
         assert server.stop(signal.SIGTERM) == 0
     found = modes(data_dir)
-    # ., state.bin, lock, objects/, one body, trail/, one day's trail file
-    assert {"state.bin", "lock", "objects", "trail"} <= set(found) and len(found) == 7, found
+    # ., state.bin, state.json, lock, objects/, one body, trail/, one day's trail file
+    assert {"state.bin", "state.json", "lock", "objects", "trail"} <= set(found) and len(found) == 8, found
     assert found == private(found, data_dir)
 
 
@@ -684,7 +684,7 @@ def test_loose_data_directory_is_tightened_with_a_warning(saved, tmp_path):
     data_dir = saved.copy(tmp_path / "data")
     for path in (data_dir, data_dir / "objects"):
         path.chmod(0o755)
-    for path in [data_dir / "state.bin", *(data_dir / "objects").iterdir()]:
+    for path in [data_dir / "state.bin", data_dir / "state.json", *(data_dir / "objects").iterdir()]:
         path.chmod(0o644)
     with sandbox_on(data_dir) as server:
         s3 = server.wait_ready().client("s3")
