@@ -53,10 +53,10 @@ bench: install
 # Wipe the sandbox's data and the local database together (they refer to each other).
 VAR_DIR ?= var
 reset:
-	@printf 'This deletes the sandbox data ($(VAR_DIR)/sandbox), the local database and the deployment IDs. Continue? [y/N] '; \
+	@printf 'This deletes the sandbox data ($(VAR_DIR)/sandbox), the local database, the deployment IDs and the applied-lab record. Continue? [y/N] '; \
 	read answer || answer=; \
 	if [ "$$answer" = y ] || [ "$$answer" = Y ]; then \
-		rm -rf $(VAR_DIR)/sandbox $(VAR_DIR)/db.sqlite3 $(VAR_DIR)/deployment-local.json && echo "Reset: the next make run starts empty."; \
+		rm -rf $(VAR_DIR)/sandbox $(VAR_DIR)/db.sqlite3 $(VAR_DIR)/deployment-local.json $(VAR_DIR)/labs.json $(VAR_DIR)/labs-sessions.json && echo "Reset: the next make run starts empty."; \
 	else echo "Nothing deleted."; fi
 
 # Re-pin the whole dependency tree from requirements.in.

@@ -328,7 +328,7 @@ def deployment_provision(*, report: Report) -> Deployment:
     provider = user_pool_provider_name(user_pool_id=pool_id)
     identity_pool_id = _identity_pool_ensure(names=names, provider=provider, client_id=client["ClientId"], report=report)
     roles = {
-        kind: _role_ensure(
+        kind: role_ensure(
             name=names.roles[kind],
             trust=role_trust(kind=kind, identity_pool_id=identity_pool_id),
             policies=role_policies(kind=kind, bucket=names.bucket),
@@ -419,7 +419,7 @@ def _identity_pool_ensure(*, names: Names, provider: str, client_id: str, report
     return pool_id
 
 
-def _role_ensure(*, name: str, trust: dict[str, Any], policies: dict[str, dict[str, Any]], report: Report) -> str:
+def role_ensure(*, name: str, trust: dict[str, Any], policies: dict[str, dict[str, Any]], report: Report) -> str:
     """The role with exactly this trust policy and these inline policies, and
     no others: anything more would widen the access matrix."""
     try:

@@ -68,8 +68,8 @@ def trust_put(*, deployment: Deployment, kind: str, document: dict[str, Any], re
 
 def role_restore(*, deployment: Deployment, kind: str, report: Report) -> None:
     """The role's trust and inline policies back to provisioning's, by
-    provisioning's own code (`_role_ensure` repairs exactly this drift)."""
-    provision._role_ensure(  # noqa: SLF001 - the one function that knows what a role should be
+    provisioning's own code (`role_ensure` repairs exactly this drift)."""
+    provision.role_ensure(
         name=role_name(deployment=deployment, kind=kind),
         trust=provision.role_trust(kind=kind, identity_pool_id=deployment.identity_pool_id),
         policies=provision.role_policies(kind=kind, bucket=deployment.bucket),
