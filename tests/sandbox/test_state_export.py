@@ -533,18 +533,21 @@ def test_export_refuses_a_directory_in_use(exported, tmp_path):
 def test_crash_then_upgrade_rebuilds_from_the_last_document(tmp_path):
     """SIGKILL after a delete saved only in state.bin, then another moto: the state comes back as state.json last had it, its body kept for it, and the warning says what was lost."""
     data_dir, body = tmp_path / "data", body_of(50_000, "kept for the document")
+    # A clean stop writes state.json, so the document certainly names the object; waiting for a
+    # running sandbox's first document instead races with the saves of the deployment's set-up.
     with sandbox_on(data_dir) as server:
         dep = server.wait_ready().deployment(users=())
         dep.put_admin("public/doomed.jpg", body)
-        deadline = time.monotonic() + 15
-        while not (data_dir / "state.json").exists() and time.monotonic() < deadline:  # a new directory's first save writes it
-            time.sleep(0.1)
-        assert (data_dir / "state.json").exists(), "no state.json within 15 s of the first change"
-        documented = (data_dir / "state.json").read_bytes()
+        assert server.stop(signal.SIGTERM) == 0
+    documented = (data_dir / "state.json").read_bytes()
+    assert b"public/doomed.jpg" in documented
+    with sandbox_on(data_dir) as server:
+        s3 = server.wait_ready().client("s3")
         time.sleep(1.5)  # so the pickle saved next is measurably newer than the document
         saved = (data_dir / "state.bin").stat().st_mtime_ns
-        dep.kit.client("s3").delete_object(Bucket=dep.bucket, Key="public/doomed.jpg")
-        while (data_dir / "state.bin").stat().st_mtime_ns == saved and time.monotonic() < deadline + 15:
+        s3.delete_object(Bucket=dep.bucket, Key="public/doomed.jpg")
+        deadline = time.monotonic() + 15
+        while (data_dir / "state.bin").stat().st_mtime_ns == saved and time.monotonic() < deadline:
             time.sleep(0.1)
         assert (data_dir / "state.bin").stat().st_mtime_ns != saved, "the delete was not saved"
         server.process.kill()
