@@ -424,3 +424,24 @@ def test_a_declared_body_over_the_limit_is_refused_unread(oidc_sandbox):
                      b"Content-Length: 999999\r\n\r\ngrant_type=x")
         status = conn.recv(200).split(b"\r\n", 1)[0]
     assert status.startswith(b"HTTP/1.1 400")
+
+
+def test_answered_while_a_snapshot_holds_the_gateway_lock(tmp_path):
+    """The JWKS an identity pool fetches inside the lock must not wait for it
+    (the deadlock routing.py avoids): here the lock is held exclusively, as a
+    persister's snapshot holds it, and the provider still answers."""
+    import threading
+
+    from sandbox.server import SandboxServer
+
+    server = SandboxServer(port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with server.gateway.lock.exclusive():
+            answer = requests.get(f"{server.sandbox.endpoint}/_sandbox/oidc/jwks.json", timeout=5)
+        assert answer.status_code == 200 and answer.json()["keys"]
+    finally:
+        server.httpd.shutdown()
+        thread.join(timeout=5)
+        server.close()
