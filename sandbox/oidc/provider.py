@@ -176,8 +176,8 @@ class Provider:
         return {"keys": [self.key.public_jwk]}
 
     # -- authorize: the request, then the person's choice
-    def authorization_begin(self, params: list[tuple[str, str]]) -> str:
-        """Check an authorization request; the opaque ID it is kept under.
+    def authorization_begin(self, params: list[tuple[str, str]]) -> tuple[str, Pending]:
+        """Check an authorization request; the opaque ID it is kept under, and it.
         Raises PageError until the client and redirect URI are known good,
         RedirectError after."""
         values: dict[str, list[str]] = {}
@@ -191,7 +191,7 @@ class Provider:
             raise PageError("redirect_uri_mismatch", "The app that sent you here asked to return to an address it did not register.")
         redirect_uri = redirect_uris[0]
         states = values.get("state", [])
-        state = states[0] if len(states) == 1 else None
+        state = states[0] if len(states) == 1 and len(states[0]) <= MAX_STATE else None  # never echo an oversized one
 
         def refuse(error: str, description: str) -> RedirectError:
             return RedirectError(error, description, location=self._redirect(redirect_uri, error=error, error_description=description, state=state))
@@ -239,7 +239,7 @@ class Provider:
         with self._lock:
             _room(self._pending, MAX_PENDING, self.clock(), lambda p: p.expires)
             self._pending[request_id] = pending
-        return request_id
+        return request_id, pending
 
     def pending(self, request_id: str) -> Pending:
         """The waiting request, or the PageError for one expired or used."""

@@ -38,6 +38,8 @@ _REASONS = {200: "OK", 303: "See Other", 400: "Bad Request", 401: "Unauthorized"
 def oidc_route(environ: Mapping[str, Any]) -> bool:
     """Whether the request is for the provider, read from the raw path as
     every other route is (a percent-encoded path is not the provider's)."""
+    if not environ.get("PATH_INFO", "").startswith(PREFIX):  # decoding keeps a literal prefix: most requests stop here
+        return False
     raw_path = request_from(environ).raw_path
     return raw_path == PREFIX or raw_path.startswith(PREFIX + "/")
 
@@ -90,14 +92,13 @@ def _authorize(provider: Provider, method: str, environ: Mapping[str, Any], head
     """GET with the query, or POST with a form (OIDC Core 1.0 section 3.1.2.1 allows both)."""
     params = _pairs(environ.get("QUERY_STRING", "")) if method == "GET" else _form(headers, body)
     try:
-        request_id = provider.authorization_begin(params)
+        request_id, pending = provider.authorization_begin(params)
     except PageError as error:
         log.info("oidc authorize refused with a page: %s (client_id %r)", error, _first(params, "client_id"))
         return _page(start, provider, error.status, error.error, error.message)
     except RedirectError as error:
         log.info("oidc authorize refused to the client: %s", error)
         return _redirect(start, error.location)
-    pending = provider.pending(request_id)
     page = pages.sign_in_page(issuer=provider.issuer, request_id=request_id, pending=pending)
     return _html(start, 200, page, form_target=pending.redirect_uri)
 
@@ -160,7 +161,7 @@ def _client_credentials(headers: Mapping[str, str], fields: Mapping[str, str]) -
             raise OAuthError("invalid_request", "Authenticate with one method: HTTP Basic or client_secret in the body.")
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # not base64 (non-ASCII included), or not UTF-8
             raise OAuthError("invalid_client", "Client authentication failed.", status=401) from None
         client_id, colon, secret = decoded.partition(":")
         if not colon:

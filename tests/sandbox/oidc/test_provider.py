@@ -46,7 +46,7 @@ def begin(provider: Provider) -> tuple[str, str]:
     verifier, challenge = pkce()
     params = [("client_id", "app"), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid"),
               ("code_challenge", challenge), ("code_challenge_method", "S256")]
-    return provider.authorization_begin(params), verifier
+    return provider.authorization_begin(params)[0], verifier
 
 
 def code_of(provider: Provider) -> tuple[str, str]:
