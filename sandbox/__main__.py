@@ -75,8 +75,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--oidc-issuer",
         metavar="URL",
-        help="the OIDC provider's issuer, when clients reach the sandbox by another name than the address it "
-        "listens on (default: http://<host>:<port>/_sandbox/oidc)",
+        help="the OIDC provider's issuer, http(s)://NAME[:PORT]/_sandbox/oidc, when clients reach the sandbox by "
+        "another name than the address it listens on (default: http://<host>:<port>/_sandbox/oidc)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every refusal with its reason")
     return parser.parse_args(argv)

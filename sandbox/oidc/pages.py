@@ -1,6 +1,8 @@
 """The provider's two pages, rendered on the server: the sign-in page and
 the error page. Every value is HTML-escaped; no script runs (the CSP forbids
-it), and no page may be framed, so nobody can overlay a sign-in button."""
+it), and no page may be framed, so nobody can overlay a sign-in button.
+Links are relative (`sign-in`, `sign-in.css`, beside `/authorize`), so the
+pages work by whichever name the browser reached the sandbox."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def security_headers(*, form_target: str | None = None) -> list[tuple[str, str]]
 def sign_in_page(*, issuer: str, request_id: str, pending: Pending, problem: str | None = None, typed: str = "") -> bytes:
     rid = escape(request_id)
     people = "\n".join(
-        f"""      <li><form method="post" action="{escape(issuer)}/sign-in">
+        f"""      <li><form method="post" action="sign-in">
         <input type="hidden" name="request" value="{rid}">
         <button type="submit" name="email" value="{escape(person.email)}" data-testid="oidc-person">
           <span class="name">{escape(person.name)}</span><span class="email">{escape(person.email)}</span>
@@ -51,13 +53,13 @@ def sign_in_page(*, issuer: str, request_id: str, pending: Pending, problem: str
     </ul>
     <h2>Or use any email</h2>
     {alert}
-    <form method="post" action="{escape(issuer)}/sign-in" class="any">
+    <form method="post" action="sign-in" class="any">
       <input type="hidden" name="request" value="{rid}">
       <label for="email">Email</label>
       <input id="email" name="email" type="email" required maxlength="254" autocomplete="email" value="{escape(typed)}" data-testid="oidc-email">
       <button type="submit" data-testid="oidc-continue">Continue</button>
     </form>
-    <form method="post" action="{escape(issuer)}/sign-in" class="cancel">
+    <form method="post" action="sign-in" class="cancel">
       <input type="hidden" name="request" value="{rid}">
       <button type="submit" name="cancel" value="1" data-testid="oidc-cancel">Cancel and go back</button>
     </form>"""
@@ -78,7 +80,7 @@ def _document(*, issuer: str, title: str, body: str) -> bytes:
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{escape(title)}</title>
-  <link rel="stylesheet" href="{escape(issuer)}/sign-in.css">
+  <link rel="stylesheet" href="sign-in.css">
 </head>
 <body>
   <main>

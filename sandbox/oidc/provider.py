@@ -52,10 +52,12 @@ _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
 
 def issuer_check(issuer: str) -> None:
     """An issuer is an http(s) URL with no query or fragment (Discovery 1.0
-    section 3); ValueError otherwise. https on AWS; http is for loopback."""
+    section 3), here the sandbox's by some name; ValueError otherwise."""
     parts = urlsplit(issuer)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or "#" in issuer or "?" in issuer:
         raise ValueError(f"the OIDC issuer {issuer!r} must be an http(s) URL without a query or fragment")
+    if parts.path.rstrip("/") != "/_sandbox/oidc":  # the routes are there, whatever the name
+        raise ValueError(f"the OIDC issuer {issuer!r} must end in /_sandbox/oidc, where the provider answers")
 
 
 class PageError(Exception):

@@ -128,7 +128,7 @@ def _sign_in(provider: Provider, method: str, environ: Mapping[str, Any], header
 
 # -- the client's endpoints
 def _token(provider: Provider, method: str, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, start: StartResponse) -> list[bytes]:
-    basic = headers.get("authorization", "").startswith(("Basic ", "basic "))
+    basic = headers.get("authorization", "").partition(" ")[0].lower() == "basic"
     try:
         if not _media_type(headers) == FORM:
             raise OAuthError("invalid_request", f"The body must be {FORM}.")

@@ -45,7 +45,8 @@ def test_the_issuer_can_be_named(tmp_path):
         ["--oidc-client", "web:s3cret-123:ftp://x/cb"],
         ["--oidc-client", "web:s3cret-123:http://a/cb", "--oidc-client", "web:s3cret-456:http://b/cb"],
         ["--oidc-hosted-domain", "not a domain"],
-        ["--oidc-issuer", "http://x/?q=1"],
+        ["--oidc-issuer", "http://x/_sandbox/oidc?q=1"],
+        ["--oidc-issuer", "http://sso.example/realms/x"],
     ],
 )
 def test_bad_oidc_options_exit_2_with_a_message(args):
