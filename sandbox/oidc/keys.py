@@ -12,6 +12,7 @@ rather than replaced: replacing it would silently invalidate every token.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -25,11 +26,11 @@ log = logging.getLogger("sandbox.oidc")
 KEY_FILE = "oidc-key.pem"
 
 
-def signing_key_load(data_dir: Path | None) -> SigningKey:
-    """The data directory's key (made and saved on first use); without a
-    directory, a new key for this run only."""
+def signing_key_load(data_dir: Path | None) -> SigningKey | Callable[[], SigningKey]:
+    """The data directory's key (made and saved on first start); without a
+    directory, how to make one for this run only, when first needed."""
     if data_dir is None:
-        return SigningKey.generate()
+        return SigningKey.generate
     path = Path(data_dir) / KEY_FILE
     try:
         pem = path.read_bytes()

@@ -137,19 +137,28 @@ class Provider:
         *,
         issuer: str,
         clients: Mapping[str, Client],
-        key: SigningKey,
+        key: SigningKey | Callable[[], SigningKey],
         hosted_domains: Iterable[str],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.clients = dict(clients)
-        self.key = key
+        # A key, or how to make one when first needed: generating takes ~100 ms, and most
+        # sandboxes (every test's) never sign anything.
+        self._key, self._key_lock = key, threading.Lock()
         self.hosted_domains = frozenset(hosted_domains)
         self.clock = clock
         self._lock = threading.Lock()
         self._pending: dict[str, Pending] = {}
         self._grants: dict[str, Grant] = {}
         self._tokens: dict[str, AccessToken] = {}
+
+    @property
+    def key(self) -> SigningKey:
+        with self._key_lock:
+            if not isinstance(self._key, SigningKey):
+                self._key = self._key()
+            return self._key
 
     # -- the public documents
     def discovery(self) -> dict[str, Any]:
