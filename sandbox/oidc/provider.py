@@ -193,7 +193,8 @@ class Provider:
         RedirectError after."""
         values: dict[str, list[str]] = {}
         for name, value in params:
-            values.setdefault(name, []).append(value)
+            if value:  # "sent without a value MUST be treated as if they were omitted" (RFC 6749 section 3.1)
+                values.setdefault(name, []).append(value)
         client_ids, redirect_uris = values.get("client_id", []), values.get("redirect_uri", [])
         if len(client_ids) != 1 or client_ids[0] not in self.clients:
             raise PageError("invalid_client", "The app that sent you here is not registered with this sign-in service.")
@@ -207,9 +208,9 @@ class Provider:
         def refuse(error: str, description: str) -> RedirectError:
             return RedirectError(error, description, location=self._redirect(redirect_uri, error=error, error_description=description, state=state))
 
-        repeated = sorted(name for name, given in values.items() if len(given) > 1)
-        if repeated:
-            raise refuse("invalid_request", f"Parameters given more than once: {', '.join(repeated)}.")
+        # Descriptions are fixed texts: nothing the request says is reflected to the client's page.
+        if any(len(given) > 1 for given in values.values()):
+            raise refuse("invalid_request", "A parameter is given more than once.")
         one = {name: given[0] for name, given in values.items()}
         if "request" in one:
             raise refuse("request_not_supported", "Request objects are not supported.")
@@ -226,7 +227,7 @@ class Provider:
             raise refuse("invalid_scope", "scope must include openid.")
         unknown = [s for s in scope if s not in SCOPES]
         if unknown:
-            raise refuse("invalid_scope", f"Unsupported scope: {' '.join(unknown)[:100]}.")
+            raise refuse("invalid_scope", f"Only these scopes are supported: {' '.join(SCOPES)}.")
         if "code_challenge" not in one:
             raise refuse("invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256.")
         if one.get("code_challenge_method") != "S256":

@@ -220,6 +220,20 @@ def test_bad_authorization_requests_are_sent_back_with_the_error(flow, params, e
         assert "state" not in back
 
 
+def test_an_empty_parameter_counts_as_omitted(flow, issuer):
+    """RFC 6749 section 3.1: `nonce=` is no nonce, `state=` no state."""
+    answer = flow.sign_in(flow.request_id(nonce="", state=""), "frank@example.org")
+    back = query_of(answer.headers["Location"])
+    assert "state" not in back
+    assert "nonce" not in verified(issuer, flow.exchange(back["code"]).json()["id_token"])
+
+
+def test_refusals_reflect_nothing_of_the_request(flow):
+    """A made-up scope is not echoed into the error_description the client may show."""
+    answer = flow.authorize(scope="openid <b>pwned</b>")
+    assert "pwned" not in answer.headers["Location"]
+
+
 def test_a_repeated_parameter_is_invalid_request(issuer, flow):
     """RFC 6749 section 3.1: parameters MUST NOT be included more than once."""
     flow.authorize()
