@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from sandbox import server, state_commands
+from sandbox import oidc, server, state_commands
 from sandbox.persistence import DamagedState
 
 COMMANDS = ("export", "import")
@@ -23,7 +23,8 @@ COMMANDS = ("export", "import")
 def _args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox",
-        description="Local AWS (cognito-idp, cognito-identity, sts, iam, s3) on one endpoint.",
+        description="Local AWS (cognito-idp, cognito-identity, sts, iam, s3) on one endpoint, and a local OIDC "
+        "provider under /_sandbox/oidc (the stand-in for Google or a company's SSO).",
         epilog="Also: `python -m sandbox export DIR FILE` and `python -m sandbox import FILE DIR` "
         "move a data directory's state through a versioned JSON document (see --help of each).",
     )
@@ -54,8 +55,45 @@ def _args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="keep no decisions and no trail (/_sandbox/decisions, /_sandbox/trail); for measuring their cost only",
     )
+    parser.add_argument(
+        "--oidc-client",
+        action="append",
+        type=_oidc_client,
+        default=[],
+        metavar="CLIENT_ID:SECRET:REDIRECT_URI[,URI...]",
+        help="register a client of the local OIDC provider at <endpoint>/_sandbox/oidc (repeatable); "
+        "redirect URIs must then match exactly. The ID and secret may not contain ':'",
+    )
+    parser.add_argument(
+        "--oidc-hosted-domain",
+        action="append",
+        type=_hosted_domain,
+        metavar="DOMAIN",
+        help="an email domain whose people get the claim hd=DOMAIN, as Google Workspace accounts do "
+        "(repeatable; default: wintercorp.com)",
+    )
+    parser.add_argument(
+        "--oidc-issuer",
+        metavar="URL",
+        help="the OIDC provider's issuer, http(s)://NAME[:PORT]/_sandbox/oidc, when clients reach the sandbox by "
+        "another name than the address it listens on (default: http://<host>:<port>/_sandbox/oidc)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every refusal with its reason")
     return parser.parse_args(argv)
+
+
+def _oidc_client(spec: str) -> oidc.Client:
+    try:
+        return oidc.client_parse(spec)
+    except oidc.BadClient as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _hosted_domain(value: str) -> str:
+    try:
+        return oidc.hosted_domain_parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _command_args(argv: list[str]) -> argparse.Namespace:
@@ -114,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             code_ttl=args.code_ttl,
             data_dir=args.data_dir,
             inspection=not args.no_inspection,
+            oidc_clients=args.oidc_client,
+            oidc_hosted_domains=args.oidc_hosted_domain or oidc.DEFAULT_HOSTED_DOMAINS,
+            oidc_issuer=args.oidc_issuer,
         )
+    except (oidc.BadClient, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except DamagedState as exc:
         print(f"error: {exc}. The sandbox will not start on it: move the directory away to keep it, "
               "or run `make reset` to start empty.", file=sys.stderr)
@@ -132,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         f"admin key test/test, {where})",
         flush=True,
     )
+    if args.oidc_client:
+        print(f"OIDC provider {sandbox.gateway.oidc.issuer} for clients {', '.join(c.client_id for c in args.oidc_client)}", flush=True)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:

@@ -7,13 +7,13 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import moto_seams
+from sandbox import moto_seams, oidc
 from sandbox.gateway import Gateway
 from sandbox.persistence import Persister, Store
 
@@ -71,12 +71,25 @@ class SandboxServer:
         read_timeout: float = READ_TIMEOUT,
         inspection: bool = True,
         trail_dir: Path | None = None,
+        oidc_clients: Iterable[oidc.Client | str] = (),
+        oidc_hosted_domains: Iterable[str] = oidc.DEFAULT_HOSTED_DOMAINS,
+        oidc_issuer: str | None = None,
     ) -> None:
         """`inspection=False` keeps no decisions and no trail (for the overhead
         benchmark only). The trail is written to `trail_dir`, by default
-        `<data_dir>/trail/`; without either it is kept in memory only."""
+        `<data_dir>/trail/`; without either it is kept in memory only.
+
+        `oidc_clients` registers the local OIDC provider's clients (`Client`s
+        or `CLIENT_ID:SECRET:REDIRECT_URI[,URI...]` specs; BadClient when one
+        will not do); its issuer is `<endpoint>/_sandbox/oidc` unless
+        `oidc_issuer` says otherwise (a name the browser and the app reach the
+        sandbox by, when that is not the address it listens on)."""
         if credentials_ttl < 1:
             raise ValueError("credentials_ttl must be at least one second")
+        clients = oidc.clients_index(oidc_clients)  # before anything is opened: a bad spec fails fast
+        hosted_domains = tuple(oidc.hosted_domain_parse(d) for d in oidc_hosted_domains)
+        if oidc_issuer is not None:
+            oidc.issuer_check(oidc_issuer)
         # werkzeug logs every request at INFO; the gateway logs what matters.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_seams.install()
@@ -87,9 +100,12 @@ class SandboxServer:
             self.store.open()  # raises DamagedState when in use
             try:
                 self.restored = self.store.load()  # raises DamagedState when damaged
+                oidc_key = oidc.signing_key_load(data_dir)  # DamagedState too
             except Exception:
                 self.store.close()
                 raise
+        else:
+            oidc_key = oidc.signing_key_load(None)
         if trail_dir is None and data_dir is not None:
             trail_dir = Path(data_dir) / "trail"
         self.gateway = Gateway(
@@ -112,6 +128,13 @@ class SandboxServer:
                 self.store.close()
             raise
         self.sandbox = Sandbox(host=host, port=self.httpd.server_port)
+        # The issuer is the address this server listens on, never a request's Host header.
+        self.gateway.oidc = oidc.Provider(
+            issuer=oidc_issuer or f"{_endpoint_for_issuer(host, self.httpd.server_port)}{oidc.PREFIX}",
+            clients=clients,
+            key=oidc_key,
+            hosted_domains=hosted_domains,
+        )
 
     def serve_forever(self) -> None:
         if self.persister is not None:
@@ -126,6 +149,16 @@ class SandboxServer:
         self.gateway.close()
         if self.store is not None:
             self.store.close()
+
+
+def _endpoint_for_issuer(host: str, port: int) -> str:
+    """Where clients reach this server: an unspecified bind address (0.0.0.0,
+    ::) is not an address anyone can reach, so it becomes loopback's."""
+    if host in ("0.0.0.0", "", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
@@ -154,6 +187,9 @@ def running(
     read_timeout: float = READ_TIMEOUT,
     inspection: bool = True,
     trail_dir: Path | None = None,
+    oidc_clients: Iterable[oidc.Client | str] = (),
+    oidc_hosted_domains: Iterable[str] = oidc.DEFAULT_HOSTED_DOMAINS,
+    oidc_issuer: str | None = None,
 ) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread for the duration of the block.
 
@@ -168,6 +204,9 @@ def running(
         read_timeout=read_timeout,
         inspection=inspection,
         trail_dir=trail_dir,
+        oidc_clients=oidc_clients,
+        oidc_hosted_domains=oidc_hosted_domains,
+        oidc_issuer=oidc_issuer,
     )
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()

@@ -119,10 +119,11 @@ _TIMEOUT = AwsError(
 )
 
 
-def read_body(environ: Mapping[str, Any]) -> bytes:
+def read_body(environ: Mapping[str, Any], *, limit: int = MAX_BODY) -> bytes:
     """The whole body, or an AwsError after which the connection must close
     (the rest of the body, if any, is still on the wire). Bounded in size;
-    the server's socket timeout bounds the time a slow client can hold it."""
+    the server's socket timeout bounds the time a slow client can hold it.
+    `limit` is smaller for routes that take only a small form (the OIDC provider)."""
     length = environ.get("CONTENT_LENGTH", "")
     chunked = bool(environ.get("wsgi.input_terminated"))
     stream = environ["wsgi.input"]
@@ -133,15 +134,15 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
     try:
         if length:
             size = int(length)
-            if size > MAX_BODY:
+            if size > limit:
                 raise _TOO_LARGE
             body = stream.read(size) if size else b""
             if len(body) != size:
                 raise _INCOMPLETE
             return body
         if chunked:
-            body = stream.read(MAX_BODY + 1)
-            if len(body) > MAX_BODY:
+            body = stream.read(limit + 1)
+            if len(body) > limit:
                 raise _TOO_LARGE
             return body
     except TimeoutError as exc:

@@ -22,6 +22,10 @@ service (S3's `x-amz-request-id`, the others' `x-amzn-RequestId`, and the
 `<RequestId>` of XML bodies), whoever wrote the answer. The decision made in
 step 4 is kept under that ID as it is made, and the call goes to the trail
 once answered (`inspection.py`: `/_sandbox/decisions/<id>`, `/_sandbox/trail`).
+
+Before all of this, and outside the lock persistence snapshots under, the
+local OIDC provider answers `/_sandbox/oidc/*` (`sandbox/oidc/`): it is not
+AWS, and an identity pool fetches its JWKS while holding that lock.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from sandbox import moto_seams
+from sandbox import moto_seams, oidc
 from sandbox.cognito_identity import responses as cognito_identity
 from sandbox.cognito_idp import codes
 from sandbox.errors import AwsError, Failure, failure_error, request_id_new, send
@@ -79,8 +83,11 @@ class Gateway:
         own_hosts: Iterable[str] = (),
         inspection: bool = True,
         trail_dir: Path | None = None,
+        oidc_provider: oidc.Provider | None = None,
     ) -> None:
         self.credentials_ttl = credentials_ttl
+        # The local OIDC provider (`/_sandbox/oidc`); set by SandboxServer once it knows its endpoint.
+        self.oidc = oidc_provider
         self.code_ttl = code_ttl
         self.admin = authentication.AdminKey(admin_access_key_id, admin_secret_access_key)
         self.default_region = default_region
@@ -111,6 +118,10 @@ class Gateway:
             answered.append((line, list(headers)))
             return _no_write  # every answer here returns its body
 
+        if oidc.oidc_route(environ):
+            # Outside the lock: an identity pool fetches this JWKS while answering
+            # a GetId inside it, and a snapshot waiting in between would deadlock them.
+            return oidc.oidc_answer(self.oidc, environ, start_response)
         with self.lock.shared():
             result, exchange = self._handle(environ, start)
             try:

@@ -667,15 +667,15 @@ def private(found: dict[str, int], data_dir: Path) -> dict[str, int]:
 
 
 def test_data_directory_is_private_whatever_the_umask(tmp_path):
-    """Started with umask 000 on a new directory: the directory, objects/ and trail/ are 0700, state.bin, state.json, lock, bodies and the trail's day file 0600."""
+    """Started with umask 000 on a new directory: the directory, objects/ and trail/ are 0700, state.bin, state.json, lock, oidc-key.pem, bodies and the trail's day file 0600."""
     data_dir = tmp_path / "data"
     with sandbox_on(data_dir, umask=0) as server:
         dep = server.wait_ready().deployment(users=("alice",))
         dep.put_admin("public/one.jpg", body_of(10_000, "private"))
         assert server.stop(signal.SIGTERM) == 0
     found = modes(data_dir)
-    # ., state.bin, state.json, lock, objects/, one body, trail/, one day's trail file
-    assert {"state.bin", "state.json", "lock", "objects", "trail"} <= set(found) and len(found) == 8, found
+    # ., state.bin, state.json, lock, oidc-key.pem (the OIDC provider's key), objects/, one body, trail/, one day's trail file
+    assert {"state.bin", "state.json", "lock", "oidc-key.pem", "objects", "trail"} <= set(found) and len(found) == 9, found
     assert found == private(found, data_dir)
 
 
