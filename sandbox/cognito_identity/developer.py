@@ -321,8 +321,15 @@ def token_login(pool: IdentityPool, token: Any) -> DeveloperLogin:
         raise not_authorized("Invalid login token. Couldn't verify signed token.") from exc
     if claims["aud"] != pool.id:
         raise not_authorized("Invalid login token. Incorrect token audience.")
+    # Only developer tokens: a classic-flow GetOpenIdToken token (a guest's,
+    # or a user-pool login's, whose role mapping would then be skipped) is
+    # signed by the same key but was never meant for this door.
+    amr = claims["amr"]
+    provider = pool.description.get("DeveloperProviderName")
+    if not (isinstance(amr, list) and len(amr) == 3 and amr[:2] == ["authenticated", provider] and provider):
+        raise not_authorized("Invalid login token. Not a developer-authenticated identity token.")
     identity = STATE.identities.get(claims["sub"]) if isinstance(claims["sub"], str) else None
-    if identity is None or identity.pool_id != pool.id or not isinstance(claims["amr"], list):
+    if identity is None or identity.pool_id != pool.id:
         raise not_authorized("Invalid login token. The identity it was issued for no longer exists.")
     if not identity.developer_users and not identity.logins:
         raise not_authorized("Invalid login token. The identity it was issued for has no linked logins left.")

@@ -336,6 +336,18 @@ def test_a_token_of_another_pool_is_refused(sandbox, scene):
     assert error(caught) == ("NotAuthorizedException", "Invalid login token. Incorrect token audience.")
 
 
+def test_a_classic_flow_token_is_not_a_developer_token(sandbox):
+    """GetOpenIdToken's token (here a guest's) is signed by the same key but refused in Logins."""
+    dep = sandbox.deployment(users=(), classic_flow=True)
+    with_developer_provider(sandbox, dep.identity_pool_id, f"login.photoshare-{dep.suffix}")
+    unsigned = sandbox.unsigned("cognito-identity")
+    guest_id = unsigned.get_id(IdentityPoolId=dep.identity_pool_id)["IdentityId"]
+    token = unsigned.get_open_id_token(IdentityId=guest_id)["Token"]
+    with pytest.raises(ClientError) as caught:
+        unsigned.get_credentials_for_identity(IdentityId=guest_id, Logins={TOKEN_KEY: token})
+    assert error(caught) == ("NotAuthorizedException", "Invalid login token. Not a developer-authenticated identity token.")
+
+
 # --- LookupDeveloperIdentity -------------------------------------------------------------
 
 
