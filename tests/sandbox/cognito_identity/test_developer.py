@@ -21,6 +21,10 @@ from typing import Any
 
 import jwt
 import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -605,3 +609,62 @@ def test_developer_identities_survive_a_restart(restarted):
     """Same identity per user, merged users still together, the provider name kept, the token flow still works."""
     kit, saved = restarted
     _check_kept(kit, saved)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def _raw(kit: SandboxKit, operation: str, body: dict[str, Any]) -> requests.Response:
+    """A request signed with the admin key carrying exactly `body`, as a hand-written client would send it."""
+    request = AWSRequest(
+        "POST",
+        f"{kit.endpoint}/",
+        data=json.dumps(body).encode(),
+        headers={"X-Amz-Target": f"AWSCognitoIdentityService.{operation}", "Content-Type": "application/x-amz-json-1.1"},
+    )
+    SigV4Auth(Credentials("test", "test"), "cognito-identity", REGION).add_auth(request)
+    return requests.post(request.url, data=request.body, headers=dict(request.headers), timeout=10)
+
+
+BAD_TOKEN_REQUESTS = [
+    pytest.param({"Logins": ["a", "b"]}, id="logins-a-list"),
+    pytest.param({"Logins": {"<P>": ""}}, id="empty-user-id"),
+    pytest.param({"Logins": {"<P>": 42}}, id="numeric-user-id"),
+    pytest.param({"Logins": {"<P>": "x" * 1025}}, id="user-id-too-long"),
+    pytest.param({"Logins": {"<P>": "u", **{f"p{i}": "t" for i in range(10)}}}, id="eleven-logins"),
+    pytest.param({"Logins": {"<P>": "u"}, "TokenDuration": "900"}, id="duration-a-string"),
+    pytest.param({"Logins": {"<P>": "u"}, "TokenDuration": True}, id="duration-a-bool"),
+    pytest.param({"Logins": {"<P>": "u"}, "TokenDuration": 0}, id="duration-zero"),
+    pytest.param({"Logins": {"<P>": "u"}, "PrincipalTags": ["team"]}, id="tags-a-list"),
+    pytest.param({"Logins": {"<P>": "u"}, "PrincipalTags": {"team": "x" * 257}}, id="tag-value-too-long"),
+    pytest.param({"Logins": {"<P>": "u"}, "IdentityId": 7}, id="identity-id-a-number"),
+    pytest.param({"Logins": {"<P>": "u"}, "IdentityId": "not-an-id"}, id="identity-id-malformed"),
+]
+
+
+@pytest.mark.parametrize("params", BAD_TOKEN_REQUESTS)
+def test_bad_token_requests_are_400s_that_change_nothing(scene, params):
+    """Malformed parameters are InvalidParameterException (or NotAuthorized for a user-pool key it cannot verify), never a 500 or a new identity."""
+    filled = json.loads(json.dumps(params).replace("<P>", scene.provider))
+    before = len(scene.admin.list_identities(IdentityPoolId=scene.dep.identity_pool_id, MaxResults=60)["Identities"])
+    answer = _raw(scene.kit, "GetOpenIdTokenForDeveloperIdentity", {"IdentityPoolId": scene.dep.identity_pool_id, **filled})
+    assert answer.status_code == 400
+    assert answer.json()["__type"] in {"InvalidParameterException", "NotAuthorizedException"}
+    assert len(scene.admin.list_identities(IdentityPoolId=scene.dep.identity_pool_id, MaxResults=60)["Identities"]) == before
+
+
+@pytest.mark.parametrize("operation, params", [
+    pytest.param("LookupDeveloperIdentity", {"MaxResults": 0, "DeveloperUserIdentifier": "u"}, id="lookup-max-zero"),
+    pytest.param("LookupDeveloperIdentity", {"MaxResults": "ten", "DeveloperUserIdentifier": "u"}, id="lookup-max-a-string"),
+    pytest.param("LookupDeveloperIdentity", {"DeveloperUserIdentifier": ["u"]}, id="lookup-user-a-list"),
+    pytest.param("LookupDeveloperIdentity", {"IdentityId": "x", "NextToken": "-5"}, id="lookup-bad-identity"),
+    pytest.param("LookupDeveloperIdentity", {"IdentityId": None, "DeveloperUserIdentifier": "u", "NextToken": {"a": 1}}, id="lookup-token-a-map"),
+    pytest.param("UnlinkDeveloperIdentity", {"IdentityId": None, "DeveloperProviderName": "<P>", "DeveloperUserIdentifier": "u"}, id="unlink-no-identity"),
+    pytest.param("MergeDeveloperIdentities", {"DeveloperProviderName": "<P>", "SourceUserIdentifier": {}, "DestinationUserIdentifier": "u"}, id="merge-source-a-map"),
+])
+def test_bad_admin_requests_are_400s(scene, operation, params):
+    """Lookup, Unlink and Merge refuse malformed parameters with a 400."""
+    filled = {k: v for k, v in json.loads(json.dumps(params).replace("<P>", scene.provider)).items() if v is not None}
+    answer = _raw(scene.kit, operation, {"IdentityPoolId": scene.dep.identity_pool_id, **filled})
+    assert answer.status_code == 400
+    assert answer.json()["__type"] in {"InvalidParameterException", "ResourceNotFoundException"}
