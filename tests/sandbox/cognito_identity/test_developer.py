@@ -261,6 +261,20 @@ def test_token_gives_the_authenticated_roles_credentials(scene):
     assert error(caught)[0] == "AccessDenied"
 
 
+def test_token_also_serves_the_basic_flow(scene):
+    """The same token goes straight to STS AssumeRoleWithWebIdentity (the developer guide's basic flow), trust policy permitting."""
+    answer = scene.token(user())
+    assumed = scene.kit.unsigned("sts").assume_role_with_web_identity(
+        RoleArn=scene.dep.roles["authenticated"], RoleSessionName="basic", WebIdentityToken=answer["Token"]
+    )
+    assert assumed["SubjectFromWebIdentityToken"] == answer["IdentityId"]
+    with pytest.raises(ClientError) as caught:  # the guest role trusts only unauthenticated amr
+        scene.kit.unsigned("sts").assume_role_with_web_identity(
+            RoleArn=scene.dep.roles["unauthenticated"], RoleSessionName="basic", WebIdentityToken=answer["Token"]
+        )
+    assert error(caught)[0] == "AccessDenied"
+
+
 def test_role_mappings_do_not_apply_to_developer_identities(sandbox):
     """A Deny role mapping on the user pool does not touch developer identities: the default authenticated role."""
     dev = new_scene(sandbox)
