@@ -40,7 +40,8 @@ not listed at the top level is refused):
       },
       "identity_pools": {               # sandbox/cognito_identity/models.py
           "pools": [{"id", "description": {...DescribeIdentityPool...}, "roles": {...}, "role_mappings": {...}}],
-          "identities": [{"id", "pool_id", "logins": {provider: subject}, "created", "modified"}]
+          "identities": [{"id", "pool_id", "logins": {provider: subject}, "created", "modified",
+                          "developer_provider": name | null, "developer_users": [identifiers]}]
       },
       "iam": {
           "managed_policies": [{"arn", "name", "path", "id", "description", "aws_managed", "tags",
@@ -114,7 +115,8 @@ def _identity_pools() -> dict[str, Any]:
             for p in saved["pools"].values()
         ],
         "identities": [
-            {"id": i.id, "pool_id": i.pool_id, "logins": i.logins, "created": i.created, "modified": i.modified}
+            {"id": i.id, "pool_id": i.pool_id, "logins": i.logins, "created": i.created, "modified": i.modified,
+             "developer_provider": i.developer_provider, "developer_users": list(i.developer_users)}
             for i in saved["identities"].values()
         ],
     }
@@ -129,12 +131,15 @@ def _identity_pools_restore(saved: Mapping[str, Any]) -> None:
     }
     identities = {
         i["id"]: cognito_identity.Identity(
-            id=i["id"], pool_id=i["pool_id"], logins=dict(i["logins"]), created=i["created"], modified=i["modified"]
+            id=i["id"], pool_id=i["pool_id"], logins=dict(i["logins"]), created=i["created"], modified=i["modified"],
+            # Documents written before developer identities lack both fields.
+            developer_provider=i.get("developer_provider"), developer_users=tuple(i.get("developer_users", ())),
         )
         for i in saved["identities"]
     }
-    # The login links are derived: each identity's logins, in its pool.
+    # The login links are derived: each identity's logins and developer users, in its pool.
     linked = {(i.pool_id, provider, subject): i.id for i in identities.values() for provider, subject in i.logins.items()}
+    linked |= {(i.pool_id, i.developer_provider, user): i.id for i in identities.values() for user in i.developer_users}
     cognito_identity.STATE.restore({"pools": pools, "identities": identities, "linked": linked})
 
 

@@ -18,7 +18,7 @@ import jwt
 
 from sandbox import moto_seams
 from sandbox.cognito_identity.exceptions import UNSUPPORTED_PROVIDER, invalid_parameter, not_authorized
-from sandbox.cognito_identity.models import IdentityPool, Login
+from sandbox.cognito_identity.models import TOKEN_PROVIDER, IdentityPool, Login
 
 USER_POOL_PROVIDER = re.compile(r"^cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool>[\w-]+_[0-9a-zA-Z]+)$")
 MAX_LOGINS = 10  # providers per `Logins` map
@@ -26,6 +26,10 @@ MAX_LOGINS = 10  # providers per `Logins` map
 
 def login_verify(pool: IdentityPool, provider: str, token: Any) -> Login:
     """The login `token` proves for `provider`, or NotAuthorizedException."""
+    if provider == TOKEN_PROVIDER:  # the pool's own token, from GetOpenIdTokenForDeveloperIdentity
+        from sandbox.cognito_identity import developer  # imported here: developer.py imports this module
+
+        return developer.token_login(pool, token)
     configured = [p for p in pool.description["CognitoIdentityProviders"] if p["ProviderName"] == provider]
     match = USER_POOL_PROVIDER.match(provider)
     if not configured or not match or not isinstance(token, str):

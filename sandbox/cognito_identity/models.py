@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+TOKEN_PROVIDER = "cognito-identity.amazonaws.com"  # the `Logins` key of the pool's own OpenID tokens
 
 @dataclass
 class IdentityPool:
@@ -31,11 +32,18 @@ class Identity:
     logins: dict[str, str] = field(default_factory=dict)  # provider -> subject (the token's sub)
     created: float = field(default_factory=time.time)
     modified: float = field(default_factory=time.time)
+    # Developer-authenticated users (`developer.py`): an identity may have
+    # several (MergeDeveloperIdentities). The provider stays set once linked,
+    # so an identity whose last user was unlinked is not a guest's: AWS makes
+    # it inaccessible. Immutable defaults keep older pickles loadable.
+    developer_provider: str | None = None
+    developer_users: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
+        developer = [self.developer_provider] if self.developer_provider and self.developer_users else []
         return {
             "IdentityId": self.id,
-            "Logins": sorted(self.logins),
+            "Logins": sorted([*self.logins, *developer]),
             "CreationDate": self.created,
             "LastModifiedDate": self.modified,
         }
@@ -76,6 +84,8 @@ class _State:
         self.linked[(identity.pool_id, login.provider, login.subject)] = identity.id
 
     def linked_identity(self, pool_id: str, login: Login) -> str | None:
+        if login.provider == TOKEN_PROVIDER:
+            return login.subject  # the pool's own OpenID token names its identity (checked by developer.py)
         return self.linked.get((pool_id, login.provider, login.subject))
 
     def pool_delete(self, pool_id: str) -> None:

@@ -34,6 +34,7 @@ from sandbox.cognito_identity.exceptions import (
     not_authorized,
     not_found,
 )
+from sandbox.cognito_identity import developer
 from sandbox.cognito_identity.logins import USER_POOL_PROVIDER, logins_verify
 from sandbox.cognito_identity.models import STATE, Identity, IdentityPool, Login
 from sandbox.cognito_identity.roles import MATCH_TYPES, role_resolve
@@ -165,7 +166,7 @@ def _page(items: list[Any], params: Mapping[str, Any]) -> tuple[list[Any], str |
 
 def create_identity_pool(params: Mapping[str, Any], region: str) -> dict[str, Any]:
     pool_id = f"{region}:{uuid.uuid4()}"
-    description = _pool_description(params, pool_id)
+    description = developer.provider_name_keep(None, _pool_description(params, pool_id))
     with STATE.lock:
         STATE.pools[pool_id] = IdentityPool(id=pool_id, description=description)
     return description
@@ -174,7 +175,7 @@ def create_identity_pool(params: Mapping[str, Any], region: str) -> dict[str, An
 def update_identity_pool(params: Mapping[str, Any], region: str) -> dict[str, Any]:
     with STATE.lock:
         pool = _pool(params.get("IdentityPoolId"))
-        pool.description = _pool_description(params, pool.id)
+        pool.description = developer.provider_name_keep(pool.description, _pool_description(params, pool.id))
         return pool.description
 
 
@@ -251,7 +252,7 @@ def _authorize_identity(identity: Identity, pool: IdentityPool, logins: list[Log
     """Check `logins` against the identity and link new ones, as AWS does when
     a guest signs in; returns the login the credentials are for (None: guest)."""
     if not logins:
-        if identity.logins:
+        if identity.logins or identity.developer_provider:  # a developer identity is never a guest's
             raise not_authorized(LOGINS_DONT_MATCH)
         if not pool.description["AllowUnauthenticatedIdentities"]:
             raise not_authorized(NO_GUESTS)
@@ -346,6 +347,7 @@ OPERATIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "GetId": get_id,
     "GetCredentialsForIdentity": get_credentials_for_identity,
     "GetOpenIdToken": get_open_id_token,
+    **developer.OPERATIONS,
 }
 
 

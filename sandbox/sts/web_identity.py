@@ -35,10 +35,20 @@ _PRIVATE_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 MIN_DURATION, MAX_DURATION = 900, 43200  # seconds, STS's bounds for DurationSeconds
 
 
-def openid_token_issue(*, identity_id: str, pool_id: str, amr: Sequence[str]) -> str:
+def openid_token_issue(
+    *, identity_id: str, pool_id: str, amr: Sequence[str], lifetime: int = TOKEN_LIFETIME, extra: Mapping[str, Any] | None = None
+) -> str:
+    """An identity-pool OpenID token; `lifetime` (seconds) and `extra` claims
+    for GetOpenIdTokenForDeveloperIdentity's TokenDuration and tags."""
     now = int(time.time())
-    claims = {"iss": ISSUER, "sub": identity_id, "aud": pool_id, "amr": list(amr), "iat": now, "exp": now + TOKEN_LIFETIME}
+    claims = {**(extra or {}), "iss": ISSUER, "sub": identity_id, "aud": pool_id, "amr": list(amr), "iat": now, "exp": now + lifetime}
     return jwt.encode(claims, _PRIVATE_KEY, algorithm="RS256", headers={"kid": _KEY_ID})
+
+
+def openid_token_key() -> tuple[str, rsa.RSAPublicKey]:
+    """(kid, public key) of the tokens this process issues, for the identity
+    pool's own check of the tokens presented back to it in `Logins`."""
+    return _KEY_ID, _PRIVATE_KEY.public_key()
 
 
 def web_identity_context(claims: Mapping[str, Any]) -> dict[str, str | list[str]]:
