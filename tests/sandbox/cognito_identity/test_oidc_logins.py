@@ -449,3 +449,42 @@ def test_discovery_naming_another_issuer_is_refused(oidc):
     oidc.issuer.discovery_issuer = "http://127.0.0.1:1/else"
     _refused_for_keys(oidc)
     assert oidc.issuer.hits["/oidc/jwks"] == 0
+
+
+# --- kept across a restart ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["restart", "export-import"])
+def test_provider_and_identity_survive(tmp_path, issuer, how):
+    """The IAM provider (its http scheme too) and the identity linked to a sub, after a restart on the same
+    data directory (the pickle) and after export and import (the JSON document)."""
+    import signal
+
+    from tests.sandbox.test_persistence import sandbox_on
+    from tests.sandbox.test_state_export import sandbox_command
+
+    original, file, fresh = tmp_path / "original", tmp_path / "state.json", tmp_path / "fresh"
+    with sandbox_on(original) as first:
+        kit = first.wait_ready()
+        arn = provider_create(kit, issuer.url)
+        pool_id = pool_create(kit, [arn])
+        role = kit.client("iam").create_role(RoleName="oidc-kept", AssumeRolePolicyDocument=trust_policy(pool_id, "authenticated"))
+        kit.client("cognito-identity").set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role["Role"]["Arn"]})
+        pool = OidcPool(kit, issuer, arn, pool_id, {"authenticated": role["Role"]["Arn"]})
+        identity_id = pool.get_id(issuer.token(sub="dana"))
+        before = kit.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        assert first.stop(signal.SIGTERM) == 0
+    served_from = original
+    if how == "export-import":
+        for args in (("export", original, file), ("import", file, fresh)):
+            done = sandbox_command(*args)
+            assert done.returncode == 0, done.stderr
+        assert json.loads(file.read_text())["iam"]["oidc_providers"][0]["url"] == issuer.url
+        served_from = fresh
+    with sandbox_on(served_from) as second:
+        pool.kit = second.wait_ready()
+        after = pool.kit.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        for field in ("Url", "ClientIDList", "ThumbprintList"):
+            assert after[field] == before[field]
+        assert pool.get_id(issuer.token(sub="dana")) == identity_id
+        assert pool.role_of(issuer.token(sub="dana")) == "oidc-kept"
