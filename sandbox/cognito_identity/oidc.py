@@ -13,13 +13,14 @@ a provider registered in IAM (an admin's act, not a caller's), then the
 `jwks_uri` it names, if that is https or http on a loopback host; no
 redirects, no proxies, FETCH_LIMIT bytes and FETCH_SECONDS each at most.
 Keys are cached by `kid`; a token with a `kid` not in the cache refetches
-once, and a refetch that still does not find it holds further refetches back
-for REFETCH_AFTER seconds, so a stream of made-up `kid`s costs the provider
-one request, not one each.
+once, and a refetch that fails or still does not find it holds further
+refetches back for REFETCH_AFTER seconds, so a stream of made-up `kid`s (or
+a provider that is down) costs one request, not one per token.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
@@ -92,13 +93,13 @@ def fetch_json(url: str) -> dict[str, Any]:
                     break
                 chunks.append(chunk)
                 size += len(chunk)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         raise FetchError(f"{url}: {exc}") from exc
     if size > FETCH_LIMIT:
         raise FetchError(f"{url} is larger than {FETCH_LIMIT} bytes")
     try:
         document = json.loads(b"".join(chunks))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser goes
         raise FetchError(f"{url} is not JSON") from exc
     if not isinstance(document, dict):
         raise FetchError(f"{url} is not a JSON object")
@@ -108,7 +109,8 @@ def fetch_json(url: str) -> dict[str, Any]:
 def _public_keys(jwks: dict[str, Any]) -> dict[str, Any]:
     """kid -> RSA public key, for the JWKS's signing keys this sandbox accepts."""
     keys: dict[str, Any] = {}
-    for jwk in jwks.get("keys") or []:
+    listed = jwks.get("keys")
+    for jwk in listed if isinstance(listed, list) else []:
         if len(keys) >= MAX_KEYS:
             break
         if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or not isinstance(jwk.get("kid"), str):
@@ -117,7 +119,7 @@ def _public_keys(jwks: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             key = RSAAlgorithm.from_jwk(jwk)
-        except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
+        except (jwt.InvalidKeyError, ValueError, TypeError, KeyError, OverflowError) as exc:
             log.info("JWKS key %r skipped: %s", jwk.get("kid"), exc)
             continue
         if hasattr(key, "key_size") and RSA_BITS[0] <= key.key_size <= RSA_BITS[1] and not hasattr(key, "private_numbers"):
@@ -160,11 +162,11 @@ class KeyCache:
             entry = self._providers.setdefault(provider_url, _Keys())
         with entry.lock:
             now = time.monotonic()
-            if kid in entry.keys and now - entry.fetched_at < KEYS_FOR:
+            fresh = now - entry.fetched_at < KEYS_FOR
+            if kid in entry.keys and fresh:
                 return entry.keys[kid]
-            stale = now - entry.fetched_at >= KEYS_FOR
-            if not stale and now - entry.missed_at < REFETCH_AFTER:
-                return None  # a refetch just failed to find a kid: do not ask again yet
+            if now - entry.missed_at < REFETCH_AFTER:
+                return None  # a refetch just failed or missed: do not ask again yet
             try:
                 entry.keys, entry.fetched_at = keys_fetch(provider_url), time.monotonic()
             except FetchError as exc:

@@ -56,6 +56,7 @@ class Issuer:
     jwks_delay: float = 0.0
     discovery_issuer: str | None = None
     jwks_uri: str | None = None
+    jwks_body: bytes | None = None  # served as the JWKS instead of the keys (not JSON, nested too deep, ...)
 
     def __post_init__(self) -> None:
         kid, key = _key()
@@ -102,6 +103,9 @@ class Issuer:
                 return [b""]
             if self.jwks_delay:
                 time.sleep(self.jwks_delay)
+            if self.jwks_body is not None:
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [self.jwks_body]
             body = self.jwks()
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])

@@ -13,7 +13,10 @@ https://docs.aws.amazon.com/cognito/latest/developerguide/open-id.html
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -442,6 +445,46 @@ def test_jwks_uri_off_loopback_http_is_not_fetched(oidc, jwks_uri):
     """The discovery document may only point at https or at http on loopback."""
     oidc.issuer.jwks_uri = jwks_uri
     _refused_for_keys(oidc)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"<html>not json</html>", id="not-json"),
+        pytest.param(b"[" * 30000 + b"]" * 30000, id="nested-too-deep"),  # within 64 KB
+        pytest.param(b'{"keys": 5}', id="keys-not-a-list"),
+        pytest.param(b'{"keys": [{"kty": "RSA", "kid": "x", "n": "AQAB", "e": "AQAB"}]}', id="key-too-small"),
+        pytest.param(b'{"keys": [{"kty": "RSA", "kid": "x", "n": "!!", "e": []}]}', id="key-garbled"),
+        pytest.param(b'["a list"]', id="not-an-object"),
+    ],
+)
+def test_malformed_jwks_is_refused_not_a_500(oidc, body):
+    """Whatever the JWKS holds, the token is refused with AWS's message and the sandbox keeps answering."""
+    oidc.issuer.jwks_body = body
+    _refused_for_keys(oidc)
+
+
+def test_garbage_http_answer_is_refused(oidc):
+    """A JWKS server that answers with no valid HTTP status line."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer_garbage() -> None:
+        with contextlib.suppress(OSError):
+            for _ in range(5):  # every attempt a client retry makes gets the same
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(4096)
+                    connection.sendall(b"garbage\r\n\r\n")
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    try:
+        oidc.issuer.jwks_uri = f"http://127.0.0.1:{port}/jwks"
+        _refused_for_keys(oidc)
+    finally:
+        listener.close()
+        thread.join(timeout=5)
 
 
 def test_discovery_naming_another_issuer_is_refused(oidc):
