@@ -303,6 +303,13 @@ def _identity_with_logins(params: Mapping[str, Any]) -> tuple[Identity, Identity
     return identity, pool, logins_verify(pool, params.get("Logins"))
 
 
+def _still_there(identity: Identity) -> None:
+    """Under `STATE.lock`, after verifying outside it: the pool (and with it
+    the identity) may have been deleted meanwhile, and nothing may be linked to it."""
+    if STATE.identities.get(identity.id) is not identity:
+        raise not_found(f"Identity '{identity.id}' not found.")
+
+
 def get_credentials_for_identity(
     params: Mapping[str, Any], region: str, *, credentials_ttl: int
 ) -> dict[str, Any]:
@@ -311,6 +318,7 @@ def get_credentials_for_identity(
         raise invalid_parameter("CustomRoleArn must be an IAM role ARN.")
     identity, pool, logins = _identity_with_logins(params)
     with STATE.lock:
+        _still_there(identity)
         login = _authorize_identity(identity, pool, logins)
         if login is None:
             role_arn = pool.roles.get("unauthenticated")
@@ -355,6 +363,7 @@ def get_open_id_token(params: Mapping[str, Any], region: str) -> dict[str, Any]:
         raise invalid_parameter(CLASSIC_FLOW_OFF)
     identity, pool, logins = _identity_with_logins(params)
     with STATE.lock:
+        _still_there(identity)
         login = _authorize_identity(identity, pool, logins)
     amr = login.amr if login else ["unauthenticated"]
     return {"IdentityId": identity.id, "Token": openid_token_issue(identity_id=identity.id, pool_id=pool.id, amr=amr)}

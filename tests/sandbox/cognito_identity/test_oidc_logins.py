@@ -386,7 +386,7 @@ def test_provider_calls_are_authorized_like_other_iam_calls(sandbox, oidc):
         assert error(refused)[0] == "AccessDenied"
     with pytest.raises(ClientError) as unsigned:
         sandbox.unsigned("iam").list_open_id_connect_providers()
-    assert error(unsigned)[0] in ("MissingAuthenticationToken", "AccessDenied", "InvalidClientTokenId")
+    assert error(unsigned)[0] == "MissingAuthenticationToken"
     assert sandbox.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn)  # still there
 
 
@@ -531,3 +531,26 @@ def test_provider_and_identity_survive(tmp_path, issuer, how):
             assert after[field] == before[field]
         assert pool.get_id(issuer.token(sub="dana")) == identity_id
         assert pool.role_of(issuer.token(sub="dana")) == "oidc-kept"
+
+
+def test_provider_calls_are_authorized_on_the_providers_arn(sandbox, oidc):
+    """An IAM user allowed GetOpenIDConnectProvider on one provider's ARN gets that one, and nothing else."""
+    iam = sandbox.client("iam")
+    name = f"oidc-reader-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:GetOpenIDConnectProvider", "Resource": oidc.provider_arn},
+    ]}
+    iam.put_user_policy(UserName=name, PolicyName="read-one", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    reader = sandbox.client("iam", {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]})
+    assert reader.get_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn)["ClientIDList"] == [CLIENT_ID]
+    other = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/127.0.0.1:1/other"
+    for call in (
+        lambda: reader.get_open_id_connect_provider(OpenIDConnectProviderArn=other),
+        lambda: reader.delete_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn),
+        lambda: reader.create_open_id_connect_provider(Url=f"http://127.0.0.1:1/r-{name}", ClientIDList=["x"]),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert error(refused)[0] == "AccessDenied"
