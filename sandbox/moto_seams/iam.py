@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from moto.iam.exceptions import InvalidInput
+from moto.core.responses import EmptyResult
+from moto.iam.exceptions import InvalidInput, LimitExceededException, ValidationError
 from moto.iam.models import OpenIDConnectProvider, iam_backends
+from moto.iam.responses import IamResponse
 
 from sandbox.moto_seams.core import ACCOUNT_ID, PARTITION
 
@@ -99,10 +101,44 @@ def _oidc_provider_init(original: Any) -> Any:
     return __init__
 
 
+MAX_CLIENT_IDS = 100  # IAM's quota of client IDs per OpenID Connect provider
+
+
+def _client_id_param(response: IamResponse) -> str:
+    client_id = response._get_param("ClientID")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 255:
+        raise ValidationError("ClientID must be between 1 and 255 characters.")
+    return client_id
+
+
+def _add_client_id(response: IamResponse) -> EmptyResult:
+    """`AddClientIDToOpenIDConnectProvider`, which moto lacks; idempotent, as AWS documents."""
+    provider = response.backend.get_open_id_connect_provider(response._get_param("OpenIDConnectProviderArn"))
+    client_id = _client_id_param(response)
+    if client_id not in provider.client_id_list:
+        if len(provider.client_id_list) >= MAX_CLIENT_IDS:
+            raise LimitExceededException(f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")
+        provider.client_id_list.append(client_id)
+    return EmptyResult()
+
+
+def _remove_client_id(response: IamResponse) -> EmptyResult:
+    """`RemoveClientIDFromOpenIDConnectProvider`, which moto lacks; removing one that is not there does nothing."""
+    provider = response.backend.get_open_id_connect_provider(response._get_param("OpenIDConnectProviderArn"))
+    client_id = _client_id_param(response)
+    if client_id in provider.client_id_list:
+        provider.client_id_list.remove(client_id)
+    return EmptyResult()
+
+
 def install() -> None:
-    """Provider URLs checked as `provider_url_problem` says, their scheme kept.
+    """Provider URLs checked as `provider_url_problem` says, their scheme kept;
+    a provider's client IDs changed in place (provisioning repairs a provider
+    without deleting it, which would break every pool that names it).
     Idempotent only through `moto_seams.install()`."""
     OpenIDConnectProvider.__init__ = _oidc_provider_init(OpenIDConnectProvider.__init__)  # type: ignore[method-assign]
+    IamResponse.add_client_id_to_open_id_connect_provider = _add_client_id  # type: ignore[attr-defined]
+    IamResponse.remove_client_id_from_open_id_connect_provider = _remove_client_id  # type: ignore[attr-defined]
 
 
 def oidc_provider_arn(name: str) -> str:

@@ -554,3 +554,26 @@ def test_provider_calls_are_authorized_on_the_providers_arn(sandbox, oidc):
         with pytest.raises(ClientError) as refused:
             call()
         assert error(refused)[0] == "AccessDenied"
+
+
+def test_client_ids_added_and_removed_in_place(oidc):
+    """Add/RemoveClientID change the ClientIDList (idempotently), and GetId follows at once."""
+    iam = oidc.kit.client("iam")
+    with pytest.raises(ClientError) as refused:
+        oidc.get_id(oidc.issuer.token(aud="mobile-app"))
+    assert error(refused) == ("NotAuthorizedException", NOT_SUPPORTED)
+    for _ in range(2):
+        iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn, ClientID="mobile-app")
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn)["ClientIDList"] == [CLIENT_ID, "mobile-app"]
+    assert oidc.get_id(oidc.issuer.token(aud="mobile-app"))
+    for _ in range(2):
+        iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn, ClientID=CLIENT_ID)
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=oidc.provider_arn)["ClientIDList"] == ["mobile-app"]
+    with pytest.raises(ClientError) as removed:
+        oidc.get_id(oidc.issuer.token(aud=CLIENT_ID))
+    assert error(removed) == ("NotAuthorizedException", NOT_SUPPORTED)
+    with pytest.raises(ClientError) as missing:
+        iam.add_client_id_to_open_id_connect_provider(
+            OpenIDConnectProviderArn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/127.0.0.1:1/none", ClientID="x"
+        )
+    assert error(missing)[0] == "NoSuchEntity"
