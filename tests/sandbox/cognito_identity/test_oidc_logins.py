@@ -426,11 +426,10 @@ def test_jwks_too_large_is_refused(oidc):
 
 
 def test_slow_jwks_is_abandoned(oidc):
-    """A JWKS that takes longer than the fetch's time limit (3 s) is abandoned."""
-    oidc.issuer.jwks_delay = 4.0
-    started = time.monotonic()
+    """A JWKS that answers only after the fetch's time limit (3 s): abandoned, so the token is refused
+    (waited for, its keys would verify it)."""
+    oidc.issuer.jwks_delay = 8.0
     _refused_for_keys(oidc)
-    assert time.monotonic() - started < 4.0
 
 
 @pytest.mark.parametrize(
