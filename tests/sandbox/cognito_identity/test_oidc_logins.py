@@ -576,3 +576,33 @@ def test_client_ids_added_and_removed_in_place(oidc):
             OpenIDConnectProviderArn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/127.0.0.1:1/none", ClientID="x"
         )
     assert error(missing)[0] == "NoSuchEntity"
+
+
+def test_user_pool_and_oidc_provider_in_one_pool(sandbox, issuer):
+    """A pool with a user pool and an OIDC provider: each login keeps its own identity and its own role mapping."""
+    dep = sandbox.deployment(users=("alice",))
+    arn = provider_create(sandbox, issuer.url)
+    ci = sandbox.client("cognito-identity")
+    description = ci.describe_identity_pool(IdentityPoolId=dep.identity_pool_id)
+    description.pop("ResponseMetadata")
+    ci.update_identity_pool(**{**description, "OpenIdConnectProviderARNs": [arn]})
+    team = dep.create_role("team", trust_policy(dep.identity_pool_id, "authenticated"))
+    ci.set_identity_pool_roles(
+        IdentityPoolId=dep.identity_pool_id,
+        Roles=dict(dep.roles),
+        RoleMappings={
+            f"{dep.provider}:{dep.client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"},
+            issuer.name: {
+                "Type": "Rules",
+                "AmbiguousRoleResolution": "Deny",
+                "RulesConfiguration": {"Rules": [{"Claim": "hd", "MatchType": "Equals", "Value": "wintercorp.com", "RoleARN": team}]},
+            },
+        },
+    )
+    pool = OidcPool(sandbox, issuer, arn, dep.identity_pool_id, {"team": team})
+    dana = issuer.token(sub="dana", hd="wintercorp.com")
+    assert pool.role_of(dana) == team.rsplit("/", 1)[1]
+    alice_id, alice = dep.user_credentials("alice")
+    assert sandbox.client("sts", alice).get_caller_identity()["Arn"].split("/")[1] == dep.roles["authenticated"].rsplit("/", 1)[1]
+    assert alice_id != pool.get_id(dana)
+    sandbox.client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
