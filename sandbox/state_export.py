@@ -51,7 +51,8 @@ not listed at the top level is refused):
                      "permissions_boundary", "tags", "linked_service", "created",
                      "inline_policies": {name: document}, "attached_policies": [arns]}],
           "users": [{"name", "id", "path", "created", "password", "inline_policies", "attached_policies",
-                     "access_keys": [{"id", "secret", "status", "created"}]}]
+                     "access_keys": [{"id", "secret", "status", "created"}]}],
+          "oidc_providers": [{"url", "client_ids", "thumbprints", "tags", "created"}]   # optional: older documents lack it
       },
       "s3": {"buckets": [{
           "name", "region", "created", "versioning", "policy", "cors": [...], "lifecycle": [...],

@@ -9,6 +9,7 @@ LOGINS_DONT_MATCH = "Logins don't match. Please include at least one valid login
 UNSUPPORTED_PROVIDER = "Token is not from a supported provider of this identity pool."
 NO_GUESTS = "Unauthenticated access is not supported for this identity pool."
 BAD_POOL_CONFIG = "Invalid identity pool configuration. Check assigned IAM roles for this pool."
+MAPPING_DENIED = "The ambiguous role mapping rules denied this request"  # AmbiguousRoleResolution: Deny (amplify-js#8644)
 CLASSIC_FLOW_OFF = "Basic (classic) flow is not enabled, please use enhanced flow."
 
 

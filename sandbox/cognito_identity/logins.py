@@ -1,5 +1,6 @@
-"""Checking the user-pool ID tokens presented in `Logins`, as the identity
-pool does before it links or hands out anything.
+"""Checking the ID tokens presented in `Logins`, as the identity pool does
+before it links or hands out anything: a user pool's here, an OpenID Connect
+provider's in `oidc.py`.
 
 The token must be signed by the user pool's own key (RS256), name that pool
 as its issuer and one of the configured app clients as its `aud`, be an ID
@@ -19,6 +20,7 @@ import jwt
 from sandbox import moto_seams
 from sandbox.cognito_identity.exceptions import UNSUPPORTED_PROVIDER, invalid_parameter, not_authorized
 from sandbox.cognito_identity.models import TOKEN_PROVIDER, IdentityPool, Login
+from sandbox.cognito_identity.oidc import oidc_login_verify, oidc_provider_of
 
 USER_POOL_PROVIDER = re.compile(r"^cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool>[\w-]+_[0-9a-zA-Z]+)$")
 MAX_LOGINS = 10  # providers per `Logins` map
@@ -30,6 +32,11 @@ def login_verify(pool: IdentityPool, provider: str, token: Any) -> Login:
         from sandbox.cognito_identity import developer  # imported here: developer.py imports this module
 
         return developer.token_login(pool, token)
+    oidc = oidc_provider_of(pool, provider) if isinstance(provider, str) else None
+    if oidc is not None:
+        return oidc_login_verify(oidc, token)
+    if isinstance(provider, str) and moto_seams.iam.oidc_provider_arn(provider) in pool.description.get("OpenIdConnectProviderARNs", []):
+        raise not_authorized(UNSUPPORTED_PROVIDER)  # listed by the pool, since deleted from IAM
     configured = [p for p in pool.description["CognitoIdentityProviders"] if p["ProviderName"] == provider]
     match = USER_POOL_PROVIDER.match(provider)
     if not configured or not match or not isinstance(token, str):

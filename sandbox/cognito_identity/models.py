@@ -51,16 +51,26 @@ class Identity:
 
 @dataclass(frozen=True)
 class Login:
-    """A verified user-pool ID token presented in `Logins`."""
+    """A verified ID token presented in `Logins`: a user pool's (`kind`
+    "user_pool") or an OpenID Connect provider's ("oidc")."""
 
-    provider: str
-    client_id: str
+    provider: str  # the `Logins` key
+    client_id: str  # the token's `aud` the pool accepted
     subject: str
     claims: dict[str, Any]
+    kind: str = "user_pool"
 
     @property
     def amr(self) -> list[str]:
+        if self.kind == "oidc":
+            return ["authenticated", self.provider, f"{self.provider}:OAuth:{self.subject}"]
         return ["authenticated", self.provider, f"{self.provider}:CognitoSignIn:{self.subject}"]
+
+    @property
+    def mapping_key(self) -> str:
+        """Its `RoleMappings` key: a user pool's names the app client too, an
+        OpenID Connect provider's is its name alone."""
+        return self.provider if self.kind == "oidc" else f"{self.provider}:{self.client_id}"
 
 
 class _State:

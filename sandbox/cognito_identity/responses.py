@@ -3,8 +3,9 @@
 moto's version is a stub (a new identity on every `GetId`, the same fixed keys
 for everyone), so the sandbox serves this API itself. What it must get right,
 because the whole Photoshare pattern rests on it:
-- `GetId` verifies the user-pool ID token and returns the same identity for
-  the same login, every time;
+- `GetId` verifies the ID token (a user pool's, or an OpenID Connect
+  provider's the pool lists) and returns the same identity for the same
+  login, every time;
 - `GetCredentialsForIdentity` only hands out credentials to the login linked
   to the identity, resolves the role as AWS documents it (`roles.py`), and
   refuses a role whose trust policy does not name this pool;
@@ -28,6 +29,7 @@ from sandbox.errors import AwsError
 from sandbox.cognito_identity.exceptions import (
     CLASSIC_FLOW_OFF,
     LOGINS_DONT_MATCH,
+    MAPPING_DENIED,
     NO_GUESTS,
     bad_pool_configuration,
     invalid_parameter,
@@ -45,6 +47,7 @@ from sandbox.sts.web_identity import openid_token_issue, trust_allows, web_ident
 _POOL_ID = re.compile(r"^[\w-]+:[0-9a-f-]+$")
 _POOL_NAME = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 _ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/.+$")
+_OIDC_ARN = re.compile(r"^arn:aws:iam::\d{12}:oidc-provider/.{1,255}$")
 MAX_LIST = 60  # ListIdentityPools / ListIdentities page-size ceiling
 MAX_ROLE_MAPPINGS = 10  # providers per RoleMappings
 MAX_RULES = 25  # rules per RulesConfiguration
@@ -106,7 +109,7 @@ def _pool_description(params: Mapping[str, Any], pool_id: str) -> dict[str, Any]
         "AllowClassicFlow": _optional(params, "AllowClassicFlow", bool, False),
         "SupportedLoginProviders": _optional(params, "SupportedLoginProviders", dict, {}),
         "DeveloperProviderName": params.get("DeveloperProviderName"),
-        "OpenIdConnectProviderARNs": _optional(params, "OpenIdConnectProviderARNs", list, []),
+        "OpenIdConnectProviderARNs": _oidc_provider_arns(params),
         "CognitoIdentityProviders": [
             {
                 "ProviderName": p["ProviderName"],
@@ -121,15 +124,38 @@ def _pool_description(params: Mapping[str, Any], pool_id: str) -> dict[str, Any]
     return {k: v for k, v in description.items() if v is not None}
 
 
-def _role_mappings(mappings: Any) -> dict[str, Any]:
+def _oidc_provider_arns(params: Mapping[str, Any]) -> list[str]:
+    """`OpenIdConnectProviderARNs`, each naming a provider IAM has: a pool
+    cannot trust a provider nobody registered (and whose keys nobody chose)."""
+    arns = _optional(params, "OpenIdConnectProviderARNs", list, [])
+    for arn in arns:
+        if not isinstance(arn, str) or not _OIDC_ARN.match(arn):
+            raise invalid_parameter("Each OpenIdConnectProviderARN must be an IAM OpenID Connect provider ARN.")
+        if moto_seams.iam.oidc_provider(arn) is None:
+            raise invalid_parameter(f"Invalid OpenIdConnectProviderARN: {arn} does not exist.")
+    return list(dict.fromkeys(arns))
+
+
+def _role_mapping_key_valid(key: str, pool: IdentityPool) -> bool:
+    """A user pool and app client (`<provider>:<clientId>`), or the name of an
+    OpenID Connect provider this pool lists (its host and path)."""
+    if moto_seams.iam.oidc_provider_arn(key) in pool.description.get("OpenIdConnectProviderARNs", []):
+        return True
+    provider, _, client = key.rpartition(":")
+    return bool(USER_POOL_PROVIDER.match(provider)) and bool(client)
+
+
+def _role_mappings(mappings: Any, pool: IdentityPool) -> dict[str, Any]:
     if mappings is None:
         return {}
     if not isinstance(mappings, dict) or len(mappings) > MAX_ROLE_MAPPINGS:
         raise invalid_parameter(f"RoleMappings must be a map of at most {MAX_ROLE_MAPPINGS} entries.")
     for key, mapping in mappings.items():
-        provider, _, client = key.rpartition(":")
-        if not USER_POOL_PROVIDER.match(provider) or not client:
-            raise invalid_parameter(f"Invalid RoleMappings key {key}: expected cognito-idp.<region>.amazonaws.com/<userPoolId>:<clientId>")
+        if not _role_mapping_key_valid(key, pool):
+            raise invalid_parameter(
+                f"Invalid RoleMappings key {key}: expected cognito-idp.<region>.amazonaws.com/<userPoolId>:<clientId> "
+                "or an OpenID Connect provider of this pool"
+            )
         if not isinstance(mapping, dict) or mapping.get("Type") not in ("Token", "Rules"):
             raise invalid_parameter("RoleMapping Type must be Token or Rules.")
         if mapping.get("AmbiguousRoleResolution") not in ("AuthenticatedRole", "Deny"):
@@ -201,9 +227,9 @@ def set_identity_pool_roles(params: Mapping[str, Any], region: str) -> dict[str,
         raise invalid_parameter("Roles keys must be 'authenticated' or 'unauthenticated'.")
     if not all(isinstance(arn, str) and _ROLE_ARN.match(arn) for arn in roles.values()):
         raise invalid_parameter("Roles values must be IAM role ARNs.")
-    mappings = _role_mappings(params.get("RoleMappings"))
     with STATE.lock:
         pool = _pool(params.get("IdentityPoolId"))
+        mappings = _role_mappings(params.get("RoleMappings"), pool)
         pool.roles = dict(roles)
         pool.role_mappings = dict(mappings)
     return {}
@@ -269,12 +295,20 @@ def _authorize_identity(identity: Identity, pool: IdentityPool, logins: list[Log
     return logins[0]
 
 
-def _identity_with_login(params: Mapping[str, Any]) -> tuple[Identity, IdentityPool, Login | None]:
-    """The identity a call names, its pool, and the login it proves (None: guest)."""
+def _identity_with_logins(params: Mapping[str, Any]) -> tuple[Identity, IdentityPool, list[Login]]:
+    """The identity a call names, its pool, and the logins verified. Called
+    outside `STATE.lock`: verifying an OpenID Connect token may fetch its
+    provider's keys, and no other call should wait on that."""
     identity = _identity(params.get("IdentityId"))
     pool = _pool(identity.pool_id)
-    logins = logins_verify(pool, params.get("Logins"))
-    return identity, pool, _authorize_identity(identity, pool, logins)
+    return identity, pool, logins_verify(pool, params.get("Logins"))
+
+
+def _still_there(identity: Identity) -> None:
+    """Under `STATE.lock`, after verifying outside it: the pool (and with it
+    the identity) may have been deleted meanwhile, and nothing may be linked to it."""
+    if STATE.identities.get(identity.id) is not identity:
+        raise not_found(f"Identity '{identity.id}' not found.")
 
 
 def get_credentials_for_identity(
@@ -283,20 +317,22 @@ def get_credentials_for_identity(
     custom_role_arn = params.get("CustomRoleArn")
     if custom_role_arn is not None and (not isinstance(custom_role_arn, str) or not _ROLE_ARN.match(custom_role_arn)):
         raise invalid_parameter("CustomRoleArn must be an IAM role ARN.")
+    identity, pool, logins = _identity_with_logins(params)
     with STATE.lock:
-        identity, pool, login = _identity_with_login(params)
+        _still_there(identity)
+        login = _authorize_identity(identity, pool, logins)
         if login is None:
             role_arn = pool.roles.get("unauthenticated")
             amr = ["unauthenticated"]
         else:
             role_arn = role_resolve(
-                pool.role_mappings.get(f"{login.provider}:{login.client_id}"),
+                pool.role_mappings.get(login.mapping_key),
                 login.claims,
                 authenticated_role=pool.roles.get("authenticated"),
                 custom_role_arn=custom_role_arn,
             )
             if role_arn is None:
-                raise not_authorized("The role mapping for this provider denies access (AmbiguousRoleResolution: Deny).")
+                raise not_authorized(MAPPING_DENIED)
             amr = login.amr
     if role_arn is None:
         raise bad_pool_configuration()
@@ -323,12 +359,12 @@ def get_credentials_for_identity(
 
 def get_open_id_token(params: Mapping[str, Any], region: str) -> dict[str, Any]:
     """The classic flow's first step, served only when the pool allows that flow."""
+    identity = _identity(params.get("IdentityId"))
+    if not _pool(identity.pool_id).description.get("AllowClassicFlow"):
+        raise invalid_parameter(CLASSIC_FLOW_OFF)
+    identity, pool, logins = _identity_with_logins(params)
     with STATE.lock:
-        identity = _identity(params.get("IdentityId"))
-        pool = _pool(identity.pool_id)
-        if not pool.description.get("AllowClassicFlow"):
-            raise invalid_parameter(CLASSIC_FLOW_OFF)
-        logins = logins_verify(pool, params.get("Logins"))
+        _still_there(identity)
         login = _authorize_identity(identity, pool, logins)
     amr = login.amr if login else ["unauthenticated"]
     return {"IdentityId": identity.id, "Token": openid_token_issue(identity_id=identity.id, pool_id=pool.id, amr=amr)}

@@ -10,6 +10,13 @@ mapping and the token's claims, in the order AWS documents.
   ambiguous-role resolution.
 - The ambiguous-role resolution is the authenticated role
   (`AuthenticatedRole`) or no role at all (`Deny`, returned as None).
+
+The claims are the verified token's, whichever provider issued it: a user
+pool's (`cognito:groups`, `custom:*`) or an OpenID Connect provider's (`hd`,
+`email`, ...); the mapping is keyed by `Login.mapping_key`. A rule is only as
+safe as its claim: one the user can set (a user-pool attribute the app client
+may write, an OIDC provider's self-asserted profile field) lets the user pick
+the role, and `Contains` lets `wintercorp.com.evil.example` match `wintercorp.com`.
 https://docs.aws.amazon.com/cognito/latest/developerguide/role-based-access-control.html
 """
 

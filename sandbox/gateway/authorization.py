@@ -374,6 +374,10 @@ def _resource(service: str, params: Mapping[str, Any], region: str) -> str:
             return f"arn:aws:iam::{account}:user/{params['UserName']}"
         if params.get("PolicyArn"):
             return params["PolicyArn"]
+        if params.get("OpenIDConnectProviderArn"):
+            return params["OpenIDConnectProviderArn"]
+        if isinstance(params.get("Url"), str):  # CreateOpenIDConnectProvider: the ARN it would make
+            return moto_seams.iam.oidc_provider_arn_for_url(params["Url"])
     if service == "sts" and params.get("RoleArn"):
         return params["RoleArn"]
     return "*"

@@ -9,7 +9,7 @@ Block Public Access settings, and its state to persist.
 
 - `core`: moto's per-service WSGI apps and request handler; no blanket CORS;
 - `cognitoidp`: user pools that sign, publish keys and check SECRET_HASH as AWS's do;
-- `iam`: role and user policies, IAM users' keys;
+- `iam`: role and user policies, IAM users' keys, OpenID Connect providers (http only on loopback);
 - `sts`: minting role sessions, finding the ones moto minted;
 - `s3`: a bucket's CORS rules, policy and Block Public Access settings (its own policy check off), an object's
   tags, checksums returned as S3 returns them;
@@ -42,6 +42,7 @@ def install() -> None:
             return
         core.install()
         cognitoidp.install()
+        iam.install()
         s3.install()
         persistence.install()
         _installed = True

@@ -13,7 +13,8 @@ Rebuilding assumes empty backends (a fresh process). Kept: user pools (their
 configuration, schema, MFA settings, app clients with secrets, groups, users
 with attributes, status, passwords and group membership, issued tokens, the
 pool's own signing key), IAM roles, customer managed policies (every
-version), users with inline and attached policies and access keys, and S3
+version), users with inline and attached policies and access keys, OpenID
+Connect providers (URL with its scheme, client IDs, thumbprints), and S3
 buckets (versioning, policy, CORS, lifecycle, Block Public Access, default
 encryption, ownership, tags) with every object version and delete marker
 (metadata, checksum, tags, version IDs). Not kept: multipart uploads in
@@ -41,7 +42,16 @@ from moto.cognitoidp.models import (
     cognitoidp_backends,
 )
 from moto.cognitoidp.utils import flatten_attrs
-from moto.iam.models import AccessKey, AWSManagedPolicy, ManagedPolicy, PolicyVersion, Role, User, iam_backends
+from moto.iam.models import (
+    AccessKey,
+    AWSManagedPolicy,
+    ManagedPolicy,
+    OpenIDConnectProvider,
+    PolicyVersion,
+    Role,
+    User,
+    iam_backends,
+)
 from moto.s3.models import (
     CorsRule,
     FakeBucket,
@@ -347,6 +357,22 @@ def _user_restore(saved: dict[str, Any]) -> None:
     iam.users[user.name] = user
 
 
+def _oidc_provider(provider: OpenIDConnectProvider) -> dict[str, Any]:
+    scheme = getattr(provider, "sandbox_scheme", "https")  # kept by moto_seams.iam's seam
+    return {
+        "url": f"{scheme}://{provider.url}",
+        "client_ids": list(provider.client_id_list),
+        "thumbprints": list(provider.thumbprint_list),
+        "tags": list(provider.tags.values()),
+        "created": _when(provider.create_date),
+    }
+
+
+def _oidc_provider_restore(saved: dict[str, Any]) -> None:
+    provider = _iam().create_open_id_connect_provider(saved["url"], saved["thumbprints"], saved["client_ids"], saved["tags"])
+    provider.create_date = _datetime(saved["created"])
+
+
 # --- s3 -------------------------------------------------------------------------
 
 
@@ -567,6 +593,7 @@ def moto_state(*, body_name: BodyName) -> dict[str, Any]:
             "managed_policies": [_managed_policy(p) for p in attached],
             "roles": [_role(r) for r in iam.roles.values()],
             "users": [_user(u) for u in iam.users.values()],
+            "oidc_providers": [_oidc_provider(p) for p in iam.open_id_providers.values()],
         },
         "s3": {"buckets": [_bucket(b, body_name) for b in _s3().buckets.values()]},
     }
@@ -601,5 +628,7 @@ def moto_state_restore(state: dict[str, Any], *, body_path: BodyPath) -> None:
         _role_restore(role)
     for user in state["iam"]["users"]:
         _user_restore(user)
+    for provider in state["iam"].get("oidc_providers", []):  # absent from documents written before issue 16
+        _oidc_provider_restore(provider)
     for bucket in state["s3"]["buckets"]:
         _bucket_restore(bucket, body_path)

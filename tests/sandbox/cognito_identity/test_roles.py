@@ -12,6 +12,7 @@ from sandbox.errors import AwsError
 AUTH = "arn:aws:iam::123456789012:role/auth"
 MOD = "arn:aws:iam::123456789012:role/mod"
 ADMIN = "arn:aws:iam::123456789012:role/admin"
+TEAM = "arn:aws:iam::123456789012:role/team-wintercorp"
 
 
 def _token(ambiguous: str = "AuthenticatedRole") -> dict:
@@ -53,6 +54,16 @@ def _rules(*rules: tuple[str, str, str, str], ambiguous: str = "AuthenticatedRol
         pytest.param(_rules(("email", "Equals", "a@x", MOD), ("email", "Contains", "@", ADMIN)), {"email": "a@x"}, None, MOD,
                      id="rules-first-match-wins"),
         pytest.param(_rules(("email", "Equals", "a@x", MOD)), {"email": "a@x"}, ADMIN, MOD, id="rules-ignore-custom-role"),
+        # An OpenID Connect provider's claims (issue 16): Google Workspace's `hd`, the hosted domain.
+        pytest.param(_rules(("hd", "Equals", "wintercorp.com", TEAM)), {"hd": "wintercorp.com"}, None, TEAM, id="oidc-hd-team"),
+        pytest.param(_rules(("hd", "Equals", "wintercorp.com", TEAM)), {"hd": "example.org"}, None, AUTH, id="oidc-hd-other"),
+        pytest.param(_rules(("hd", "Equals", "wintercorp.com", TEAM)), {"email": "f@gmail.com"}, None, AUTH, id="oidc-no-hd"),
+        pytest.param(_rules(("hd", "Equals", "wintercorp.com", TEAM), ambiguous="Deny"), {"hd": "example.org"}, None, None,
+                     id="oidc-hd-other-deny"),
+        pytest.param(_rules(("hd", "Equals", "wintercorp.com", TEAM)), {"hd": "wintercorp.com.evil.example"}, None, AUTH,
+                     id="oidc-hd-look-alike-equals"),
+        pytest.param(_rules(("hd", "Contains", "wintercorp.com", TEAM)), {"hd": "wintercorp.com.evil.example"}, None, TEAM,
+                     id="oidc-hd-look-alike-contains-pitfall"),
     ],
 )
 def test_role_resolution(mapping, claims, custom, expected):
