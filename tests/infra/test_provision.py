@@ -20,7 +20,9 @@ from infra.provision import (
     deployment_deprovision,
     deployment_names,
     deployment_provision,
+    oidc_provider_name,
     policy_render,
+    ProvisionError,
     server_policy,
     server_policy_path,
 )
@@ -91,14 +93,25 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
     ]
     roles = kit.client("cognito-identity").get_identity_pool_roles(IdentityPoolId=d.identity_pool_id)
     assert roles["Roles"] == {"authenticated": d.authenticated_role_arn, "unauthenticated": d.unauthenticated_role_arn}
+    assert identity_pool["DeveloperProviderName"] == settings.PHOTOSHARE_DEVELOPER_PROVIDER
+    assert identity_pool["OpenIdConnectProviderARNs"] == [d.oidc_provider_arn]
+    oidc = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)
+    assert (oidc["Url"], oidc["ClientIDList"]) == (oidc_provider_name(), [settings.OIDC_CLIENT_ID])
+    team_rule = {"Claim": "hd", "MatchType": "Equals", "Value": settings.OIDC_TEAM_DOMAIN, "RoleARN": d.team_role_arn}
     assert roles["RoleMappings"] == {
-        f"{d.provider}:{d.app_client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"}
+        f"{d.provider}:{d.app_client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"},
+        oidc_provider_name(): {
+            "Type": "Rules",
+            "AmbiguousRoleResolution": "AuthenticatedRole",
+            "RulesConfiguration": {"Rules": [team_rule]},
+        },
     }
 
     for kind, trust, policies in (
         ("authenticated", "trust-authenticated", {"s3-access": "authenticated"}),
         ("moderator", "trust-authenticated", {"s3-access": "authenticated", "moderation": "moderator"}),
         ("unauthenticated", "trust-unauthenticated", {"s3-access": "unauthenticated"}),
+        ("team", "trust-authenticated", {"s3-access": "authenticated", "team-access": "team"}),
     ):
         role = _role(d, kind)
         assert iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"] == policy_render(
@@ -107,7 +120,7 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
         assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == sorted(policies)
         for policy_name, file in policies.items():
             document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
-            assert document == policy_render(name=file, bucket=d.bucket)
+            assert document == policy_render(name=file, bucket=d.bucket, team="wintercorp" if file == "team" else "")
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
 
     assert s3.get_public_access_block(Bucket=d.bucket)["PublicAccessBlockConfiguration"] == PUBLIC_ACCESS_BLOCK
@@ -146,8 +159,9 @@ def test_first_run_creates_everything_as_asked(sandbox, deployment_cleanup):
     assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
     assert deployment_get() == deployment
     text = "\n".join(lines)
-    for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket"):
+    for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket", "the OpenID Connect provider"):
         assert f"Created {created}" in text
+    assert _role(deployment, "team").endswith("-team-wintercorp")
     assert len(lines) == len(set(lines))
 
 
@@ -162,7 +176,44 @@ def test_second_run_changes_nothing(sandbox, provisioned):
 def test_server_policy_written_beside_the_ids(provisioned):
     """The server's least-privilege policy is written out, rendered for this bucket."""
     written = json.loads(server_policy_path().read_text())
-    assert written == server_policy(bucket=provisioned.bucket, role_arn=provisioned.authenticated_role_arn)
+    assert written == server_policy(
+        bucket=provisioned.bucket, role_arn=provisioned.authenticated_role_arn, identity_pool_id=provisioned.identity_pool_id
+    )
+
+
+def test_server_policy_allows_developer_identities_on_this_pool_only(provisioned):
+    """Sign-in links: the server may get developer-identity tokens and look them up, for this identity pool alone."""
+    written = json.loads(server_policy_path().read_text())
+    [statement] = [s for s in written["Statement"] if any(a.startswith("cognito-identity:") for a in s["Action"])]
+    assert sorted(statement["Action"]) == [
+        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        "cognito-identity:LookupDeveloperIdentity",
+    ]
+    region = provisioned.identity_pool_id.split(":")[0]
+    assert statement["Resource"] == f"arn:aws:cognito-identity:{region}:123456789012:identitypool/{provisioned.identity_pool_id}"
+    assert statement["Effect"] == "Allow" and "Condition" not in statement
+
+
+def test_team_prefix_is_granted_to_the_team_role_only(provisioned, sandbox):
+    """`teams/*` appears in the team role's policies and in no other role's."""
+    iam = sandbox.client("iam")
+    for kind in ("authenticated", "unauthenticated", "moderator", "team"):
+        role = _role(provisioned, kind)
+        documents = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        text = json.dumps(documents)
+        assert ("teams/" in text) is (kind == "team"), kind
+    team = iam.get_role_policy(RoleName=_role(provisioned, "team"), PolicyName="team-access")["PolicyDocument"]
+    assert {r for s in team["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])} == {
+        f"arn:aws:s3:::{provisioned.bucket}/teams/wintercorp/*", f"arn:aws:s3:::{provisioned.bucket}"
+    }
+
+
+def test_a_different_developer_provider_name_is_refused(sandbox, provisioned, settings):
+    """DeveloperProviderName cannot change once set: provision refuses, naming both, and changes nothing."""
+    settings.PHOTOSHARE_DEVELOPER_PROVIDER = "login.other"
+    with pytest.raises(ProvisionError, match="'login.photoshare'.*PHOTOSHARE_DEVELOPER_PROVIDER=login.photoshare"):
+        _provision()
+    assert _identity_pool(sandbox, provisioned)["DeveloperProviderName"] == "login.photoshare"
 
 
 # What the browser's own S3 requests send (aws4fetch's SigV4 headers plus the request's own).
@@ -328,6 +379,41 @@ def _sign_up_flipped(kit: SandboxKit, d: Deployment) -> None:
     )
 
 
+def _oidc_client_id_added(kit: SandboxKit, d: Deployment) -> None:
+    """Another client's ID tokens would then be accepted by the identity pool too."""
+    kit.client("iam").add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=d.oidc_provider_arn, ClientID="another-app")
+
+
+def _oidc_client_id_removed(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("iam").remove_client_id_from_open_id_connect_provider(
+        OpenIDConnectProviderArn=d.oidc_provider_arn, ClientID=settings.OIDC_CLIENT_ID
+    )
+
+
+def _oidc_provider_off_the_pool(kit: SandboxKit, d: Deployment) -> None:
+    _identity_pool_update(kit, d, OpenIdConnectProviderARNs=[])
+
+
+def _team_rule_contains(kit: SandboxKit, d: Deployment) -> None:
+    """Contains lets `wintercorp.com.evil.example` in."""
+    identity = kit.client("cognito-identity")
+    current = identity.get_identity_pool_roles(IdentityPoolId=d.identity_pool_id)
+    mappings = current["RoleMappings"]
+    mappings[oidc_provider_name()]["RulesConfiguration"]["Rules"][0]["MatchType"] = "Contains"
+    identity.set_identity_pool_roles(IdentityPoolId=d.identity_pool_id, Roles=current["Roles"], RoleMappings=mappings)
+
+
+def _team_policy_removed(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("iam").delete_role_policy(RoleName=_role(d, "team"), PolicyName="team-access")
+
+
+def _ids_file_without_team_role(kit: SandboxKit, d: Deployment) -> None:
+    """A file written before issue 16."""
+    data = json.loads(settings.PHOTOSHARE_DEPLOYMENT_FILE.read_text())
+    del data["team_role_arn"], data["oidc_provider_arn"]
+    settings.PHOTOSHARE_DEPLOYMENT_FILE.write_text(json.dumps(data))
+
+
 def _ids_file_deleted(kit: SandboxKit, d: Deployment) -> None:
     settings.PHOTOSHARE_DEPLOYMENT_FILE.unlink()
 
@@ -357,6 +443,12 @@ DRIFTS = [
     pytest.param(_client_loosened, id="app-client-loosened"),
     pytest.param(_sign_up_flipped, id="self-sign-up-flipped"),
     pytest.param(_ids_file_deleted, id="deployment-file-deleted"),
+    pytest.param(_oidc_client_id_added, id="oidc-provider-another-client-id"),
+    pytest.param(_oidc_client_id_removed, id="oidc-provider-client-id-removed"),
+    pytest.param(_oidc_provider_off_the_pool, id="oidc-provider-off-the-identity-pool"),
+    pytest.param(_team_rule_contains, id="team-rule-contains"),
+    pytest.param(_team_policy_removed, id="team-policy-removed"),
+    pytest.param(_ids_file_without_team_role, id="deployment-file-before-issue-16"),
 ]
 
 
@@ -436,13 +528,15 @@ def test_deprovision_removes_everything_and_provision_works_again(sandbox, provi
     s3.create_multipart_upload(Bucket=provisioned.bucket, Key="private/x/big.jpg")
     lines: list[str] = []
     deployment_deprovision(report=lines.append)
-    assert len(lines) == 8
+    assert len(lines) == 10  # the team role and the OIDC provider (no other pool of this sandbox names it)
 
     d = provisioned
     assert _error_code(lambda: sandbox.client("cognito-identity").describe_identity_pool(IdentityPoolId=d.identity_pool_id)) == "ResourceNotFoundException"
     assert _error_code(lambda: sandbox.client("cognito-idp").describe_user_pool(UserPoolId=d.user_pool_id)) == "ResourceNotFoundException"
-    for kind in ("authenticated", "unauthenticated", "moderator"):
+    for kind in ("authenticated", "unauthenticated", "moderator", "team"):
         assert _error_code(lambda: sandbox.client("iam").get_role(RoleName=_role(d, kind))) == "NoSuchEntity"
+    get_provider = sandbox.client("iam").get_open_id_connect_provider
+    assert _error_code(lambda: get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)) == "NoSuchEntity"
     assert _error_code(lambda: s3.head_bucket(Bucket=d.bucket)) == "404"
     assert not settings.PHOTOSHARE_DEPLOYMENT_FILE.exists()
     assert not server_policy_path().exists()
