@@ -201,20 +201,23 @@ class DeveloperToken:
     token: str  # an OpenID token of the identity pool's, for Logins[DEVELOPER_TOKEN_PROVIDER]
 
 
-def developer_token_get(*, developer_user_id: str) -> DeveloperToken:
+def developer_token_get(*, developer_user_id: str, identity_id: str = "") -> DeveloperToken:
     """GetOpenIdTokenForDeveloperIdentity: the identity of the app's own user
     `developer_user_id` (the same one every time), and a token that proves it.
     Unlike every other call here it is SIGNED with the server's credentials
     (infra/policies/server.json grants it on this pool only): the identity
     pool trusts the server's word for who the person is, so only the server
-    may ask.
+    may ask. `identity_id` (a guest's) links the user to that identity, if
+    they have none yet.
     https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetOpenIdTokenForDeveloperIdentity.html"""
     operation = "get_open_id_token_for_developer_identity"
+    linking = {"IdentityId": identity_id} if identity_id else {}
     try:
         with aws_errors(operation):
             result = aws_client("cognito-identity").get_open_id_token_for_developer_identity(
                 IdentityPoolId=deployment_get().identity_pool_id,
                 Logins={settings.PHOTOSHARE_DEVELOPER_PROVIDER: developer_user_id},
+                **linking,
             )
     except Unreachable as exc:
         log.warning("cognito %s failed: %s", operation, exc.detail)

@@ -141,7 +141,18 @@ def developer_session_sign_in(
     link: mark the session as the developer user's (it holds no user-pool
     tokens; the server asks the identity pool for a token whenever it needs
     credentials) and issue their first credentials at once, so a failure
-    shows now, not on their first upload."""
+    shows now, not on their first upload. A first sign-in from a guest
+    session takes the guest's identity over, so their guest uploads stay
+    theirs (as identity_ensure does for user-pool users)."""
+    guest = store.guest_identity_id
+    if guest and not user.identity_id:
+        try:
+            linked = cognito.developer_token_get(developer_user_id=developer_user_id, identity_id=guest)
+        except CognitoError as exc:  # the guest identity is gone: they simply get a new one
+            log.info("could not link guest identity %s: %s", guest, exc.code)
+        else:
+            user.identity_id = linked.identity_id
+            user.save(update_fields=["identity_id"])
     store.credentials_forget()
     store.developer_user_id = developer_user_id
     store.guest_identity_id = ""

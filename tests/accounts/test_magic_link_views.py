@@ -162,6 +162,16 @@ def test_the_same_email_is_the_same_identity_next_time(developer_site):
     assert User.objects.filter(email=email).count() == 1
 
 
+def test_a_guest_who_signs_in_with_a_link_keeps_their_identity(developer_site, settings):
+    settings.ALLOW_GUESTS = True
+    client = Client()
+    guest = client.post("/api/credentials").json()
+    assert guest["authenticated"] is False
+    link_follow(client, link_ask(client, fresh_email()))
+    signed_in = client.post("/api/credentials").json()
+    assert signed_in["authenticated"] is True and signed_in["identityId"] == guest["identityId"]
+
+
 def test_new_credentials_come_without_a_new_link(developer_site):
     """When the cached credentials are gone, the server asks for a new token itself."""
     email, client = fresh_email(), Client()
