@@ -6,10 +6,12 @@ by waiting."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 from django.core import signing
+from django.utils import timezone
 
 from accounts import magic_link
 from accounts.magic_link import LinkRefused
@@ -91,6 +93,15 @@ def test_a_released_link_can_be_used_again(db):
     _email, link_id = magic_link.link_use(token)
     magic_link.link_release(link_id)
     assert magic_link.link_use(token)[0] == EMAIL
+
+
+def test_links_used_longer_ago_than_they_last_are_forgotten(db):
+    """Only the record of a link still inside its 15 minutes is worth keeping."""
+    old, recent = UsedSignInLink.objects.create(link_id="a" * 32), UsedSignInLink.objects.create(link_id="b" * 32)
+    UsedSignInLink.objects.filter(pk=old.pk).update(used_at=timezone.now() - dt.timedelta(seconds=magic_link.LINK_MAX_AGE + 1))
+    magic_link.link_use(magic_link.link_token(email=EMAIL))
+    kept = set(UsedSignInLink.objects.values_list("link_id", flat=True))
+    assert old.link_id not in kept and recent.link_id in kept and len(kept) == 2
 
 
 def test_one_email_is_one_developer_user(db):
