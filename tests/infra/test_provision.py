@@ -549,3 +549,19 @@ def test_deprovision_removes_everything_and_provision_works_again(sandbox, provi
     assert again.user_pool_id != d.user_pool_id and again.bucket == d.bucket
     assert_as_provisioned(sandbox, again)
     assert deployment_get() == again
+
+
+def test_without_an_oidc_issuer_there_is_no_provider_team_role_or_rules(sandbox, deployment_cleanup, settings):
+    """OIDC_ISSUER empty (allowed on AWS): no IAM provider, no team role, no Rules mapping; sign-in links still provisioned."""
+    settings.OIDC_ISSUER = ""
+    d, _ = _provision()
+    assert (d.team_role_arn, d.oidc_provider_arn) == ("", "")
+    pool = _identity_pool(sandbox, d)
+    assert pool.get("OpenIdConnectProviderARNs", []) == []
+    assert pool["DeveloperProviderName"] == settings.PHOTOSHARE_DEVELOPER_PROVIDER
+    roles = sandbox.client("cognito-identity").get_identity_pool_roles(IdentityPoolId=d.identity_pool_id)
+    assert list(roles["RoleMappings"]) == [f"{d.provider}:{d.app_client_id}"]
+    team = deployment_names().roles["team"]
+    assert _error_code(lambda: sandbox.client("iam").get_role(RoleName=team)) == "NoSuchEntity"
+    assert deployment_get() == d
+    assert _provision()[1] == []
