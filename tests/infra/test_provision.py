@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -28,7 +29,8 @@ from infra.provision import (
 )
 from core.deployment import Deployment, deployment_get
 from tests.actors import sign_in
-from tests.sandbox_kit import SandboxKit
+from tests.sandbox.oidc.conftest import APP, APP_REDIRECT, APP_SECRET, Flow
+from tests.sandbox_kit import SandboxKit, as_boto3, start_kit
 
 Drift = Callable[[SandboxKit, Deployment], None]
 
@@ -565,3 +567,37 @@ def test_without_an_oidc_issuer_there_is_no_provider_team_role_or_rules(sandbox,
     assert _error_code(lambda: sandbox.client("iam").get_role(RoleName=team)) == "NoSuchEntity"
     assert deployment_get() == d
     assert _provision()[1] == []
+
+
+@pytest.fixture
+def oidc_kit():
+    """A second sandbox (moto's backends are process-wide: it serves the same
+    pools) whose OIDC provider knows Photoshare's client."""
+    with start_kit(oidc_clients=[f"{APP}:{APP_SECRET}:{APP_REDIRECT}"]) as kit:
+        yield kit
+
+
+@pytest.mark.parametrize(
+    "email, team", [("dana@wintercorp.com", True), ("frank@example.org", False)], ids=["winter-corp", "someone-else"]
+)
+def test_oidc_sign_in_gets_the_team_role_by_hd_only(sandbox, deployment_cleanup, settings, oidc_kit, email, team):
+    """Through the real sandbox: a Winter Corp person's ID token gets the team role and may write teams/wintercorp/;
+    anyone else from that provider gets the authenticated role, which may not."""
+    issuer = f"{oidc_kit.endpoint}/_sandbox/oidc"
+    settings.OIDC_ISSUER = issuer
+    d, _ = _provision()
+    token = Flow(issuer=issuer).tokens(email)["id_token"]
+    identity = oidc_kit.unsigned("cognito-identity")
+    logins = {oidc_provider_name(): token}
+    identity_id = identity.get_id(IdentityPoolId=d.identity_pool_id, Logins=logins)["IdentityId"]
+    credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    sts = boto3.client("sts", endpoint_url=oidc_kit.endpoint, region_name="us-east-1", **as_boto3(credentials))
+    assumed = sts.get_caller_identity()["Arn"]
+    assert (f"/{_role(d, 'team')}/" in assumed) is team, assumed
+    s3 = boto3.client("s3", endpoint_url=oidc_kit.endpoint, region_name="us-east-1", **as_boto3(credentials))
+    put = lambda: s3.put_object(Bucket=d.bucket, Key="teams/wintercorp/plan.jpg", Body=b"x")  # noqa: E731
+    if team:
+        put()
+        s3.put_object(Bucket=d.bucket, Key=f"private/{identity_id}/own.jpg", Body=b"x")  # still their own prefix too
+    else:
+        assert _error_code(put) == "AccessDenied"
