@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,6 +245,13 @@ def _bucket_policy_grants_guest_private(b: Breaker) -> None:
     )
 
 
+def _second_oidc_provider(b: Breaker) -> None:
+    """Another IAM OIDC provider beside the deployment's own (a uuid host: providers are account-wide)."""
+    url = f"https://{uuid.uuid4().hex[:12]}.example.com"
+    arn = b.client("iam").create_open_id_connect_provider(Url=url, ClientIDList=["x"])["OpenIDConnectProviderArn"]
+    b.update_identity_pool(lambda c: c.update(OpenIdConnectProviderARNs=[*c["OpenIdConnectProviderARNs"], arn]))
+
+
 def _user_pool_rule_starts_with(b: Breaker) -> None:
     identity = b.client("cognito-identity")
     pool_id = b.deployment.identity_pool_id
@@ -333,6 +341,7 @@ BREAKAGES: list[tuple[str, str, Callable[[Breaker], Any]]] = [
      lambda b: (b.map_by_rules("cognito:groups", "x"), _user_pool_rule_starts_with(b))),
     ("role-mapping-fallback-privileged", "the team role made the pool's authenticated role",
      lambda b: _oidc_rule(b, "hd", "Equals", "wintercorp.com", authenticated=b.deployment.team_role_arn)),
+    ("extra-login-provider", "a second OpenID Connect provider", _second_oidc_provider),
     ("demo-users-on-aws", "alice on AWS", lambda b: (b.demo_user("alice@example.com"), b.on_aws())),
     ("demo-users-on-aws", "carol on AWS", lambda b: (b.demo_user("carol@example.com"), b.on_aws())),
 ]
