@@ -161,7 +161,8 @@ def test_first_run_creates_everything_as_asked(sandbox, deployment_cleanup):
     assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
     assert deployment_get() == deployment
     text = "\n".join(lines)
-    for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket", "the OpenID Connect provider"):
+    # Not the OpenID Connect provider: account-wide, it may exist already for another deployment of this sandbox.
+    for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket"):
         assert f"Created {created}" in text
     assert _role(deployment, "team").endswith("-team-wintercorp")
     assert len(lines) == len(set(lines))
@@ -523,14 +524,41 @@ def test_deprovision_empties_a_bucket_of_every_version(sandbox, provisioned):
     assert _error_code(lambda: s3.head_bucket(Bucket=provisioned.bucket)) == "404"
 
 
+def _oidc_provider_named_elsewhere(kit: SandboxKit, d: Deployment) -> bool:
+    identity = kit.client("cognito-identity")
+    pools = identity.list_identity_pools(MaxResults=60)["IdentityPools"]
+    return any(
+        d.oidc_provider_arn in identity.describe_identity_pool(IdentityPoolId=p["IdentityPoolId"]).get("OpenIdConnectProviderARNs", [])
+        for p in pools
+        if p["IdentityPoolId"] != d.identity_pool_id
+    )
+
+
+def test_deprovision_keeps_an_oidc_provider_another_pool_names(sandbox, provisioned):
+    """An account has one IAM provider per URL: deprovision leaves it while another identity pool still uses it."""
+    identity = sandbox.client("cognito-identity")
+    other = identity.create_identity_pool(
+        IdentityPoolName=f"other {uuid.uuid4().hex[:8]}", AllowUnauthenticatedIdentities=False,
+        OpenIdConnectProviderARNs=[provisioned.oidc_provider_arn],
+    )["IdentityPoolId"]
+    try:
+        deployment_deprovision(report=lambda line: None)
+        got = sandbox.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=provisioned.oidc_provider_arn)
+        assert got["ClientIDList"] == [settings.OIDC_CLIENT_ID]
+    finally:
+        identity.delete_identity_pool(IdentityPoolId=other)
+
+
 def test_deprovision_removes_everything_and_provision_works_again(sandbox, provisioned):
     """Deprovision deletes every resource (emptying the bucket first) and the files; provisioning again starts afresh."""
     s3 = sandbox.client("s3")
     s3.put_object(Bucket=provisioned.bucket, Key="public/x/photo.jpg", Body=b"photo")
     s3.create_multipart_upload(Bucket=provisioned.bucket, Key="private/x/big.jpg")
+    shared = _oidc_provider_named_elsewhere(sandbox, provisioned)
     lines: list[str] = []
     deployment_deprovision(report=lines.append)
-    assert len(lines) == 10  # the team role and the OIDC provider (no other pool of this sandbox names it)
+    # The team role, and the OIDC provider unless another deployment of this sandbox still names it.
+    assert len(lines) == (9 if shared else 10)
 
     d = provisioned
     assert _error_code(lambda: sandbox.client("cognito-identity").describe_identity_pool(IdentityPoolId=d.identity_pool_id)) == "ResourceNotFoundException"
@@ -538,7 +566,10 @@ def test_deprovision_removes_everything_and_provision_works_again(sandbox, provi
     for kind in ("authenticated", "unauthenticated", "moderator", "team"):
         assert _error_code(lambda: sandbox.client("iam").get_role(RoleName=_role(d, kind))) == "NoSuchEntity"
     get_provider = sandbox.client("iam").get_open_id_connect_provider
-    assert _error_code(lambda: get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)) == "NoSuchEntity"
+    if shared:
+        assert get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)["ClientIDList"] == [settings.OIDC_CLIENT_ID]
+    else:
+        assert _error_code(lambda: get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)) == "NoSuchEntity"
     assert _error_code(lambda: s3.head_bucket(Bucket=d.bucket)) == "404"
     assert not settings.PHOTOSHARE_DEPLOYMENT_FILE.exists()
     assert not server_policy_path().exists()
