@@ -156,9 +156,15 @@ def user_sign_out_everywhere(*, access_token: str) -> None:
 
 # --- identity pool ------------------------------------------------------------------
 
-def _logins(id_token: str | None) -> dict[str, Any]:
-    """`Logins` for a user ({provider name: ID token}); none for a guest."""
-    return {"Logins": {deployment_get().provider: id_token}} if id_token else {}
+# The `Logins` key under which an identity pool takes back the OpenID token it
+# issued itself (GetOpenIdTokenForDeveloperIdentity).
+DEVELOPER_TOKEN_PROVIDER = "cognito-identity.amazonaws.com"
+
+
+def _logins(id_token: str | None, provider: str | None = None) -> dict[str, Any]:
+    """`Logins` for a user ({provider name: ID token}; the user pool's unless
+    `provider` says otherwise); none for a guest."""
+    return {"Logins": {provider or deployment_get().provider: id_token}} if id_token else {}
 
 
 def identity_id_get(*, id_token: str | None) -> str:
@@ -167,14 +173,18 @@ def identity_id_get(*, id_token: str | None) -> str:
     return _call("cognito-identity", "get_id", IdentityPoolId=pool_id, **_logins(id_token))["IdentityId"]
 
 
-def identity_credentials_issue(*, identity_id: str, id_token: str | None) -> Credentials:
+def identity_credentials_issue(*, identity_id: str, id_token: str | None, provider: str | None = None) -> Credentials:
     """GetCredentialsForIdentity, the enhanced flow: the one call that turns
     an identity (and, for a user, their ID token as a login) into temporary
     AWS credentials. Cognito, not the app, picks the role: the pool's
     authenticated or unauthenticated role, or the role mapping's; the role's
     trust policy must accept this pool's `aud` and the caller's `amr`.
+    `provider` is the login's key when it is not the user pool's (a
+    developer identity's token goes under DEVELOPER_TOKEN_PROVIDER).
     https://docs.aws.amazon.com/cognito/latest/developerguide/authentication-flow.html"""
-    result = _call("cognito-identity", "get_credentials_for_identity", IdentityId=identity_id, **_logins(id_token))
+    result = _call(
+        "cognito-identity", "get_credentials_for_identity", IdentityId=identity_id, **_logins(id_token, provider)
+    )
     c = result["Credentials"]
     return Credentials(
         identity_id=result["IdentityId"],
@@ -183,6 +193,39 @@ def identity_credentials_issue(*, identity_id: str, id_token: str | None) -> Cre
         session_token=c["SessionToken"],
         expiration=c["Expiration"].astimezone(dt.timezone.utc),
     )
+
+
+@dataclass(frozen=True)
+class DeveloperToken:
+    identity_id: str
+    token: str  # an OpenID token of the identity pool's, for Logins[DEVELOPER_TOKEN_PROVIDER]
+
+
+def developer_token_get(*, developer_user_id: str, identity_id: str = "") -> DeveloperToken:
+    """GetOpenIdTokenForDeveloperIdentity: the identity of the app's own user
+    `developer_user_id` (the same one every time), and a token that proves it.
+    Unlike every other call here it is SIGNED with the server's credentials
+    (infra/policies/server.json grants it on this pool only): the identity
+    pool trusts the server's word for who the person is, so only the server
+    may ask. `identity_id` (a guest's) links the user to that identity, if
+    they have none yet.
+    https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetOpenIdTokenForDeveloperIdentity.html"""
+    operation = "get_open_id_token_for_developer_identity"
+    linking = {"IdentityId": identity_id} if identity_id else {}
+    try:
+        with aws_errors(operation):
+            result = aws_client("cognito-identity").get_open_id_token_for_developer_identity(
+                IdentityPoolId=deployment_get().identity_pool_id,
+                Logins={settings.PHOTOSHARE_DEVELOPER_PROVIDER: developer_user_id},
+                **linking,
+            )
+    except Unreachable as exc:
+        log.warning("cognito %s failed: %s", operation, exc.detail)
+        raise CognitoError("Unreachable", exc.detail) from exc
+    except AwsCallError as exc:
+        log.warning("cognito %s refused: %s %s", operation, exc.code, exc.detail)
+        raise CognitoError(exc.code, exc.detail) from exc
+    return DeveloperToken(identity_id=result["IdentityId"], token=result["Token"])
 
 
 def credentials_caller_arn(*, credentials: Credentials) -> str:

@@ -88,3 +88,7 @@ class PasswordResetForm(_CodeForm):
         help_text=PASSWORD_HELP,
         validators=[password_policy_check],
     )
+
+
+class SignInLinkForm(_EmailForm):
+    """"Email me a sign-in link": the address only."""

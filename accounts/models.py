@@ -68,3 +68,16 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sent_at:%Y-%m-%d %H:%M:%S} to {self.to}: {self.subject}"
+
+
+class UsedSignInLink(models.Model):
+    """The id of an emailed sign-in link that has been used. A link is
+    signed, so the server keeps nothing when it sends one; what makes it
+    single-use is this row, whose INSERT succeeds once per link id (the
+    primary key), however many requests follow the link at the same moment."""
+
+    link_id = models.CharField(max_length=32, primary_key=True)
+    used_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.link_id} used {self.used_at:%Y-%m-%d %H:%M:%S}"

@@ -134,6 +134,47 @@ def _id_token_fresh(*, user: User, store: CredentialStore) -> str:
     return fresh.id_token
 
 
+def developer_session_sign_in(
+    *, user: User, developer_user_id: str, store: CredentialStore, requester: Requester
+) -> IssuedCredentials:
+    """After the view's login() of a user who followed an emailed sign-in
+    link: mark the session as the developer user's (it holds no user-pool
+    tokens; the server asks the identity pool for a token whenever it needs
+    credentials) and issue their first credentials at once, so a failure
+    shows now, not on their first upload. A first sign-in from a guest
+    session takes the guest's identity over, so their guest uploads stay
+    theirs (as identity_ensure does for user-pool users)."""
+    guest = store.guest_identity_id
+    if guest and not user.identity_id:
+        try:
+            linked = cognito.developer_token_get(developer_user_id=developer_user_id, identity_id=guest)
+        except CognitoError as exc:  # the guest identity is gone: they simply get a new one
+            log.info("could not link guest identity %s: %s", guest, exc.code)
+        else:
+            user.identity_id = linked.identity_id
+            user.save(update_fields=["identity_id"])
+    store.credentials_forget()
+    store.developer_user_id = developer_user_id
+    store.guest_identity_id = ""
+    return identity_credentials_get(user=user, store=store, requester=requester)
+
+
+def _developer_credentials_issue(*, user: User, developer_user_id: str) -> Credentials:
+    """The enhanced flow for a developer identity: GetOpenIdTokenForDeveloperIdentity
+    (signed by the server, which vouches for the user), then
+    GetCredentialsForIdentity with that token under `cognito-identity.amazonaws.com`,
+    exactly where a user-pool user's ID token goes. A new token each time: it
+    costs one call, lasts 15 minutes, and credentials are reused for most of
+    their hour anyway (CredentialStore), so there is nothing worth keeping."""
+    found = cognito.developer_token_get(developer_user_id=developer_user_id)
+    if user.identity_id != found.identity_id:
+        user.identity_id = found.identity_id
+        user.save(update_fields=["identity_id"])
+    return cognito.identity_credentials_issue(
+        identity_id=found.identity_id, id_token=found.token, provider=cognito.DEVELOPER_TOKEN_PROVIDER
+    )
+
+
 # --- identities -------------------------------------------------------------------------
 
 def identity_ensure(
@@ -209,15 +250,19 @@ def identity_credentials_get(*, user: User | None, store: CredentialStore, reque
     if cached is not None:
         return cached
     identity_id = user.identity_id if user else store.guest_identity_id
+    developer_user_id = store.developer_user_id if user else ""
     try:
-        if user:
-            id_token: str | None = _id_token_fresh(user=user, store=store)
-        elif settings.ALLOW_GUESTS:
-            id_token = None
+        if developer_user_id:  # signed in with an emailed link: no user-pool tokens
+            issued = _developer_credentials_issue(user=user, developer_user_id=developer_user_id)
         else:
-            raise GuestsDisabled()
-        identity_id = identity_ensure(user=user, id_token=id_token, store=store, requester=requester)
-        issued = _credentials_issue(identity_id=identity_id, user=user, id_token=id_token, store=store, requester=requester)
+            if user:
+                id_token: str | None = _id_token_fresh(user=user, store=store)
+            elif settings.ALLOW_GUESTS:
+                id_token = None
+            else:
+                raise GuestsDisabled()
+            identity_id = identity_ensure(user=user, id_token=id_token, store=store, requester=requester)
+            issued = _credentials_issue(identity_id=identity_id, user=user, id_token=id_token, store=store, requester=requester)
     except (CognitoError, GuestsDisabled, SessionExpired) as exc:
         audit_record(
             requester=requester,
@@ -225,11 +270,11 @@ def identity_credentials_get(*, user: User | None, store: CredentialStore, reque
             user=user,
             authenticated=user is not None,
             identity_id=identity_id,
-            provider=deployment_get().provider if user else "",
+            provider=_provider(developer_user_id) if user else "",
             error_code=getattr(exc, "code", type(exc).__name__),
         )
         raise
-    _issued_record(issued, user=user, requester=requester)
+    _issued_record(issued, user=user, requester=requester, provider=_provider(developer_user_id))
     store.credentials_keep(issued, owner=owner)
     return IssuedCredentials(issued, user is not None)
 
@@ -249,13 +294,18 @@ def _credentials_issue(
     return cognito.identity_credentials_issue(identity_id=replacement, id_token=id_token)
 
 
-def _issued_record(issued: Credentials, *, user: User | None, requester: Requester) -> None:
+def _provider(developer_user_id: str) -> str:
+    """The login a signed-in user's credentials come through, for the trail."""
+    return settings.PHOTOSHARE_DEVELOPER_PROVIDER if developer_user_id else deployment_get().provider
+
+
+def _issued_record(issued: Credentials, *, user: User | None, requester: Requester, provider: str = "") -> None:
     audit_record(
         requester=requester,
         outcome=AuditEvent.Outcome.ISSUED,
         user=user,
         authenticated=user is not None,
         identity_id=issued.identity_id,
-        provider=deployment_get().provider,
+        provider=provider or deployment_get().provider,
         expiration=issued.expiration,
     )

@@ -18,6 +18,9 @@ from accounts.cognito import Credentials, Tokens
 SESSION_TOKENS = "cognito.tokens"
 SESSION_GUEST_IDENTITY = "cognito.guest_identity_id"
 SESSION_CREDENTIALS = "cognito.credentials"
+# Set when the session signed in with an emailed link: the developer user id
+# the server asks the identity pool a token for (there are no user-pool tokens).
+SESSION_DEVELOPER_USER = "cognito.developer_user_id"
 
 # Cached credentials are replaced this long before they expire, so the
 # browser never starts an upload with keys about to die under it.
@@ -87,6 +90,16 @@ class CredentialStore:
             "username": claims.get("cognito:username", claims["sub"]),
             "expires_at": claims["exp"],
         }
+
+    # --- a developer-authenticated user (emailed sign-in link) ---------------------------
+
+    @property
+    def developer_user_id(self) -> str:
+        return self.session.get(SESSION_DEVELOPER_USER, "")
+
+    @developer_user_id.setter
+    def developer_user_id(self, developer_user_id: str) -> None:
+        self.session[SESSION_DEVELOPER_USER] = developer_user_id
 
     # --- a guest's identity -------------------------------------------------------------
 

@@ -12,6 +12,8 @@ urlpatterns = [
     path("confirm/resend/", views.confirm_resend, name="confirm-resend"),
     path("password-reset/", views.password_forgot, name="password-reset"),
     path("password-reset/confirm/", views.password_reset_confirm, name="password-reset-confirm"),
+    path("sign-in/email-link/", views.sign_in_link_request, name="sign-in-link"),
+    path("sign-in/link/", views.sign_in_link_use, name="sign-in-link-use"),
     path("outbox/", views.outbox, name="outbox"),
 ]
 

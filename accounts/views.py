@@ -36,9 +36,12 @@ from accounts.forms import (
     PasswordResetForm,
     ResendForm,
     SignInForm,
+    SignInLinkForm,
     SignUpForm,
     WEAK_PASSWORD,
 )
+from accounts import magic_link
+from accounts.magic_link import LinkRefused
 from accounts.outbox import outbox_list
 from accounts.ratelimit import address_key, too_many
 from accounts.services import (
@@ -46,6 +49,7 @@ from accounts.services import (
     GuestsThrottled,
     SessionExpired,
     account_sign_up,
+    developer_session_sign_in,
     identity_credentials_get,
     session_sign_in,
     session_sign_out,
@@ -198,6 +202,66 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     session_sign_out(store=CredentialStore(request.session))
     logout(request)
+    return redirect("home")
+
+
+# --- an emailed sign-in link (developer-authenticated identities) -------------------------
+
+LINK_SENT = gettext_lazy(
+    "If %(email)s can receive email, a sign-in link is on its way. It works once, for 15 minutes."
+)
+LINK_REFUSED = gettext_lazy("This sign-in link has expired or has been used already. Ask for a new one.")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_link_request(request: HttpRequest) -> HttpResponse:
+    """Every address gets the same answer: a link makes its account on first
+    use, so there is no "unknown email" to give away, and a delivery failure
+    is only logged. Rate-limited like the other pages that send email."""
+    form = SignInLinkForm(request.POST or None)
+    if _allowed(request, form, scope="sign-in-link", limits=CODE_LIMITS):
+        email = form.cleaned_data["email"]
+        use = reverse("accounts:sign-in-link-use")
+        # build_absolute_uri takes the host from the request, which ALLOWED_HOSTS has vetted.
+        magic_link.link_send(email=email, url_for=lambda token: request.build_absolute_uri(f"{use}?{urlencode({'token': token})}"))
+        messages.info(request, LINK_SENT % {"email": email})
+        return redirect("accounts:sign-in-link")
+    return _render(request, "accounts/sign_in_link.html", form)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_link_use(request: HttpRequest) -> HttpResponse:
+    """GET shows a button, POST signs in: mail scanners that fetch every link
+    must not use up (or use) a person's link. A bad, expired or used link is
+    a 400 with one fixed message, and nothing is created."""
+    token = (request.POST.get("token") if request.method == "POST" else request.GET.get("token")) or ""
+    try:
+        if request.method == "GET":
+            email, _link_id = magic_link.link_read(token)
+            return render(request, "accounts/sign_in_link_use.html", {"token": token, "email": email})
+        email, link_id = magic_link.link_use(token)
+    except LinkRefused as exc:
+        log.info("sign-in link refused: %s", exc)
+        return render(request, "accounts/sign_in_link_refused.html", {"error": LINK_REFUSED}, status=400)
+    user = magic_link.developer_user_get_or_create(email=email)
+    if not user.is_active:
+        log.info("refused sign-in link of deactivated user %s", user.pk)
+        return render(request, "accounts/sign_in_link_refused.html", {"error": SIGN_IN_REFUSED}, status=403)
+    # CognitoBackend only for get_user on later requests (by pk, active only): the link was the proof.
+    login(request, user, backend="accounts.backends.CognitoBackend")  # rotates the session key
+    try:
+        developer_session_sign_in(
+            user=user,
+            developer_user_id=magic_link.developer_user_id_for(email),
+            store=CredentialStore(request.session),
+            requester=Requester.of(request),
+        )
+    except CognitoError:  # logged by accounts.cognito; nothing signed in, the link usable again
+        logout(request)
+        magic_link.link_release(link_id)
+        return render(request, "accounts/sign_in_link_refused.html", {"error": FALLBACK}, status=503)
     return redirect("home")
 
 

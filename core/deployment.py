@@ -32,6 +32,10 @@ class Deployment:
     authenticated_role_arn: str
     unauthenticated_role_arn: str
     moderator_role_arn: str
+    # Issue 16. Empty when no OIDC provider is configured (OIDC_ISSUER empty on
+    # AWS); absent from a file written before them, which means "run provision".
+    team_role_arn: str = ""
+    oidc_provider_arn: str = ""
 
     @property
     def provider(self) -> str:
@@ -46,6 +50,10 @@ ENVIRONMENT = {
     "app_client_secret": "COGNITO_APP_CLIENT_SECRET",
     "identity_pool_id": "COGNITO_IDENTITY_POOL_ID",
 }
+
+
+# Fields whose empty value means "not configured"; they must still be present.
+MAY_BE_EMPTY = ("team_role_arn", "oidc_provider_arn")
 
 
 def _read(path: Path) -> dict[str, str]:
@@ -92,7 +100,7 @@ def deployment_get() -> Deployment:
     values = {}
     for f in fields(Deployment):
         value = data.get(f.name)
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or (not value and f.name not in MAY_BE_EMPTY):
             source = ENVIRONMENT.get(f.name)
             hint = f" or set {source}" if source else ""
             raise ImproperlyConfigured(

@@ -189,6 +189,12 @@ def identity_pool_ids_by_name(*, name: str) -> list[str]:
 
 
 @aws_translated
+def identity_pool_ids_all() -> list[str]:
+    identity = _client("cognito-identity")
+    return [p["IdentityPoolId"] for p in _pages(identity.list_identity_pools, "IdentityPools", MaxResults=PAGE_SIZE)]
+
+
+@aws_translated
 def identity_pool_create(*, config: dict[str, Any]) -> str:
     return _client("cognito-identity").create_identity_pool(**config)["IdentityPoolId"]
 
@@ -285,6 +291,47 @@ def role_policy_detach(*, role: str, policy_arn: str) -> None:
 def role_delete(*, name: str) -> None:
     """IAM refuses to delete a role that still has policies: remove them first."""
     _client("iam").delete_role(RoleName=name)
+
+
+# --- IAM OpenID Connect providers -------------------------------------------------------------
+
+
+@aws_translated
+def oidc_provider_arns() -> list[str]:
+    """Every OpenID Connect provider of the account (IAM does not page this listing)."""
+    return [p["Arn"] for p in _client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+
+
+@aws_translated
+def oidc_provider_get(*, arn: str) -> dict[str, Any]:
+    """{"Url": host and path, no scheme; "ClientIDList"; "ThumbprintList"}."""
+    provider = _client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    provider.pop("ResponseMetadata", None)
+    return provider
+
+
+@aws_translated
+def oidc_provider_create(*, url: str, client_ids: list[str]) -> str:
+    """The new provider's ARN. No thumbprint: IAM no longer needs one to
+    trust a provider's certificate chain.
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html"""
+    iam = _client("iam")
+    return iam.create_open_id_connect_provider(Url=url, ClientIDList=client_ids)["OpenIDConnectProviderArn"]
+
+
+@aws_translated
+def oidc_provider_client_id_add(*, arn: str, client_id: str) -> None:
+    _client("iam").add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=client_id)
+
+
+@aws_translated
+def oidc_provider_client_id_remove(*, arn: str, client_id: str) -> None:
+    _client("iam").remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID=client_id)
+
+
+@aws_translated
+def oidc_provider_delete(*, arn: str) -> None:
+    _client("iam").delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
 
 
 # --- S3 bucket configuration ----------------------------------------------------------------

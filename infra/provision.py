@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ MODERATORS_PRECEDENCE = 1  # the lowest wins cognito:preferred_role
 ACCESS_POLICY = "s3-access"  # inline policy name on every role
 MODERATION_POLICY = "moderation"  # the moderator role's second inline policy
 ROLE_KINDS = ("authenticated", "unauthenticated", "moderator")
+TEAM = "team"  # the team role's kind in Names.roles: people of OIDC_TEAM_DOMAIN, mapped by their `hd` claim
+TEAM_POLICY = "team-access"  # the team role's second inline policy
 
 PASSWORD_POLICY = {
     "MinimumLength": 12,
@@ -101,8 +104,31 @@ def deployment_names() -> Names:
         # Identity pool names allow only word characters and spaces.
         identity_pool=re.sub(r"[^\w ]", "_", f"{name} identities"),
         bucket=settings.PHOTOSHARE_BUCKET,
-        roles={kind: f"{name}-{kind}" for kind in ROLE_KINDS},
+        roles={**{kind: f"{name}-{kind}" for kind in ROLE_KINDS}, TEAM: f"{name}-team-{team_slug()}"},
     )
+
+
+def team_slug() -> str:
+    """`wintercorp` for wintercorp.com: the team's name in its role and its
+    prefix `teams/<slug>/`, letters, digits and hyphens only."""
+    label = settings.OIDC_TEAM_DOMAIN.strip().lower().split(".", 1)[0]
+    slug = re.sub(r"[^a-z0-9-]", "-", label).strip("-")
+    if not slug:
+        raise ImproperlyConfigured(f"OIDC_TEAM_DOMAIN must be a domain name such as wintercorp.com, not {settings.OIDC_TEAM_DOMAIN!r}.")
+    return slug
+
+
+def oidc_provider_name() -> str:
+    """OIDC_ISSUER as IAM and the identity pool name it (host and path, no
+    scheme): the provider's `Logins` key and its RoleMappings key. Empty when
+    no OIDC provider is configured."""
+    issuer = settings.OIDC_ISSUER
+    if not issuer:
+        return ""
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"OIDC_ISSUER must be an http(s) URL with no query or fragment, not {issuer!r}.")
+    return parts.netloc + parts.path.rstrip("/")
 
 
 def server_policy_path() -> Path:
@@ -111,19 +137,41 @@ def server_policy_path() -> Path:
     return deployment_file.with_name(f"server-policy-{settings.PHOTOSHARE_AWS}.json")
 
 
-def server_policy(*, bucket: str, role_arn: str) -> dict[str, Any]:
-    """The Django server's policy: its roles' account is the one in their ARNs."""
-    return policy_render(name="server", bucket=bucket, deployment=settings.PHOTOSHARE_NAME, account=role_arn.split(":")[4])
+def server_policy(*, bucket: str, role_arn: str, identity_pool_id: str) -> dict[str, Any]:
+    """The Django server's policy: its roles' account is the one in their ARNs,
+    the identity pool's region the prefix of its ID (`us-east-1:...`)."""
+    return policy_render(
+        name="server",
+        bucket=bucket,
+        deployment=settings.PHOTOSHARE_NAME,
+        account=role_arn.split(":")[4],
+        identity_pool_id=identity_pool_id,
+        region=identity_pool_id.split(":", 1)[0],
+    )
 
 
 def policy_render(
-    *, name: str, bucket: str = "", identity_pool_id: str = "", deployment: str = "", account: str = ""
+    *,
+    name: str,
+    bucket: str = "",
+    identity_pool_id: str = "",
+    deployment: str = "",
+    account: str = "",
+    region: str = "",
+    team: str = "",
 ) -> dict[str, Any]:
     """`infra/policies/<name>.json` with its placeholders filled in
     (`__NAME__` is the deployment's name, which its roles' names start with;
-    `__ACCOUNT__` the account they are in)."""
+    `__ACCOUNT__` the account they are in, `__TEAM__` the team's slug)."""
     text = (POLICIES_DIR / f"{name}.json").read_text()
-    values = {"__BUCKET__": bucket, "__IDENTITY_POOL_ID__": identity_pool_id, "__NAME__": deployment, "__ACCOUNT__": account}
+    values = {
+        "__BUCKET__": bucket,
+        "__IDENTITY_POOL_ID__": identity_pool_id,
+        "__NAME__": deployment,
+        "__ACCOUNT__": account,
+        "__REGION__": region,
+        "__TEAM__": team,
+    }
     for placeholder, value in values.items():
         if placeholder in text and not value:
             raise ValueError(f"policy {name} needs a value for {placeholder}")
@@ -175,7 +223,7 @@ def app_client_config() -> dict[str, Any]:
     }
 
 
-def identity_pool_config(*, name: str, provider: str, client_id: str) -> dict[str, Any]:
+def identity_pool_config(*, name: str, provider: str, client_id: str, oidc_provider_arn: str = "") -> dict[str, Any]:
     return {
         "IdentityPoolName": name,
         "AllowUnauthenticatedIdentities": settings.ALLOW_GUESTS,
@@ -186,8 +234,11 @@ def identity_pool_config(*, name: str, provider: str, client_id: str) -> dict[st
         # of users signed out globally or deleted.
         "CognitoIdentityProviders": [{"ProviderName": provider, "ClientId": client_id, "ServerSideTokenCheck": True}],
         "SupportedLoginProviders": {},
-        "OpenIdConnectProviderARNs": [],
+        # OIDC_ISSUER's IAM provider only; its tokens' audience is checked by IAM's ClientIDList.
+        "OpenIdConnectProviderARNs": [oidc_provider_arn] if oidc_provider_arn else [],
         "SamlProviderARNs": [],
+        # Sign-in links: the server vouches for the person (GetOpenIdTokenForDeveloperIdentity).
+        "DeveloperProviderName": settings.PHOTOSHARE_DEVELOPER_PROVIDER,
     }
 
 
@@ -195,15 +246,33 @@ def identity_pool_config(*, name: str, provider: str, client_id: str) -> dict[st
 _IDENTITY_POOL_REQUIRED = ("AllowUnauthenticatedIdentities", "AllowClassicFlow", "CognitoIdentityProviders")
 
 
-def identity_pool_roles_config(*, roles: dict[str, str], provider: str, client_id: str) -> dict[str, Any]:
+def identity_pool_roles_config(
+    *, roles: dict[str, str], provider: str, client_id: str, oidc_provider: str = ""
+) -> dict[str, Any]:
     """Token mapping: a moderator's ID token carries the moderator role in
     `cognito:preferred_role`, a claim only group membership sets; everyone
-    else falls back to the authenticated role."""
+    else falls back to the authenticated role.
+
+    Rules mapping for the OIDC provider: `hd` is the hosted domain the
+    provider itself vouches for (Google sets it only for its Workspace
+    accounts; people cannot choose it), matched with Equals, since Contains or
+    StartsWith would let `wintercorp.com.evil.example` in. No match falls back
+    to the authenticated role: everyone else from that provider is an ordinary
+    signed-in user, which is what the role without `teams/*` is for."""
+    mappings: dict[str, Any] = {f"{provider}:{client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"}}
+    if oidc_provider:
+        mappings[oidc_provider] = {
+            "Type": "Rules",
+            "AmbiguousRoleResolution": "AuthenticatedRole",
+            "RulesConfiguration": {
+                "Rules": [
+                    {"Claim": "hd", "MatchType": "Equals", "Value": settings.OIDC_TEAM_DOMAIN, "RoleARN": roles[TEAM]}
+                ]
+            },
+        }
     return {
         "Roles": {"authenticated": roles["authenticated"], "unauthenticated": roles["unauthenticated"]},
-        "RoleMappings": {
-            f"{provider}:{client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"}
-        },
+        "RoleMappings": mappings,
     }
 
 
@@ -246,6 +315,8 @@ def role_policies(*, kind: str, bucket: str) -> dict[str, dict[str, Any]]:
     policies = {ACCESS_POLICY: policy_render(name="authenticated", bucket=bucket)}
     if kind == "moderator":
         policies[MODERATION_POLICY] = policy_render(name="moderator", bucket=bucket)
+    if kind == TEAM:
+        policies[TEAM_POLICY] = policy_render(name="team", bucket=bucket, team=team_slug())
     return policies
 
 
@@ -326,7 +397,13 @@ def deployment_provision(*, report: Report) -> Deployment:
     pool_id = _user_pool_ensure(names=names, report=report)
     client = _app_client_ensure(pool_id=pool_id, names=names, report=report)
     provider = user_pool_provider_name(user_pool_id=pool_id)
-    identity_pool_id = _identity_pool_ensure(names=names, provider=provider, client_id=client["ClientId"], report=report)
+    oidc_provider = oidc_provider_name()
+    oidc_provider_arn = oidc_provider_ensure(name=oidc_provider, report=report) if oidc_provider else ""
+    identity_pool_id = _identity_pool_ensure(
+        names=names, provider=provider, client_id=client["ClientId"], oidc_provider_arn=oidc_provider_arn, report=report
+    )
+    # The team role exists only with an OIDC provider: nothing else maps to it.
+    kinds = (*ROLE_KINDS, TEAM) if oidc_provider else ROLE_KINDS
     roles = {
         kind: role_ensure(
             name=names.roles[kind],
@@ -334,18 +411,21 @@ def deployment_provision(*, report: Report) -> Deployment:
             policies=role_policies(kind=kind, bucket=names.bucket),
             report=report,
         )
-        for kind in ROLE_KINDS
+        for kind in kinds
     }
     _group_ensure(pool_id=pool_id, role_arn=roles["moderator"], report=report)
     _identity_pool_roles_ensure(
         identity_pool_id=identity_pool_id,
-        desired=identity_pool_roles_config(roles=roles, provider=provider, client_id=client["ClientId"]),
+        desired=identity_pool_roles_config(
+            roles=roles, provider=provider, client_id=client["ClientId"], oidc_provider=oidc_provider
+        ),
         report=report,
     )
     _bucket_ensure(bucket=names.bucket, report=report)
+    policy = server_policy(bucket=names.bucket, role_arn=roles["authenticated"], identity_pool_id=identity_pool_id)
     _file_ensure(
         path=server_policy_path(),
-        content=json.dumps(server_policy(bucket=names.bucket, role_arn=roles["authenticated"]), indent=2) + "\n",
+        content=json.dumps(policy, indent=2) + "\n",
         what="the Django server's IAM policy (attach it to the server's role or user on AWS)",
         report=report,
     )
@@ -358,6 +438,8 @@ def deployment_provision(*, report: Report) -> Deployment:
         authenticated_role_arn=roles["authenticated"],
         unauthenticated_role_arn=roles["unauthenticated"],
         moderator_role_arn=roles["moderator"],
+        team_role_arn=roles.get(TEAM, ""),
+        oidc_provider_arn=oidc_provider_arn,
     )
     _deployment_ensure(deployment=deployment, report=report)
     return deployment
@@ -404,19 +486,53 @@ def _app_client_ensure(*, pool_id: str, names: Names, report: Report) -> dict[st
     return client
 
 
-def _identity_pool_ensure(*, names: Names, provider: str, client_id: str, report: Report) -> str:
-    desired = identity_pool_config(name=names.identity_pool, provider=provider, client_id=client_id)
+def _identity_pool_ensure(*, names: Names, provider: str, client_id: str, oidc_provider_arn: str, report: Report) -> str:
+    desired = identity_pool_config(
+        name=names.identity_pool, provider=provider, client_id=client_id, oidc_provider_arn=oidc_provider_arn
+    )
     pool_id = _one(aws.identity_pool_ids_by_name(name=names.identity_pool), "identity pool", names.identity_pool)
     if pool_id is None:
         pool_id = aws.identity_pool_create(config=desired)
         report(f"Created identity pool {names.identity_pool!r} ({pool_id})")
         return pool_id
     actual = aws.identity_pool_describe(identity_pool_id=pool_id)
+    developer = actual.get("DeveloperProviderName")
+    if developer and developer != desired["DeveloperProviderName"]:
+        # Cognito keys every developer identity by this name and never lets it change.
+        raise ProvisionError(
+            f"Identity pool {names.identity_pool!r} has the developer provider name {developer!r}, and that cannot change "
+            f"once set: set PHOTOSHARE_DEVELOPER_PROVIDER={developer}, or run `manage.py deprovision` and provision again "
+            "(which signs out everyone who used a sign-in link)."
+        )
     changed = _drifted(desired, actual, required=_IDENTITY_POOL_REQUIRED)
     if changed:
         aws.identity_pool_update(identity_pool_id=pool_id, config=desired)
         report(f"Updated identity pool {names.identity_pool!r}: {', '.join(changed)}")
     return pool_id
+
+
+def oidc_provider_ensure(*, name: str, report: Report) -> str:
+    """IAM's provider for OIDC_ISSUER (found by its host and path, as IAM
+    names it) with exactly [OIDC_CLIENT_ID] as its audiences: another client
+    ID there would let that client's ID tokens into the identity pool too.
+    Repaired in place; deleting it would break every pool that names it."""
+    wanted = settings.OIDC_CLIENT_ID
+    for arn in aws.oidc_provider_arns():
+        provider = aws.oidc_provider_get(arn=arn)
+        if provider.get("Url", "").rstrip("/") != name:
+            continue
+        client_ids = provider.get("ClientIDList", [])
+        if wanted not in client_ids:
+            aws.oidc_provider_client_id_add(arn=arn, client_id=wanted)
+            report(f"Added client ID {wanted} to the OpenID Connect provider {name}")
+        for extra in client_ids:
+            if extra != wanted:
+                aws.oidc_provider_client_id_remove(arn=arn, client_id=extra)
+                report(f"Removed client ID {extra} from the OpenID Connect provider {name}")
+        return arn
+    arn = aws.oidc_provider_create(url=settings.OIDC_ISSUER.rstrip("/"), client_ids=[wanted])
+    report(f"Created the OpenID Connect provider {name} for client {wanted}")
+    return arn
 
 
 def role_ensure(*, name: str, trust: dict[str, Any], policies: dict[str, dict[str, Any]], report: Report) -> str:
@@ -559,6 +675,7 @@ def deployment_deprovision(*, report: Report) -> None:
         report(f"Deleted user pool {names.user_pool} ({pool_id}) with its app client, group and users")
     for name in names.roles.values():
         _role_remove(name=name, report=report)
+    _oidc_provider_remove(name=oidc_provider_name(), report=report)
     if aws.bucket_exists(bucket=names.bucket):
         count = aws.bucket_empty(bucket=names.bucket)
         aws.bucket_delete(bucket=names.bucket)
@@ -567,6 +684,27 @@ def deployment_deprovision(*, report: Report) -> None:
         if path.exists():
             path.unlink()
             report(f"Removed {path}")
+
+
+def _oidc_provider_remove(*, name: str, report: Report) -> None:
+    """The provider, unless another identity pool still names it: an account
+    has one provider per URL, which another deployment (another
+    PHOTOSHARE_NAME, or another app of the account) may share. Our own pool
+    is deleted by then."""
+    if not name:
+        return
+    for arn in aws.oidc_provider_arns():
+        if aws.oidc_provider_get(arn=arn).get("Url", "").rstrip("/") != name:
+            continue
+        for pool_id in aws.identity_pool_ids_all():
+            try:
+                named = aws.identity_pool_describe(identity_pool_id=pool_id).get("OpenIdConnectProviderARNs", [])
+            except aws.NotFound:  # deleted meanwhile
+                continue
+            if arn in named:  # kept, silently: deprovision reports only what it removed
+                return
+        aws.oidc_provider_delete(arn=arn)
+        report(f"Deleted the OpenID Connect provider {name}")
 
 
 def _role_remove(*, name: str, report: Report) -> None:

@@ -106,6 +106,18 @@ def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"The sandbox did not start listening on {HOST}:{port} within {READY_TIMEOUT} s.")
 
 
+def oidc_arguments(*, port: int, sandbox_port: int) -> list[str]:
+    """The sandbox's OIDC provider as the app expects it: Photoshare's client
+    with the app's callback as its one redirect URI, and the issuer named as
+    the browser reaches it (localhost: see OIDC_ISSUER in .env.example). The
+    defaults are the settings' own, so the app and the provider agree."""
+    client_id = os.environ.get("OIDC_CLIENT_ID") or "photoshare-web"
+    secret = os.environ.get("OIDC_CLIENT_SECRET") or "photoshare-sandbox-oidc-secret"
+    issuer = os.environ.get("OIDC_ISSUER") or f"http://localhost:{sandbox_port}/_sandbox/oidc"
+    callback = f"http://{HOST}:{port}/accounts/oidc/callback/"
+    return ["--oidc-client", f"{client_id}:{secret}:{callback}", "--oidc-issuer", issuer]
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -126,7 +138,12 @@ def main() -> int:
     # The sandbox keeps its state here, so users and photos survive a restart.
     data_dir = Path(os.environ.get("PHOTOSHARE_VAR_DIR", ROOT / "var")) / "sandbox"
     try:
-        sandbox = _start([PYTHON, "-m", "sandbox", "--host", HOST, "--port", str(sandbox_port), "--data-dir", str(data_dir)])
+        sandbox = _start(
+            [
+                PYTHON, "-m", "sandbox", "--host", HOST, "--port", str(sandbox_port), "--data-dir", str(data_dir),
+                *oidc_arguments(port=port, sandbox_port=sandbox_port),
+            ]
+        )
         _wait_for(sandbox_port, sandbox)
         _manage("provision")
         _manage("migrate", "--noinput", "--verbosity", "0")

@@ -71,6 +71,15 @@ def test_production_refuses_to_start_without_a_required_setting(missing):
     assert "ImproperlyConfigured" in result.stderr
 
 
+def test_on_aws_an_oidc_issuer_without_its_secret_is_refused_by_name():
+    """OIDC_CLIENT_SECRET has a development default for the sandbox only: on AWS, with an issuer set, it is required."""
+    env = {"PHOTOSHARE_AWS": "aws", "PHOTOSHARE_BUCKET": "b", "OIDC_ISSUER": "https://accounts.example.com"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "OIDC_CLIENT_SECRET" in result.stderr
+    assert _manage("check", env={**env, "OIDC_CLIENT_SECRET": "from-the-provider"}).returncode == 0
+
+
 @pytest.mark.parametrize(
     "name, value",
     [

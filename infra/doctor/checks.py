@@ -43,6 +43,20 @@ STANDARD_WRITABLE = frozenset(
 # What a `Type: Token` mapping reads: set only through group membership,
 # which a user cannot change.
 TOKEN_MAPPING_CLAIMS = ("cognito:roles", "cognito:preferred_role")
+# OpenID Connect claims the person, not the provider, decides (the standard
+# profile claims, OIDC Core 5.1), and `email`: a provider may let anyone put an
+# address they do not own there, and a Rules mapping cannot also require
+# `email_verified` (its rules are alternatives, one claim each). The provider's
+# own assertions (`hd`, `sub`, `iss`, `aud`, a group claim) are not here.
+OIDC_SELF_ASSERTED = frozenset(
+    {
+        "address", "birthdate", "email", "family_name", "gender", "given_name", "locale", "middle_name", "name",
+        "nickname", "phone_number", "picture", "preferred_username", "profile", "updated_at", "website", "zoneinfo",
+    }
+)
+# Substring matches: `wintercorp.com` Contains-matches `wintercorp.com.evil.example`,
+# a domain anyone can register; `StartsWith` the same.
+SUBSTRING_MATCHES = ("Contains", "StartsWith")
 
 
 # --- what a role may do --------------------------------------------------------------------
@@ -189,9 +203,10 @@ def _check_identity_pool(s: Snapshot) -> list[Finding]:
             )
     extra = [f"{p.get('ProviderName')} (client {p.get('ClientId')})" for p in providers if p not in ours]
     extra += [f"{name}" for name in (pool.get("SupportedLoginProviders") or {})]
-    extra += list(pool.get("OpenIdConnectProviderARNs") or [])
+    # The OIDC provider and the developer provider `provision` sets up are ours (issue 16).
+    extra += [arn for arn in pool.get("OpenIdConnectProviderARNs") or [] if arn != s.deployment.oidc_provider_arn]
     extra += list(pool.get("SamlProviderARNs") or [])
-    if pool.get("DeveloperProviderName"):
+    if pool.get("DeveloperProviderName") and pool["DeveloperProviderName"] != s.developer_provider:
         extra.append(f"developer provider {pool['DeveloperProviderName']}")
     if extra:
         findings.append(
@@ -208,20 +223,54 @@ def writable_claims(*, app_client: Mapping[str, Any]) -> frozenset[str]:
 
 def _check_role_mappings(s: Snapshot) -> list[Finding]:
     findings = []
+    pool_id = s.deployment.identity_pool_id
     writable = writable_claims(app_client=s.app_client)
     for key, mapping in sorted(s.role_mappings.items()):
-        if mapping.get("Type") == "Token":
-            read = list(TOKEN_MAPPING_CLAIMS)
-        else:
-            read = [rule.get("Claim", "") for rule in (mapping.get("RulesConfiguration") or {}).get("Rules", [])]
-        hits = sorted({claim for claim in read if claim in writable})
-        if hits:
+        rules = (mapping.get("RulesConfiguration") or {}).get("Rules", []) if mapping.get("Type") == "Rules" else []
+        read = list(TOKEN_MAPPING_CLAIMS) if mapping.get("Type") == "Token" else [rule.get("Claim", "") for rule in rules]
+        # A user pool's key is `cognito-idp.<region>.amazonaws.com/<pool>:<client>`; any other is an OIDC provider's
+        # (or a social provider's) host and path, whose claims the app client's WriteAttributes do not govern.
+        user_pool = key.startswith("cognito-idp.")
+        hits = sorted({claim for claim in read if claim in (writable if user_pool else OIDC_SELF_ASSERTED)})
+        if hits and user_pool:
             findings.append(
                 Finding(
                     RULES["role-mapping-writable-claim"],
-                    s.deployment.identity_pool_id,
+                    pool_id,
                     f"The {mapping.get('Type')} role mapping for {key} reads {', '.join(hits)}, which app client "
                     f"{s.deployment.app_client_id} lets users write.",
+                )
+            )
+        elif hits:
+            findings.append(
+                Finding(
+                    RULES["role-mapping-self-asserted-claim"],
+                    pool_id,
+                    f"The Rules role mapping for {key} reads {', '.join(hits)}, which the person signing in chooses, "
+                    "not the provider.",
+                )
+            )
+        loose = [rule for rule in rules if rule.get("MatchType") in SUBSTRING_MATCHES and "." in str(rule.get("Value", ""))]
+        for rule in loose:
+            findings.append(
+                Finding(
+                    RULES["role-mapping-lookalike-domain"],
+                    pool_id,
+                    f"The Rules role mapping for {key} gives {rule.get('RoleARN')} when {rule.get('Claim')} "
+                    f"{rule.get('MatchType')} {rule.get('Value')!r}, which {rule.get('Value')}.evil.example also does.",
+                )
+            )
+        # Rules meant to let only some people in, with the fallback handing everyone else a role at least as
+        # privileged: the authenticated role is itself one the rules (or the moderators group) single out.
+        privileged = {rule.get("RoleARN") for rule in rules} | s.moderator_role_arns
+        fallback = s.pool_roles.get("authenticated")
+        if rules and mapping.get("AmbiguousRoleResolution") == "AuthenticatedRole" and fallback in privileged:
+            findings.append(
+                Finding(
+                    RULES["role-mapping-fallback-privileged"],
+                    pool_id,
+                    f"The Rules role mapping for {key} falls back to the authenticated role {fallback}, which is also "
+                    "a role its rules (or the moderators group) single out: whoever matches no rule gets it too.",
                 )
             )
     return findings

@@ -192,6 +192,40 @@ RULES = _rules(
         "(`manage.py provision` does).",
     ),
     Rule(
+        "role-mapping-self-asserted-claim",
+        Severity.HIGH,
+        "Role mapping on a claim people choose",
+        "A Rules mapping for an OpenID Connect provider decides the role on a claim the person "
+        "signing in sets for themselves (a profile claim such as name or preferred_username, or "
+        "email, which some providers do not verify and which no rule can tie to email_verified), "
+        "so anyone with an account at that provider can claim the role.",
+        "Map on a claim the provider itself asserts, such as Google's hd (the Workspace domain) or "
+        "a group claim your IdP sets, with MatchType Equals (`manage.py provision` maps hd Equals "
+        "OIDC_TEAM_DOMAIN).",
+    ),
+    Rule(
+        "role-mapping-lookalike-domain",
+        Severity.HIGH,
+        "Role mapping matches a look-alike domain",
+        "Contains and StartsWith match substrings: a rule giving a role when hd or email contains "
+        "wintercorp.com also gives it to wintercorp.com.evil.example, a domain anyone can register "
+        "and run an account under.",
+        "Use MatchType Equals on the exact domain (hd Equals wintercorp.com), then run "
+        "`manage.py provision`.",
+    ),
+    Rule(
+        "role-mapping-fallback-privileged",
+        Severity.MEDIUM,
+        "Role mapping falls back to a privileged role",
+        "AmbiguousRoleResolution AuthenticatedRole gives everyone who matches no rule the pool's "
+        "authenticated role. When that role is itself one the rules single out (a team or moderator "
+        "role), the rules decide nothing: everyone who can sign in with that provider gets it. Deny "
+        "was probably meant, or the authenticated role should be the ordinary one. Medium, not "
+        "high: the role is still limited by its own policy and trust.",
+        "Set the pool's authenticated role back to <name>-authenticated (`manage.py provision` "
+        "does), or set AmbiguousRoleResolution to Deny if only people the rules match may sign in.",
+    ),
+    Rule(
         "demo-users-on-aws",
         Severity.HIGH,
         "Demo users exist on AWS",

@@ -60,6 +60,7 @@ class Snapshot:
     versioning: str  # GetBucketVersioning's Status: "Enabled", "Suspended", or "" (never enabled)
     bucket_policy: str | None
     demo_users: tuple[str, ...]  # demo emails present in the user pool
+    developer_provider: str = ""  # PHOTOSHARE_DEVELOPER_PROVIDER: the pool's one expected DeveloperProviderName
 
     @property
     def provider(self) -> str:
@@ -149,4 +150,5 @@ def deployment_inspect(*, deployment: Deployment) -> Snapshot:
         bucket_policy=_absent_as(None, aws.bucket_policy_get, bucket=bucket),
         # Demo users are expected in the sandbox; only AWS needs the lookup.
         demo_users=tuple(aws.user_emails_present(pool_id=deployment.user_pool_id, emails=DEMO_EMAILS)) if on_aws else (),
+        developer_provider=settings.PHOTOSHARE_DEVELOPER_PROVIDER,
     )

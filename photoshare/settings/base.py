@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_int, env_list, env_str
+from core.env import env_bool, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("PHOTOSHARE_VAR_DIR", str(BASE_DIR / "var")))
@@ -192,6 +192,28 @@ ALLOW_GUESTS = env_bool("ALLOW_GUESTS", True)
 # New guest identities (GetId without a login) per client address per hour;
 # past it POST /api/credentials answers 429. A guest session reuses its own.
 GUEST_IDENTITIES_PER_HOUR = env_int("GUEST_IDENTITIES_PER_HOUR", 30)
+
+# --- other ways in (issue 16): an OpenID Connect provider, sign-in links ------------------
+# The OIDC provider people sign in with; `provision` registers it with IAM and
+# the identity pool. Locally the sandbox's own, on localhost rather than
+# 127.0.0.1: browsers scope cookies by host, not port, so its pages get none of
+# the app's cookies.
+OIDC_ISSUER = env_str("OIDC_ISSUER", f"http://localhost:{SANDBOX_PORT}/_sandbox/oidc" if _SANDBOX else "")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "photoshare-web")
+# A development default only where `make run` registers the same one with the
+# sandbox's provider; a real provider's secret must come from the environment.
+# On AWS an empty OIDC_ISSUER means no OIDC provider at all (nothing to sign in
+# with, so no secret needed); once it names one, the secret is required.
+if _SANDBOX:
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "photoshare-sandbox-oidc-secret")
+elif OIDC_ISSUER:
+    OIDC_CLIENT_SECRET = env_required("OIDC_CLIENT_SECRET", "the client secret your OpenID Connect provider issued to Photoshare")
+else:
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+# ID tokens whose `hd` claim is exactly this domain get the team role.
+OIDC_TEAM_DOMAIN = env_str("OIDC_TEAM_DOMAIN", "wintercorp.com")
+# The identity pool's developer provider name for sign-in links; fixed once set on a pool.
+PHOTOSHARE_DEVELOPER_PROVIDER = env_str("PHOTOSHARE_DEVELOPER_PROVIDER", "login.photoshare")
 
 # --- photo uploads ----------------------------------------------------------------------
 # One limit that the upload page, the registration API and bench/uploads.py all

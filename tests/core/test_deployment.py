@@ -112,3 +112,22 @@ def test_a_sign_in_and_credentials_read_the_file_at_most_once(shared_site, make_
     for _ in range(2):
         assert client.post("/api/credentials").status_code == 200
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("field_name", ["team_role_arn", "oidc_provider_arn"])
+def test_a_file_from_before_issue_16_says_run_provision(deployment_file, field_name):
+    """A file written before the team role and the OIDC provider existed is refused, naming the field and the fix."""
+    path, _ = deployment_file
+    data = json.loads(path.read_text())
+    del data[field_name]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ImproperlyConfigured, match=rf"'{field_name}' is missing .*run `python manage.py provision`"):
+        deployment_get()
+
+
+def test_no_oidc_provider_configured_is_an_empty_value(deployment_file):
+    """On AWS without OIDC_ISSUER, provision writes empty team and provider ARNs: present, so accepted."""
+    path, _ = deployment_file
+    deployment_save(replace(SAMPLE, team_role_arn="", oidc_provider_arn=""))
+    got = deployment_get()
+    assert (got.team_role_arn, got.oidc_provider_arn) == ("", "")

@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from django.core.management import call_command
 from infra import doctor
 from infra.management.commands.doctor import CANNOT_READ
 from core.deployment import Deployment
+from infra.provision import oidc_provider_name
 
 COGNITO = "cognito-identity.amazonaws.com"
 EXPECTED_ORIGIN = "http://127.0.0.1:8000"
@@ -209,6 +211,21 @@ def _other_role(b: Breaker, *, trust_aud: bool) -> str:
     return arn
 
 
+def _oidc_rule(b: Breaker, claim: str, match: str, value: str, *, authenticated: str = "") -> None:
+    """The OIDC provider's Rules mapping with one rule giving the team role;
+    `authenticated` replaces the pool's authenticated role."""
+    identity = b.client("cognito-identity")
+    pool_id = b.deployment.identity_pool_id
+    current = identity.get_identity_pool_roles(IdentityPoolId=pool_id)
+    roles = {**current["Roles"], **({"authenticated": authenticated} if authenticated else {})}
+    mappings = current["RoleMappings"]
+    rule = {"Claim": claim, "MatchType": match, "Value": value, "RoleARN": b.deployment.team_role_arn}
+    mappings[oidc_provider_name()] = {
+        "Type": "Rules", "AmbiguousRoleResolution": "AuthenticatedRole", "RulesConfiguration": {"Rules": [rule]}
+    }
+    identity.set_identity_pool_roles(IdentityPoolId=pool_id, Roles=roles, RoleMappings=mappings)
+
+
 def _bucket_policy_grants_guest_private(b: Breaker) -> None:
     b.client("s3").put_bucket_policy(
         Bucket=b.deployment.bucket,
@@ -226,6 +243,22 @@ def _bucket_policy_grants_guest_private(b: Breaker) -> None:
             }
         ),
     )
+
+
+def _second_oidc_provider(b: Breaker) -> None:
+    """Another IAM OIDC provider beside the deployment's own (a uuid host: providers are account-wide)."""
+    url = f"https://{uuid.uuid4().hex[:12]}.example.com"
+    arn = b.client("iam").create_open_id_connect_provider(Url=url, ClientIDList=["x"])["OpenIDConnectProviderArn"]
+    b.update_identity_pool(lambda c: c.update(OpenIdConnectProviderARNs=[*c["OpenIdConnectProviderARNs"], arn]))
+
+
+def _user_pool_rule_starts_with(b: Breaker) -> None:
+    identity = b.client("cognito-identity")
+    pool_id = b.deployment.identity_pool_id
+    current = identity.get_identity_pool_roles(IdentityPoolId=pool_id)
+    mapping = current["RoleMappings"][f"{b.provider}:{b.deployment.app_client_id}"]
+    mapping["RulesConfiguration"]["Rules"][0].update(Claim="cognito:groups", MatchType="StartsWith", Value="staff.wintercorp.com")
+    identity.set_identity_pool_roles(IdentityPoolId=pool_id, Roles=current["Roles"], RoleMappings=current["RoleMappings"])
 
 
 def _provider_flag(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -299,6 +332,16 @@ BREAKAGES: list[tuple[str, str, Callable[[Breaker], Any]]] = [
      lambda b: b.update_identity_pool(_provider_flag("ServerSideTokenCheck", False))),
     ("extra-login-provider", "Google as a second provider",
      lambda b: b.update_identity_pool(lambda c: c.update(SupportedLoginProviders={"accounts.google.com": "client.apps.googleusercontent.com"}))),
+    ("role-mapping-self-asserted-claim", "OIDC Rules on email", lambda b: _oidc_rule(b, "email", "Equals", "boss@wintercorp.com")),
+    ("role-mapping-self-asserted-claim", "OIDC Rules on preferred_username",
+     lambda b: _oidc_rule(b, "preferred_username", "Equals", "admin")),
+    ("role-mapping-lookalike-domain", "OIDC Rules hd Contains the domain",
+     lambda b: _oidc_rule(b, "hd", "Contains", "wintercorp.com")),
+    ("role-mapping-lookalike-domain", "user-pool Rules StartsWith a domain",
+     lambda b: (b.map_by_rules("cognito:groups", "x"), _user_pool_rule_starts_with(b))),
+    ("role-mapping-fallback-privileged", "the team role made the pool's authenticated role",
+     lambda b: _oidc_rule(b, "hd", "Equals", "wintercorp.com", authenticated=b.deployment.team_role_arn)),
+    ("extra-login-provider", "a second OpenID Connect provider", _second_oidc_provider),
     ("demo-users-on-aws", "alice on AWS", lambda b: (b.demo_user("alice@example.com"), b.on_aws())),
     ("demo-users-on-aws", "carol on AWS", lambda b: (b.demo_user("carol@example.com"), b.on_aws())),
 ]
@@ -307,6 +350,8 @@ BREAKAGES: list[tuple[str, str, Callable[[Breaker], Any]]] = [
 HARMLESS: list[tuple[str, Callable[[Breaker], Any]]] = [
     ("Rules on cognito:groups, which users cannot write", lambda b: b.map_by_rules("cognito:groups", "staff")),
     ("demo users in the sandbox", lambda b: b.demo_user("alice@example.com")),
+    ("OIDC Rules hd Equals another domain", lambda b: _oidc_rule(b, "hd", "Equals", "example.org")),
+    ("OIDC Rules Contains a value without a dot", lambda b: _oidc_rule(b, "groups", "Contains", "photoshare-team")),
     ("a mapping rule's role that is locked down", lambda b: _other_role(b, trust_aud=True)),
     ("an explicit Deny on top of the policies",
      lambda b: b.put_policy("unauthenticated", {"Effect": "Deny", "Action": "s3:*", "Resource": _object(b, "private/*")})),

@@ -26,11 +26,12 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_every_expected_file_is_there():
-    """The six policies provision attaches or writes out exist, and no others."""
+    """The seven policies provision attaches or writes out exist, and no others."""
     assert FILES == [
         "authenticated",
         "moderator",
         "server",
+        "team",
         "trust-authenticated",
         "trust-unauthenticated",
         "unauthenticated",
@@ -42,7 +43,8 @@ def test_only_the_identity_id_is_a_policy_variable(name):
     """${...} appears only as the identity ID; our placeholders are __NAME__ and all known."""
     text = (POLICIES_DIR / f"{name}.json").read_text()
     assert set(re.findall(r"\$\{[^}]*\}", text)) <= {SUB}
-    assert set(re.findall(r"__[A-Z_]+__", text)) <= {"__BUCKET__", "__IDENTITY_POOL_ID__", "__NAME__", "__ACCOUNT__"}
+    known = {"__BUCKET__", "__IDENTITY_POOL_ID__", "__NAME__", "__ACCOUNT__", "__REGION__", "__TEAM__"}
+    assert set(re.findall(r"__[A-Z_]+__", text)) <= known
 
 
 @pytest.mark.parametrize("name", PERMISSIONS)
@@ -65,6 +67,8 @@ def test_no_wildcard_actions_or_resources(name):
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if name == "server" and resources == ["arn:aws:iam::__ACCOUNT__:role/__NAME__-*"]:
             continue
+        if name == "server" and resources == [POOL_ARN]:
+            continue
         assert all(r == "arn:aws:s3:::__BUCKET__" or r.startswith("arn:aws:s3:::__BUCKET__/") for r in resources)
 
 
@@ -83,6 +87,29 @@ def test_trust_policy_names_the_pool_and_amr(name, amr):
     }
 
 
+POOL_ARN = "arn:aws:cognito-identity:__REGION__:__ACCOUNT__:identitypool/__IDENTITY_POOL_ID__"
+
+
+def test_server_may_vouch_for_developer_identities_of_this_pool_only():
+    """Sign-in links: GetOpenIdTokenForDeveloperIdentity and LookupDeveloperIdentity, on this identity pool's ARN alone."""
+    [statement] = [s for s in _statements("server") if any(a.startswith("cognito-identity:") for a in _actions(s))]
+    assert sorted(_actions(statement)) == [
+        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        "cognito-identity:LookupDeveloperIdentity",
+    ]
+    assert statement["Resource"] == POOL_ARN
+
+
+def test_only_the_team_policy_names_teams():
+    """`teams/*` is the team role's alone; its policy names only its own team's prefix, and no delete."""
+    for name in PERMISSIONS:
+        assert ("teams/" in (POLICIES_DIR / f"{name}.json").read_text()) is (name == "team"), name
+    rendered = policy_render(name="team", bucket="b-photos", team="wintercorp")
+    objects = [st for st in rendered["Statement"] if st["Resource"] != "arn:aws:s3:::b-photos"]
+    assert [st["Resource"] for st in objects] == ["arn:aws:s3:::b-photos/teams/wintercorp/*"]
+    assert not [a for st in rendered["Statement"] for a in _actions(st) if "Delete" in a]
+
+
 def test_server_policy_is_read_delete_and_list_only():
     """The server may verify, delete and reconcile uploads, each version of them too, see abandoned
     multipart uploads and read its roles' policies for the inspector, and nothing else (no PutObject, no bucket
@@ -98,19 +125,23 @@ def test_server_policy_is_read_delete_and_list_only():
         "s3:ListBucketMultipartUploads",
         "iam:ListRolePolicies",
         "iam:GetRolePolicy",
+        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        "cognito-identity:LookupDeveloperIdentity",
     }
 
 
 def test_server_reads_the_policies_of_this_deployments_roles_only():
     """The inspector shows a role's policy as IAM has it: read-only, and only roles named for this deployment."""
-    rendered = policy_render(name="server", bucket="b-photos", deployment="demo", account="123456789012")
+    rendered = policy_render(
+        name="server", bucket="b-photos", deployment="demo", account="123456789012", identity_pool_id="us-east-1:p", region="us-east-1"
+    )
     [statement] = [s for s in rendered["Statement"] if s["Sid"].startswith("Inspector")]
     assert statement["Resource"] == "arn:aws:iam::123456789012:role/demo-*"
     assert all(action.startswith(("iam:Get", "iam:List")) for action in statement["Action"])
 
 
 READ, READ_VERSION = "s3:GetObject", "s3:GetObjectVersion"
-ROLES = ("authenticated", "moderator", "unauthenticated")
+ROLES = ("authenticated", "moderator", "team", "unauthenticated")
 
 
 @pytest.mark.parametrize("name", ROLES)
@@ -144,7 +175,8 @@ def _aud(policy: dict[str, Any]) -> str:
 RENDERED = [
     ("authenticated", _buckets, {"b-photos"}),
     ("moderator", _buckets, {"b-photos"}),
-    ("server", _buckets, {"b-photos", "arn:aws:iam::123456789012:role"}),
+    ("server", _buckets, {"b-photos", "arn:aws:iam::123456789012:role", "arn:aws:cognito-identity:us-east-1:123456789012:identitypool"}),
+    ("team", _buckets, {"b-photos"}),
     ("unauthenticated", _buckets, {"b-photos"}),
     ("trust-authenticated", _aud, "us-east-1:pool"),
     ("trust-unauthenticated", _aud, "us-east-1:pool"),
@@ -159,7 +191,10 @@ def test_every_file_has_a_rendering_case():
 @pytest.mark.parametrize("name, read, expected", RENDERED, ids=[name for name, _, _ in RENDERED])
 def test_rendering_fills_every_placeholder(name, read, expected):
     """Each placeholder becomes exactly its value where it stood: the bucket in resources, the pool in aud."""
-    rendered = policy_render(name=name, bucket="b-photos", identity_pool_id="us-east-1:pool", deployment="demo", account="123456789012")
+    rendered = policy_render(
+        name=name, bucket="b-photos", identity_pool_id="us-east-1:pool", deployment="demo", account="123456789012",
+        region="us-east-1", team="wintercorp",
+    )
     assert read(rendered) == expected
     assert "__" not in json.dumps(rendered)
 

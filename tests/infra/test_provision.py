@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -20,13 +21,16 @@ from infra.provision import (
     deployment_deprovision,
     deployment_names,
     deployment_provision,
+    oidc_provider_name,
     policy_render,
+    ProvisionError,
     server_policy,
     server_policy_path,
 )
 from core.deployment import Deployment, deployment_get
 from tests.actors import sign_in
-from tests.sandbox_kit import SandboxKit
+from tests.sandbox.oidc.conftest import APP, APP_REDIRECT, APP_SECRET, Flow
+from tests.sandbox_kit import SandboxKit, as_boto3, start_kit
 
 Drift = Callable[[SandboxKit, Deployment], None]
 
@@ -91,14 +95,25 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
     ]
     roles = kit.client("cognito-identity").get_identity_pool_roles(IdentityPoolId=d.identity_pool_id)
     assert roles["Roles"] == {"authenticated": d.authenticated_role_arn, "unauthenticated": d.unauthenticated_role_arn}
+    assert identity_pool["DeveloperProviderName"] == settings.PHOTOSHARE_DEVELOPER_PROVIDER
+    assert identity_pool["OpenIdConnectProviderARNs"] == [d.oidc_provider_arn]
+    oidc = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)
+    assert (oidc["Url"], oidc["ClientIDList"]) == (oidc_provider_name(), [settings.OIDC_CLIENT_ID])
+    team_rule = {"Claim": "hd", "MatchType": "Equals", "Value": settings.OIDC_TEAM_DOMAIN, "RoleARN": d.team_role_arn}
     assert roles["RoleMappings"] == {
-        f"{d.provider}:{d.app_client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"}
+        f"{d.provider}:{d.app_client_id}": {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"},
+        oidc_provider_name(): {
+            "Type": "Rules",
+            "AmbiguousRoleResolution": "AuthenticatedRole",
+            "RulesConfiguration": {"Rules": [team_rule]},
+        },
     }
 
     for kind, trust, policies in (
         ("authenticated", "trust-authenticated", {"s3-access": "authenticated"}),
         ("moderator", "trust-authenticated", {"s3-access": "authenticated", "moderation": "moderator"}),
         ("unauthenticated", "trust-unauthenticated", {"s3-access": "unauthenticated"}),
+        ("team", "trust-authenticated", {"s3-access": "authenticated", "team-access": "team"}),
     ):
         role = _role(d, kind)
         assert iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"] == policy_render(
@@ -107,7 +122,7 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
         assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == sorted(policies)
         for policy_name, file in policies.items():
             document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
-            assert document == policy_render(name=file, bucket=d.bucket)
+            assert document == policy_render(name=file, bucket=d.bucket, team="wintercorp" if file == "team" else "")
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
 
     assert s3.get_public_access_block(Bucket=d.bucket)["PublicAccessBlockConfiguration"] == PUBLIC_ACCESS_BLOCK
@@ -146,8 +161,10 @@ def test_first_run_creates_everything_as_asked(sandbox, deployment_cleanup):
     assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
     assert deployment_get() == deployment
     text = "\n".join(lines)
+    # Not the OpenID Connect provider: account-wide, it may exist already for another deployment of this sandbox.
     for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket"):
         assert f"Created {created}" in text
+    assert _role(deployment, "team").endswith("-team-wintercorp")
     assert len(lines) == len(set(lines))
 
 
@@ -162,7 +179,44 @@ def test_second_run_changes_nothing(sandbox, provisioned):
 def test_server_policy_written_beside_the_ids(provisioned):
     """The server's least-privilege policy is written out, rendered for this bucket."""
     written = json.loads(server_policy_path().read_text())
-    assert written == server_policy(bucket=provisioned.bucket, role_arn=provisioned.authenticated_role_arn)
+    assert written == server_policy(
+        bucket=provisioned.bucket, role_arn=provisioned.authenticated_role_arn, identity_pool_id=provisioned.identity_pool_id
+    )
+
+
+def test_server_policy_allows_developer_identities_on_this_pool_only(provisioned):
+    """Sign-in links: the server may get developer-identity tokens and look them up, for this identity pool alone."""
+    written = json.loads(server_policy_path().read_text())
+    [statement] = [s for s in written["Statement"] if any(a.startswith("cognito-identity:") for a in s["Action"])]
+    assert sorted(statement["Action"]) == [
+        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        "cognito-identity:LookupDeveloperIdentity",
+    ]
+    region = provisioned.identity_pool_id.split(":")[0]
+    assert statement["Resource"] == f"arn:aws:cognito-identity:{region}:123456789012:identitypool/{provisioned.identity_pool_id}"
+    assert statement["Effect"] == "Allow" and "Condition" not in statement
+
+
+def test_team_prefix_is_granted_to_the_team_role_only(provisioned, sandbox):
+    """`teams/*` appears in the team role's policies and in no other role's."""
+    iam = sandbox.client("iam")
+    for kind in ("authenticated", "unauthenticated", "moderator", "team"):
+        role = _role(provisioned, kind)
+        documents = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        text = json.dumps(documents)
+        assert ("teams/" in text) is (kind == "team"), kind
+    team = iam.get_role_policy(RoleName=_role(provisioned, "team"), PolicyName="team-access")["PolicyDocument"]
+    assert {r for s in team["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])} == {
+        f"arn:aws:s3:::{provisioned.bucket}/teams/wintercorp/*", f"arn:aws:s3:::{provisioned.bucket}"
+    }
+
+
+def test_a_different_developer_provider_name_is_refused(sandbox, provisioned, settings):
+    """DeveloperProviderName cannot change once set: provision refuses, naming both, and changes nothing."""
+    settings.PHOTOSHARE_DEVELOPER_PROVIDER = "login.other"
+    with pytest.raises(ProvisionError, match="'login.photoshare'.*PHOTOSHARE_DEVELOPER_PROVIDER=login.photoshare"):
+        _provision()
+    assert _identity_pool(sandbox, provisioned)["DeveloperProviderName"] == "login.photoshare"
 
 
 # What the browser's own S3 requests send (aws4fetch's SigV4 headers plus the request's own).
@@ -328,6 +382,41 @@ def _sign_up_flipped(kit: SandboxKit, d: Deployment) -> None:
     )
 
 
+def _oidc_client_id_added(kit: SandboxKit, d: Deployment) -> None:
+    """Another client's ID tokens would then be accepted by the identity pool too."""
+    kit.client("iam").add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=d.oidc_provider_arn, ClientID="another-app")
+
+
+def _oidc_client_id_removed(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("iam").remove_client_id_from_open_id_connect_provider(
+        OpenIDConnectProviderArn=d.oidc_provider_arn, ClientID=settings.OIDC_CLIENT_ID
+    )
+
+
+def _oidc_provider_off_the_pool(kit: SandboxKit, d: Deployment) -> None:
+    _identity_pool_update(kit, d, OpenIdConnectProviderARNs=[])
+
+
+def _team_rule_contains(kit: SandboxKit, d: Deployment) -> None:
+    """Contains lets `wintercorp.com.evil.example` in."""
+    identity = kit.client("cognito-identity")
+    current = identity.get_identity_pool_roles(IdentityPoolId=d.identity_pool_id)
+    mappings = current["RoleMappings"]
+    mappings[oidc_provider_name()]["RulesConfiguration"]["Rules"][0]["MatchType"] = "Contains"
+    identity.set_identity_pool_roles(IdentityPoolId=d.identity_pool_id, Roles=current["Roles"], RoleMappings=mappings)
+
+
+def _team_policy_removed(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("iam").delete_role_policy(RoleName=_role(d, "team"), PolicyName="team-access")
+
+
+def _ids_file_without_team_role(kit: SandboxKit, d: Deployment) -> None:
+    """A file written before issue 16."""
+    data = json.loads(settings.PHOTOSHARE_DEPLOYMENT_FILE.read_text())
+    del data["team_role_arn"], data["oidc_provider_arn"]
+    settings.PHOTOSHARE_DEPLOYMENT_FILE.write_text(json.dumps(data))
+
+
 def _ids_file_deleted(kit: SandboxKit, d: Deployment) -> None:
     settings.PHOTOSHARE_DEPLOYMENT_FILE.unlink()
 
@@ -357,6 +446,12 @@ DRIFTS = [
     pytest.param(_client_loosened, id="app-client-loosened"),
     pytest.param(_sign_up_flipped, id="self-sign-up-flipped"),
     pytest.param(_ids_file_deleted, id="deployment-file-deleted"),
+    pytest.param(_oidc_client_id_added, id="oidc-provider-another-client-id"),
+    pytest.param(_oidc_client_id_removed, id="oidc-provider-client-id-removed"),
+    pytest.param(_oidc_provider_off_the_pool, id="oidc-provider-off-the-identity-pool"),
+    pytest.param(_team_rule_contains, id="team-rule-contains"),
+    pytest.param(_team_policy_removed, id="team-policy-removed"),
+    pytest.param(_ids_file_without_team_role, id="deployment-file-before-issue-16"),
 ]
 
 
@@ -429,20 +524,52 @@ def test_deprovision_empties_a_bucket_of_every_version(sandbox, provisioned):
     assert _error_code(lambda: s3.head_bucket(Bucket=provisioned.bucket)) == "404"
 
 
+def _oidc_provider_named_elsewhere(kit: SandboxKit, d: Deployment) -> bool:
+    identity = kit.client("cognito-identity")
+    pools = identity.list_identity_pools(MaxResults=60)["IdentityPools"]
+    return any(
+        d.oidc_provider_arn in identity.describe_identity_pool(IdentityPoolId=p["IdentityPoolId"]).get("OpenIdConnectProviderARNs", [])
+        for p in pools
+        if p["IdentityPoolId"] != d.identity_pool_id
+    )
+
+
+def test_deprovision_keeps_an_oidc_provider_another_pool_names(sandbox, provisioned):
+    """An account has one IAM provider per URL: deprovision leaves it while another identity pool still uses it."""
+    identity = sandbox.client("cognito-identity")
+    other = identity.create_identity_pool(
+        IdentityPoolName=f"other {uuid.uuid4().hex[:8]}", AllowUnauthenticatedIdentities=False,
+        OpenIdConnectProviderARNs=[provisioned.oidc_provider_arn],
+    )["IdentityPoolId"]
+    try:
+        deployment_deprovision(report=lambda line: None)
+        got = sandbox.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=provisioned.oidc_provider_arn)
+        assert got["ClientIDList"] == [settings.OIDC_CLIENT_ID]
+    finally:
+        identity.delete_identity_pool(IdentityPoolId=other)
+
+
 def test_deprovision_removes_everything_and_provision_works_again(sandbox, provisioned):
     """Deprovision deletes every resource (emptying the bucket first) and the files; provisioning again starts afresh."""
     s3 = sandbox.client("s3")
     s3.put_object(Bucket=provisioned.bucket, Key="public/x/photo.jpg", Body=b"photo")
     s3.create_multipart_upload(Bucket=provisioned.bucket, Key="private/x/big.jpg")
+    shared = _oidc_provider_named_elsewhere(sandbox, provisioned)
     lines: list[str] = []
     deployment_deprovision(report=lines.append)
-    assert len(lines) == 8
+    # The team role, and the OIDC provider unless another deployment of this sandbox still names it.
+    assert len(lines) == (9 if shared else 10)
 
     d = provisioned
     assert _error_code(lambda: sandbox.client("cognito-identity").describe_identity_pool(IdentityPoolId=d.identity_pool_id)) == "ResourceNotFoundException"
     assert _error_code(lambda: sandbox.client("cognito-idp").describe_user_pool(UserPoolId=d.user_pool_id)) == "ResourceNotFoundException"
-    for kind in ("authenticated", "unauthenticated", "moderator"):
+    for kind in ("authenticated", "unauthenticated", "moderator", "team"):
         assert _error_code(lambda: sandbox.client("iam").get_role(RoleName=_role(d, kind))) == "NoSuchEntity"
+    get_provider = sandbox.client("iam").get_open_id_connect_provider
+    if shared:
+        assert get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)["ClientIDList"] == [settings.OIDC_CLIENT_ID]
+    else:
+        assert _error_code(lambda: get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)) == "NoSuchEntity"
     assert _error_code(lambda: s3.head_bucket(Bucket=d.bucket)) == "404"
     assert not settings.PHOTOSHARE_DEPLOYMENT_FILE.exists()
     assert not server_policy_path().exists()
@@ -455,3 +582,53 @@ def test_deprovision_removes_everything_and_provision_works_again(sandbox, provi
     assert again.user_pool_id != d.user_pool_id and again.bucket == d.bucket
     assert_as_provisioned(sandbox, again)
     assert deployment_get() == again
+
+
+def test_without_an_oidc_issuer_there_is_no_provider_team_role_or_rules(sandbox, deployment_cleanup, settings):
+    """OIDC_ISSUER empty (allowed on AWS): no IAM provider, no team role, no Rules mapping; sign-in links still provisioned."""
+    settings.OIDC_ISSUER = ""
+    d, _ = _provision()
+    assert (d.team_role_arn, d.oidc_provider_arn) == ("", "")
+    pool = _identity_pool(sandbox, d)
+    assert pool.get("OpenIdConnectProviderARNs", []) == []
+    assert pool["DeveloperProviderName"] == settings.PHOTOSHARE_DEVELOPER_PROVIDER
+    roles = sandbox.client("cognito-identity").get_identity_pool_roles(IdentityPoolId=d.identity_pool_id)
+    assert list(roles["RoleMappings"]) == [f"{d.provider}:{d.app_client_id}"]
+    team = deployment_names().roles["team"]
+    assert _error_code(lambda: sandbox.client("iam").get_role(RoleName=team)) == "NoSuchEntity"
+    assert deployment_get() == d
+    assert _provision()[1] == []
+
+
+@pytest.fixture
+def oidc_kit():
+    """A second sandbox (moto's backends are process-wide: it serves the same
+    pools) whose OIDC provider knows Photoshare's client."""
+    with start_kit(oidc_clients=[f"{APP}:{APP_SECRET}:{APP_REDIRECT}"]) as kit:
+        yield kit
+
+
+@pytest.mark.parametrize(
+    "email, team", [("dana@wintercorp.com", True), ("frank@example.org", False)], ids=["winter-corp", "someone-else"]
+)
+def test_oidc_sign_in_gets_the_team_role_by_hd_only(sandbox, deployment_cleanup, settings, oidc_kit, email, team):
+    """Through the real sandbox: a Winter Corp person's ID token gets the team role and may write teams/wintercorp/;
+    anyone else from that provider gets the authenticated role, which may not."""
+    issuer = f"{oidc_kit.endpoint}/_sandbox/oidc"
+    settings.OIDC_ISSUER = issuer
+    d, _ = _provision()
+    token = Flow(issuer=issuer).tokens(email)["id_token"]
+    identity = oidc_kit.unsigned("cognito-identity")
+    logins = {oidc_provider_name(): token}
+    identity_id = identity.get_id(IdentityPoolId=d.identity_pool_id, Logins=logins)["IdentityId"]
+    credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    sts = boto3.client("sts", endpoint_url=oidc_kit.endpoint, region_name="us-east-1", **as_boto3(credentials))
+    assumed = sts.get_caller_identity()["Arn"]
+    assert (f"/{_role(d, 'team')}/" in assumed) is team, assumed
+    s3 = boto3.client("s3", endpoint_url=oidc_kit.endpoint, region_name="us-east-1", **as_boto3(credentials))
+    put = lambda: s3.put_object(Bucket=d.bucket, Key="teams/wintercorp/plan.jpg", Body=b"x")  # noqa: E731
+    if team:
+        put()
+        s3.put_object(Bucket=d.bucket, Key=f"private/{identity_id}/own.jpg", Body=b"x")  # still their own prefix too
+    else:
+        assert _error_code(put) == "AccessDenied"
