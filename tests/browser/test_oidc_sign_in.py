@@ -5,7 +5,6 @@ to the redirect that follows the form), at a phone's width and a laptop's."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,9 +12,8 @@ from urllib.parse import urlencode
 
 import jwt
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.sandbox.oidc.conftest import Flow, query_of
 from tests.sandbox_kit import start_kit
 
@@ -68,33 +66,31 @@ def _arrived_query(arrived: list[str]) -> dict[str, str]:
         (390, "typed", "someone@wintercorp.com", "wintercorp.com"),
     ],
 )
-def test_a_person_signs_in_and_the_app_redeems_the_code(app_callback, width, choose, email, hd):
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium.")
+def test_a_person_signs_in_and_the_app_redeems_the_code(browser: Browser, app_callback, width, choose, email, hd):
     redirect_uri, arrived = app_callback
     with start_kit(oidc_clients=[f"browser-app:{SECRET}:{redirect_uri}"]) as kit:
         issuer = f"{kit.endpoint}/_sandbox/oidc"
         flow = Flow(issuer=issuer, client_id="browser-app", secret=SECRET, redirect_uri=redirect_uri)
         flow.authorize()  # only to make the parameters and the verifier; the browser sends them itself
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-                problems: list[str] = []
-                page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-                page.goto(f"{issuer}/authorize?{urlencode(flow.sent)}")
-                people = page.get_by_test_id("oidc-person")
-                assert people.count() == 3
-                assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing wider than the viewport
-                if choose == "typed":
-                    page.get_by_test_id("oidc-email").fill("Someone@WinterCorp.com")
-                    page.get_by_test_id("oidc-continue").click()
-                else:
-                    people.filter(has_text=email).click()
-                page.wait_for_url(f"{redirect_uri}?*")
-                assert problems == []  # no CSP violation on the way back
-            finally:
-                browser.close()
+        # The suite's one Chromium (tests/browser/conftest.py): a second Playwright in this thread would fail.
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        try:
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+            page.goto(f"{issuer}/authorize?{urlencode(flow.sent)}")
+            people = page.get_by_test_id("oidc-person")
+            assert people.count() == 3
+            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing wider than the viewport
+            if choose == "typed":
+                page.get_by_test_id("oidc-email").fill("Someone@WinterCorp.com")
+                page.get_by_test_id("oidc-continue").click()
+            else:
+                people.filter(has_text=email).click()
+            page.wait_for_url(f"{redirect_uri}?*")
+            assert problems == []  # no CSP violation on the way back
+        finally:
+            context.close()
         back = _arrived_query(arrived)
         assert back["state"] == flow.sent["state"]
         answer = flow.exchange(back["code"])
