@@ -9,10 +9,12 @@ becomes `CognitoError` with AWS's code, which views map to fixed messages.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,18 +52,27 @@ class Credentials:
     expiration: dt.datetime  # aware, UTC
 
 
-def _call(service: str, operation: str, **params: Any) -> dict[str, Any]:
-    """Every operation used here is one AWS serves unsigned: the app client
-    secret or the ID token, not AWS credentials, is what proves the caller."""
+@contextlib.contextmanager
+def _cognito_errors(operation: str, *, refused_level: int = logging.INFO) -> Iterator[None]:
+    """AWS's failures as CognitoError, logged: unreachable as a warning, a
+    refusal at `refused_level` (a person's mistake is routine; a refusal of
+    the server's own signed call means its policy is wrong)."""
     try:
         with aws_errors(operation):
-            return getattr(aws_client(service, signed=False), operation)(**params)
+            yield
     except Unreachable as exc:
         log.warning("cognito %s failed: %s", operation, exc.detail)
         raise CognitoError("Unreachable", exc.detail) from exc
     except AwsCallError as exc:
-        log.info("cognito %s refused: %s %s", operation, exc.code, exc.detail)
+        log.log(refused_level, "cognito %s refused: %s %s", operation, exc.code, exc.detail)
         raise CognitoError(exc.code, exc.detail) from exc
+
+
+def _call(service: str, operation: str, **params: Any) -> dict[str, Any]:
+    """Every operation used here is one AWS serves unsigned: the app client
+    secret or the ID token, not AWS credentials, is what proves the caller."""
+    with _cognito_errors(operation):
+        return getattr(aws_client(service, signed=False), operation)(**params)
 
 
 def secret_hash(username: str, *, client_id: str, client_secret: str) -> str:
@@ -212,19 +223,12 @@ def developer_token_get(*, developer_user_id: str, identity_id: str = "") -> Dev
     https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetOpenIdTokenForDeveloperIdentity.html"""
     operation = "get_open_id_token_for_developer_identity"
     linking = {"IdentityId": identity_id} if identity_id else {}
-    try:
-        with aws_errors(operation):
-            result = aws_client("cognito-identity").get_open_id_token_for_developer_identity(
-                IdentityPoolId=deployment_get().identity_pool_id,
-                Logins={settings.PHOTOSHARE_DEVELOPER_PROVIDER: developer_user_id},
-                **linking,
-            )
-    except Unreachable as exc:
-        log.warning("cognito %s failed: %s", operation, exc.detail)
-        raise CognitoError("Unreachable", exc.detail) from exc
-    except AwsCallError as exc:
-        log.warning("cognito %s refused: %s %s", operation, exc.code, exc.detail)
-        raise CognitoError(exc.code, exc.detail) from exc
+    with _cognito_errors(operation, refused_level=logging.WARNING):
+        result = aws_client("cognito-identity").get_open_id_token_for_developer_identity(
+            IdentityPoolId=deployment_get().identity_pool_id,
+            Logins={settings.PHOTOSHARE_DEVELOPER_PROVIDER: developer_user_id},
+            **linking,
+        )
     return DeveloperToken(identity_id=result["IdentityId"], token=result["Token"])
 
 
