@@ -1,6 +1,8 @@
 """The pattern itself, as plain functions the views call: sign in through the
 user pool, turn the ID token into an identity and credentials through the
-identity pool's enhanced flow, and sign out.
+identity pool's enhanced flow, and sign out. Two other ways in end in the
+same enhanced flow: an emailed link (a developer identity) and SSO (an
+OpenID Connect provider's own ID token, `sso_session_sign_in`).
 
 The path runs one way. The sign-in view has `CognitoBackend` verify the ID
 token and passes its claims here; nothing in this module verifies a token

@@ -200,3 +200,14 @@ def test_start_sends_the_browser_to_the_issuer_with_pkce_and_nonce(sso_site):
     assert query["redirect_uri"] == "http://testserver/accounts/oidc/callback/"
     assert query["state"] in client.session["oidc_states"] and query["nonce"]
     assert client.session["oidc_login_next"] is None  # another site's next= is dropped
+
+
+def test_a_deactivated_user_cannot_sign_in_with_sso(sso_site):
+    """A user switched off in the admin: the fixed refusal (403), no session, and the row kept as it was."""
+    client = sso_client_sign_in("erin@wintercorp.com")
+    user = User.objects.get(pk=client.session[SESSION_KEY])
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.post(CREDENTIALS).json()["authenticated"] is False  # their open session is a guest's now
+    again = Client()
+    _refused(again.get(sso_callback_url("erin@wintercorp.com", client=again)), views.SIGN_IN_REFUSED, status=403)
+    assert not signed_in(again) and User.objects.filter(pk=user.pk, is_active=False).exists()
