@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = (5, 10)  # seconds: connect, read; every request to the provider
 DISCOVERY_FOR = 3600  # seconds a fetched discovery document is used before it is fetched again
+RETRY_AFTER = 10  # seconds after a failed fetch before the next try: a provider that is down costs one request, not one per click
 CLOCK_LEEWAY = 30  # seconds of clock difference tolerated on exp/iat
 SCOPES = "openid email"
 # uuid5 of (issuer, sub) in a namespace of our own: the Django username of an
@@ -69,6 +70,7 @@ class Endpoints:
 
 
 _discovered: dict[str, tuple[float, Endpoints]] = {}
+_failed: dict[str, float] = {}  # url -> when its last fetch failed
 _lock = threading.Lock()
 
 
@@ -90,7 +92,8 @@ def endpoints() -> Endpoints:
     """The provider's endpoints from its discovery document, whose `issuer`
     must be OIDC_ISSUER exactly (OpenID Connect Discovery 1.0 section 4.3:
     otherwise another issuer's keys could be passed off as this one's).
-    Only a successful fetch is kept, for DISCOVERY_FOR seconds."""
+    A successful fetch is kept for DISCOVERY_FOR seconds; after a failed
+    one, nobody's sign-in fetches again for RETRY_AFTER seconds."""
     if not sso_enabled():
         raise SsoFailed("OIDC_ISSUER is not set")
     url = f"{issuer()}/.well-known/openid-configuration"
@@ -98,6 +101,8 @@ def endpoints() -> Endpoints:
         held = _discovered.get(url)
         if held and time.monotonic() - held[0] < DISCOVERY_FOR:
             return held[1]
+        if time.monotonic() - _failed.get(url, float("-inf")) < RETRY_AFTER:
+            raise SsoFailed(f"discovery document {url}: failed less than {RETRY_AFTER} s ago, not fetched again yet")
     try:
         response = requests.get(url, timeout=TIMEOUT, allow_redirects=False)
         response.raise_for_status()
@@ -109,10 +114,15 @@ def endpoints() -> Endpoints:
             token=str(document["token_endpoint"]),
             jwks=str(document["jwks_uri"]),
         )
-    except (requests.RequestException, ValueError, KeyError, AttributeError) as exc:
+    except (requests.RequestException, ValueError, KeyError, AttributeError, SsoFailed) as exc:
+        with _lock:
+            _failed[url] = time.monotonic()
+        if isinstance(exc, SsoFailed):
+            raise
         raise SsoFailed(f"discovery document {url}: {type(exc).__name__}: {exc}") from exc
     with _lock:
         _discovered[url] = (time.monotonic(), found)
+        _failed.pop(url, None)
     return found
 
 
@@ -120,6 +130,7 @@ def discovery_forget() -> None:
     """Drop the cached documents (tests that move the issuer)."""
     with _lock:
         _discovered.clear()
+        _failed.clear()
 
 
 def library_setting(name: str, *default: Any) -> Any:

@@ -11,7 +11,9 @@ which key verifies is the JWKS tests' concern, not this table's."""
 from __future__ import annotations
 
 import base64
+import http.server
 import json
+import threading
 import time
 
 import jwt
@@ -128,3 +130,31 @@ def test_a_username_is_the_pair_not_the_email():
     assert a == oidc.username_for(iss="https://accounts.google.com", sub="42")
     assert a != oidc.username_for(iss="https://wintercorp.okta.com", sub="42")
     assert a.startswith("oidc:") and len(a) <= 150
+
+
+def test_a_failed_discovery_is_not_retried_at_once(settings):
+    """A provider answering 500: one fetch, and the next sign-ins within RETRY_AFTER do not fetch again."""
+    fetched = []
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 -- http.server's name
+            fetched.append(self.path)
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.OIDC_ISSUER = f"http://127.0.0.1:{server.server_port}/_sandbox/oidc"
+        oidc.discovery_forget()
+        for _ in range(3):
+            with pytest.raises(oidc.SsoFailed):
+                oidc.endpoints()
+        assert fetched == ["/_sandbox/oidc/.well-known/openid-configuration"]
+    finally:
+        server.shutdown()
+        server.server_close()

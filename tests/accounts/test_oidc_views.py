@@ -211,3 +211,11 @@ def test_a_deactivated_user_cannot_sign_in_with_sso(sso_site):
     again = Client()
     _refused(again.get(sso_callback_url("erin@wintercorp.com", client=again)), views.SIGN_IN_REFUSED, status=403)
     assert not signed_in(again) and User.objects.filter(pk=user.pk, is_active=False).exists()
+
+
+def test_signing_out_ends_the_sso_session(sso_site):
+    """Sign out: the session, its ID token and its credentials are gone; the next credentials are a guest's."""
+    client = sso_client_sign_in("dana@wintercorp.com")
+    assert client.post("/accounts/sign-out/").status_code == 302
+    assert not signed_in(client) and SESSION_SSO not in client.session
+    assert client.post(CREDENTIALS).json()["authenticated"] is False
