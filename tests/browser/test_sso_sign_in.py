@@ -66,3 +66,20 @@ def test_the_inspector_explains_the_rule(sso_live_site, live_server, browser, tm
     folder = Path(os.environ.get("SCREENSHOTS") or tmp_path)
     page.locator(".facts-card").screenshot(path=str(folder / "sso-inspector-facts-390.png"))
     assert page.problems == []
+
+
+def test_cancelling_at_the_provider_comes_back_to_a_message(sso_live_site, live_server, browser, tmp_path):
+    """"Cancel and go back" on the provider's page: the sign-in page again, with the fixed message, nobody signed in."""
+    page = context_page(browser, width=390)
+    page.goto(f"{live_server.url}/accounts/sign-in/")
+    page.get_by_test_id("sso-sign-in").click()
+    page.get_by_test_id("oidc-cancel").click()
+    expect(page.get_by_test_id("sso-error")).to_have_text(
+        "Signing in with Winter Corp SSO was cancelled or refused there. Try again, or sign in another way."
+    )
+    assert page.url.startswith(f"{live_server.url}/accounts/oidc/callback/?error=access_denied")
+    assert page.locator(".who").count() == 0
+    shoot(page, tmp_path, "sso-cancelled-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shoot(page, tmp_path, "sso-cancelled-1280")
+    assert [p for p in page.problems if "400" not in p] == []  # the page itself answers 400, which Chromium logs
