@@ -54,7 +54,7 @@ from uploads.rules import (
     NO_STORAGE_YET,
     NOT_AN_IMAGE,
     SNIFF_BYTES,
-    TEAM,
+    TEAMS,
     THUMB_TYPE,
     TOO_LARGE,
     image_type_sniff,
@@ -117,11 +117,12 @@ def _visibility_of(user: User, key: str, teams: Collection[str]) -> tuple[str, s
     if not user.identity_id:
         raise PhotoRejected(NO_STORAGE_YET)
     parsed = key_parse(key)
-    if parsed is not None and parsed.team and parsed.team not in teams:
-        # Whether that team exists is nobody's business but its members'.
-        raise PhotoRejected(NOT_YOUR_TEAM)
+    refusal = NOT_YOUR_TEAM if key.startswith(f"{TEAMS}/") else NOT_YOURS
+    # One message for every team refusal: whether a team exists is its members' business.
     if parsed is None or parsed.identity_id != user.identity_id or parsed.thumbnail:
-        raise PhotoRejected(NOT_YOUR_TEAM if parsed is not None and parsed.team else NOT_YOURS)
+        raise PhotoRejected(refusal)
+    if parsed.team and parsed.team not in teams:
+        raise PhotoRejected(refusal)
     return parsed.visibility, parsed.team
 
 
