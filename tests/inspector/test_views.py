@@ -111,3 +111,27 @@ def test_each_step_links_to_its_line_when_the_source_url_is_set(shared_site, set
     settings.SOURCE_URL = "https://github.com/example/photoshare/blob/main"
     page = Client().get("/how-it-works/").content.decode()
     assert re.search(r'<a href="https://github.com/example/photoshare/blob/main/accounts/views.py#L\d+" rel="noopener">', page)
+
+
+@pytest.mark.parametrize(
+    "email, claim, rule",
+    [
+        ("dana@wintercorp.com", "wintercorp.com", "Claim hd, MatchType Equals, Value wintercorp.com"),
+        ("frank@example.org", "not in your token", "no rule matched: AmbiguousRoleResolution AuthenticatedRole"),
+    ],
+)
+def test_the_page_shows_an_sso_sessions_provider_claim_and_rule(sso_site, email, claim, rule):
+    """How it works, for an SSO user: role-provider (the issuer), role-claim (hd) and role-rule."""
+    from accounts import oidc
+    from tests.actors import sso_client_sign_in
+
+    page = sso_client_sign_in(email).get("/how-it-works/").content.decode()
+
+    def shown(testid: str) -> str:
+        found = re.search(rf'data-testid="{testid}">(.*?)</dd>', page, re.S)
+        assert found, testid
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+    assert oidc.issuer() in shown("role-provider") and oidc.provider_name() in shown("role-provider")
+    assert shown("role-claim").startswith("hd =") and claim in shown("role-claim")
+    assert rule in shown("role-rule").replace("&gt;", ">")
