@@ -163,34 +163,19 @@ def stranger(member) -> Member:
     return member()
 
 
-# --- a team: people signed in through the sandbox's OIDC provider ------------------------
-# Until the app's own SSO sign-in exists here, a member's session is made as
-# that sign-in will leave it: a Django user with the identity pool's identity
-# for their OIDC login, and in their session the credentials the identity
-# pool issued for it (GetId and GetCredentialsForIdentity with Logins
-# {"<issuer host/path>": ID token}). The role in them is the identity pool's
-# choice, by the deployment's Rules mapping on `hd`, as in production.
+# --- a team: people signed in with "Sign in with Winter Corp SSO" ---------------------------
+# Each member signs in through the app's own SSO routes against the sandbox's
+# OIDC provider (tests.actors.sso_client_sign_in), so their session holds the
+# credentials the identity pool issued for the provider's ID token, with the
+# role its Rules mapping chose on `hd`, as in production.
 
 TEAM = "wintercorp"  # infra.provision.team_slug() of OIDC_TEAM_DOMAIN's default, wintercorp.com
-OIDC_APP = "photoshare-web"  # settings.OIDC_CLIENT_ID's default
-OIDC_SECRET = "team-tests-oidc-secret"
-OIDC_REDIRECT = "http://127.0.0.1:8000/accounts/oidc/callback/"
 
 
 @pytest.fixture(scope="session")
-def oidc_kit() -> Any:
-    """A second sandbox (moto's backends are process-wide: it serves the same
-    pools and bucket) whose OIDC provider knows Photoshare's client."""
-    from tests.sandbox_kit import start_kit
-
-    with start_kit(oidc_clients=[f"{OIDC_APP}:{OIDC_SECRET}:{OIDC_REDIRECT}"]) as kit:
-        yield kit
-
-
-@pytest.fixture(scope="session")
-def _team_deployment(sandbox: SandboxKit, oidc_kit: SandboxKit, tmp_path_factory) -> Any:
-    """One deployment for every team test, provisioned with that provider as
-    OIDC_ISSUER: its IAM OIDC provider, team role and Rules mapping."""
+def _team_deployment(sandbox: SandboxKit, sso_sandbox: Any, tmp_path_factory) -> Any:
+    """One deployment for every team test, provisioned with the SSO
+    provider as OIDC_ISSUER: its IAM OIDC provider, team role and Rules mapping."""
     from django.test import override_settings
 
     from infra.provision import deployment_deprovision, deployment_provision
@@ -204,9 +189,9 @@ def _team_deployment(sandbox: SandboxKit, oidc_kit: SandboxKit, tmp_path_factory
         "PHOTOSHARE_DEPLOYMENT_FILE": tmp_path_factory.mktemp("team-site") / "deployment.json",
         "AWS_ENDPOINT_URL": sandbox.endpoint,
         "AWS_BROWSER_ENDPOINT_URL": browser_endpoint(sandbox),
-        "OIDC_ISSUER": f"{oidc_kit.endpoint}/_sandbox/oidc",
-        "OIDC_CLIENT_ID": OIDC_APP,
-        "OIDC_CLIENT_SECRET": OIDC_SECRET,
+        "OIDC_ISSUER": sso_sandbox.issuer,
+        "OIDC_CLIENT_ID": sso_sandbox.client_id,
+        "OIDC_CLIENT_SECRET": sso_sandbox.client_secret,
     }
     with override_settings(**values):
         deployment = deployment_provision(report=lambda line: None)
@@ -217,50 +202,27 @@ def _team_deployment(sandbox: SandboxKit, oidc_kit: SandboxKit, tmp_path_factory
 
 
 @pytest.fixture
-def team_site(_team_deployment, settings, db) -> Any:
-    """The team deployment, with this test's settings pointed at it."""
+def team_site(_team_deployment, sso_sandbox, settings, db) -> Any:
+    """The team deployment, with this test's settings pointed at it and its SSO provider."""
     values, deployment = _team_deployment
     for name, value in values.items():
         setattr(settings, name, value)
+    sso_sandbox.settings_apply(settings)
     return deployment
 
 
-def sso_session(oidc_kit: SandboxKit, deployment: Any, email: str) -> Member:
-    """`email` signed in through the sandbox's OIDC provider (the code flow
-    with PKCE), their ID token exchanged in the enhanced flow, and a test
-    client whose session holds those credentials, as the SSO sign-in leaves it."""
-    import datetime as dt
+def sso_member(email: str) -> Member:
+    """`email` signed in with the SSO (a demo person, or any address), and the
+    S3 client their browser builds from POST /api/credentials."""
+    from tests.actors import sso_client_sign_in
 
-    import jwt
-
-    from accounts.cognito import Credentials
-    from accounts.store import CredentialStore
-    from infra.provision import oidc_provider_name
-    from tests.sandbox.oidc.conftest import Flow
-    from tests.sandbox_kit import as_boto3
-
-    issuer = f"{oidc_kit.endpoint}/_sandbox/oidc"
-    token = Flow(issuer=issuer, client_id=OIDC_APP, secret=OIDC_SECRET, redirect_uri=OIDC_REDIRECT).tokens(email)["id_token"]
-    sub = jwt.decode(token, options={"verify_signature": False})["sub"]
-    logins = {oidc_provider_name(): token}
-    identity = oidc_kit.unsigned("cognito-identity")
-    identity_id = identity.get_id(IdentityPoolId=deployment.identity_pool_id, Logins=logins)["IdentityId"]
-    issued = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
-    user, _ = User.objects.update_or_create(username=f"oidc:{sub}", defaults={"email": email, "identity_id": identity_id})
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    credentials = Credentials(
-        identity_id=identity_id,
-        access_key_id=issued["AccessKeyId"],
-        secret_access_key=issued["SecretKey"],
-        session_token=issued["SessionToken"],
-        expiration=issued["Expiration"].astimezone(dt.timezone.utc),
-    )
-    CredentialStore(session).credentials_keep(credentials, owner=user.pk)
-    session.save()
-    s3 = oidc_kit.client("s3", credentials=as_boto3(issued))
-    return Member(client=client, user=user, s3=s3, bucket=deployment.bucket)
+    client = sso_client_sign_in(email)
+    response = client.post("/api/credentials")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    user = User.objects.get(email=email)
+    assert user.identity_id == answer["identityId"]
+    return Member(client=client, user=user, s3=s3_from_answer(answer), bucket=answer["bucket"])
 
 
 def team_key(member: Member, *, team: str = TEAM, name: str | None = None) -> str:
@@ -269,10 +231,10 @@ def team_key(member: Member, *, team: str = TEAM, name: str | None = None) -> st
 
 
 @pytest.fixture
-def sso(team_site, oidc_kit) -> Callable[[str], Member]:
-    """Sign someone in through the SSO: `sso("dana@wintercorp.com")`. A
+def sso(team_site) -> Callable[[str], Member]:
+    """Sign someone in with the SSO: `sso("dana@wintercorp.com")`. A
     wintercorp.com address gets the team role, any other the authenticated one."""
-    return lambda email: sso_session(oidc_kit, team_site, email)
+    return sso_member
 
 
 @pytest.fixture
@@ -295,7 +257,6 @@ def frank(sso) -> Member:
 def pool_user(team_site, sandbox: SandboxKit) -> Member:
     """A user-pool user of the team deployment, signed in through the sign-in page: the authenticated role."""
     from tests.actors import page_sign_in, user_create
-    from tests.sandbox_kit import s3_from_answer
 
     email = user_create(sandbox, user_pool_id=team_site.user_pool_id)
     client = page_sign_in(email)
