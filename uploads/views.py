@@ -19,7 +19,16 @@ from django.views.decorators.http import require_GET
 from uploads.models import Photo
 from uploads.rules import IMAGE_TYPE_NAMES, IMAGE_TYPES, MAX_PHOTO_SIZE, browser_rules
 from uploads.serializers import photo_json
-from uploads.services import BadCursor, PhotoPage, photo_prefixes, photo_visible, photos_owned, photos_public, photos_team
+from uploads.services import (
+    BadCursor,
+    PhotoPage,
+    photo_prefixes,
+    photo_visible,
+    photos_owned,
+    photos_public,
+    photos_team,
+    teams_configured,
+)
 from uploads.viewer import request_is_moderator, request_team, request_teams
 
 PAGE_SIZE = 30  # photos per gallery page
@@ -119,6 +128,7 @@ def photo(request: HttpRequest, photo_id: str) -> HttpResponse:
         "taken_down_at": found.taken_down_at,
         "moderator": found.visibility == "public" and request_is_moderator(request),
         "team": team,
+        "team_domain": teams_configured()[team].domain if team else "",
         "prev_url": reverse("uploads:photo", args=[newer.pk]) if newer else None,
         "next_url": reverse("uploads:photo", args=[older.pk]) if older else None,
         "back_url": reverse("teams:gallery", args=[team]) if team else reverse("uploads:gallery") if mine else reverse("home"),

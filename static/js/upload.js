@@ -54,9 +54,16 @@ function destination() {
   return form.querySelector('input[name="destination"]:checked') || null;
 }
 
+const back = form.querySelector('[data-role="back"]');
+
 function destinationShow() {
-  const team = destination()?.value || "";
+  const chosen = destination();
+  const team = chosen?.value || "";
   form.dataset.destination = team ? "team" : "mine";
+  if (chosen) {
+    back.href = chosen.dataset.galleryUrl;
+    back.textContent = team ? "Back to Team photos" : "Back to my photos";
+  }
   for (const field of form.querySelectorAll('[data-role="public-field"]')) {
     field.hidden = Boolean(team); // a team's photos are the team's: never published
   }
