@@ -377,10 +377,9 @@ def photo_publish(*, user: User, photo_id: Any, public_key: str, public_thumb_ke
     if photo.taken_down_at is not None:
         raise PhotoConflict(TAKEN_DOWN)
     if photo.visibility == Photo.Visibility.TEAM:
-        # Simplest honest rule: what the team shares stays with the team.
-        # Publishing would copy it to the owner's public/<id>/, where the
-        # owner alone could then take it back; the team's other members,
-        # who may have put the same picture there, would have no say.
+        # Publishing would copy it into the uploader's public/<id>/ for
+        # anyone to read: one member deciding for the team what leaves it.
+        # The simplest honest rule is that nothing does.
         raise PhotoConflict(TEAM_UNPUBLISHED)
     if photo.public_key and photo.public_key == public_key and (public_thumb_key or "") == photo.public_thumb_key:
         return photo  # published already, with these very copies
