@@ -101,9 +101,10 @@ def test_server_may_vouch_for_developer_identities_of_this_pool_only():
 
 
 def test_only_the_team_policy_names_teams():
-    """`teams/*` is the team role's alone; its policy names only its own team's prefix, and no delete."""
+    """`teams/*` is the team role's alone (and the server's, which verifies, deletes and reconciles team photos
+    but writes none); its policy names only its own team's prefix, and no delete."""
     for name in PERMISSIONS:
-        assert ("teams/" in (POLICIES_DIR / f"{name}.json").read_text()) is (name == "team"), name
+        assert ("teams/" in (POLICIES_DIR / f"{name}.json").read_text()) is (name in ("team", "server")), name
     rendered = policy_render(name="team", bucket="b-photos", team="wintercorp")
     objects = [st for st in rendered["Statement"] if st["Resource"] != "arn:aws:s3:::b-photos"]
     assert [st["Resource"] for st in objects] == ["arn:aws:s3:::b-photos/teams/wintercorp/*"]
