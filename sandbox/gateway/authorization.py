@@ -57,6 +57,7 @@ from iampolicy import Decision, Effect, Explanation, Mode, evaluate, explain
 from iampolicy.principals import WEB_IDENTITY_PROVIDER, Caller
 from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
+from sandbox.dynamodb import actions as dynamodb_actions
 from sandbox.errors import AwsError, Failure, failure_error
 from sandbox.gateway.authentication import Principal
 from sandbox.gateway.request import Request, unsigned_operations
@@ -111,6 +112,10 @@ def needs(request: Request, *, region: str) -> list[Need]:
             headers=request.headers,
             body=request.body,
         )
+    if request.service == "dynamodb":
+        return dynamodb_actions.needs(
+            request.operation or "", request.params, region=region, schema_of=moto_seams.dynamodb.key_schema
+        )
     return [Need(f"{request.service}:{request.operation}", _resource(request.service, request.params, region))]
 
 
@@ -119,12 +124,14 @@ _ROOT = "The account root's key: IAM policies do not limit the root user."
 
 
 def denial_message(principal_arn: str, action: str, resource: str, decision: Decision, *, side: str = IDENTITY) -> str:
-    """AWS's same-account access-denied message, naming the kind of policy that refused."""
+    """AWS's same-account access-denied message, naming the kind of policy
+    that refused. DynamoDB alone leaves the resource ARN unquoted."""
     article = "an" if side == IDENTITY else "a"
     why = f"with an explicit deny in {article} {side}" if decision.explicit_deny else (
         f"because no {side} allows the {action} action"
     )
-    return f'User: {principal_arn} is not authorized to perform: {action} on resource: "{resource}" {why}'
+    named = resource if action.startswith("dynamodb:") else f'"{resource}"'
+    return f"User: {principal_arn} is not authorized to perform: {action} on resource: {named} {why}"
 
 
 def _decide(
