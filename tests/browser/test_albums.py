@@ -253,7 +253,7 @@ def test_bobs_inspector_reading_another_identitys_album_is_denied_and_explained(
     expect(why).to_contain_text("OwnerReadsAndWritesOwnAlbums")
     expect(why).to_contain_text("dynamodb:LeadingKeys")
     no_sideways_scroll(page)
-    row.scroll_into_view_if_needed()
     shoot(page, tmp_path, f"inspector-album-try-{width}")
+    row.screenshot(path=str(Path(os.environ.get("SCREENSHOTS") or tmp_path) / f"inspector-album-try-row-{width}.png"))
     refusals_only(page.problems, 1)
     page.context.close()
