@@ -191,7 +191,8 @@ async function write(change, done) {
 }
 
 function addPhoto(id) {
-  for (const photo of mine) if (photo.id === id) photos.set(id, photo);
+  const picked = mine.find((photo) => photo.id === id);
+  if (picked) photos.set(id, picked); // no second request for a card this page already has
   return write((current) => store.photosSet(current, [...current.photoIds, id]), "Added to the album.");
 }
 
