@@ -374,3 +374,21 @@ def test_batch_write_not_granted(albums, users):
     """BatchWriteItem is not among the issue's actions: refused even for Alice's own rows."""
     request = {albums.table: [{"PutRequest": {"Item": {**key(users.alice.identity_id, "bw"), "title": {"S": "t"}}}}]}
     assert outcome(users.alice.dynamodb().batch_write_item, RequestItems=request) == DENIED
+
+
+def test_denial_recorded_in_decisions(albums, users):
+    """The refusal's decision is kept under its request ID, explained with the condition that failed."""
+    import requests
+
+    with pytest.raises(ClientError) as caught:
+        users.alice.dynamodb().get_item(TableName=albums.table, Key=key(users.bob.identity_id))
+    request_id = caught.value.response["ResponseMetadata"]["RequestId"]
+    answer = requests.get(f"{albums.dep.kit.endpoint}/_sandbox/decisions/{request_id}", timeout=5)
+    assert answer.status_code == 200, answer.text
+    decision = answer.json()
+    assert decision["service"] == "dynamodb" and decision["operation"] == "GetItem"
+    assert decision["allowed"] is False
+    assert decision["message"] == caught.value.response["Error"]["Message"]
+    (need,) = decision["needs"]
+    assert need["action"] == "dynamodb:GetItem" and need["resource"] == table_arn(albums.table)
+    assert "dynamodb:LeadingKeys" in json.dumps(need)
