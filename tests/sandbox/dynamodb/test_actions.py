@@ -392,3 +392,15 @@ def test_denial_recorded_in_decisions(albums, users):
     (need,) = decision["needs"]
     assert need["action"] == "dynamodb:GetItem" and need["resource"] == table_arn(albums.table)
     assert "dynamodb:LeadingKeys" in json.dumps(need)
+
+
+def test_guest_scope_down_lets_dynamodb_through(albums):
+    """Cognito's guest scope-down lists DynamoDB: a guest role that allows its own rows reaches them, and no others."""
+    pool = pool_under(albums, [own_rows(albums.table)], [own_rows(albums.table, ["GetItem", "PutItem"])])
+    guest = pool.guest
+    client = guest.dynamodb()
+    assert outcome(client.put_item, TableName=albums.table, Item=key(guest.identity_id)) == ALLOWED
+    assert outcome(client.get_item, TableName=albums.table, Key=key(guest.identity_id)) == ALLOWED
+    assert outcome(client.get_item, TableName=albums.table, Key=key(pool.alice.identity_id)) == DENIED
+    assert outcome(client.query, TableName=albums.table, KeyConditionExpression="identityId = :me",
+                   ExpressionAttributeValues={":me": {"S": guest.identity_id}}) == DENIED
