@@ -56,3 +56,45 @@ def test_tables_and_items_survive_a_restart(tmp_path):
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+ITEMS = [
+    {"identityId": {"S": "us-east-1:a"}, "albumId": {"S": "a1"}, "title": {"S": "Holidays"},
+     "photos": {"L": [{"S": "p1"}, {"S": "p2"}]}, "version": {"N": "3"}},
+    {"identityId": {"S": "us-east-1:a"}, "albumId": {"S": "a2"}, "title": {"S": "Cats"},
+     "meta": {"M": {"cover": {"S": "p9"}, "n": {"N": "1.5"}}}, "tags": {"SS": ["x", "y"]}, "flag": {"BOOL": True}},
+    {"identityId": {"S": "us-east-1:b"}, "albumId": {"S": "b1"}, "title": {"S": "Dogs"}, "nothing": {"NULL": True}},
+]
+
+
+def test_export_and_import_carry_tables_and_items(tmp_path):
+    """`export` then `import` into a fresh directory: the table, its index and every item, every type, come back."""
+    from tests.sandbox.dynamodb.conftest import create_albums_table
+    from tests.sandbox.test_state_export import sandbox_command
+
+    original, file, fresh = tmp_path / "original", tmp_path / "state.json", tmp_path / "fresh"
+    with sandbox_on(original) as first:
+        admin = first.wait_ready().client("dynamodb")
+        create_albums_table(first.kit, "carried-albums")
+        for item in ITEMS:
+            admin.put_item(TableName="carried-albums", Item=item)
+        before = admin.describe_table(TableName="carried-albums")["Table"]
+        assert first.stop(signal.SIGTERM) == 0
+    exported = sandbox_command("export", original, file)
+    assert exported.returncode == 0, exported.stderr
+    assert ", 1 tables, 3 items" in exported.stdout
+    imported = sandbox_command("import", file, fresh)
+    assert imported.returncode == 0, imported.stderr
+    with sandbox_on(fresh) as second:
+        admin = second.wait_ready().client("dynamodb")
+        after = admin.describe_table(TableName="carried-albums")["Table"]
+        for field in ("KeySchema", "AttributeDefinitions", "BillingModeSummary"):
+            assert after.get(field) == before.get(field), field
+        assert [i["IndexName"] for i in after["GlobalSecondaryIndexes"]] == ["by-title"]
+        items = admin.scan(TableName="carried-albums")["Items"]
+        key = lambda item: (item["identityId"]["S"], item["albumId"]["S"])  # noqa: E731
+        assert sorted(items, key=key) == sorted(ITEMS, key=key)
+        by_title = admin.query(TableName="carried-albums", IndexName="by-title", KeyConditionExpression="title = :t",
+                               ExpressionAttributeValues={":t": {"S": "Cats"}})["Items"]
+        assert [i["albumId"]["S"] for i in by_title] == ["a2"]
+        assert second.stop(signal.SIGTERM) == 0
