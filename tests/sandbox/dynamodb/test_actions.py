@@ -404,3 +404,22 @@ def test_guest_scope_down_lets_dynamodb_through(albums):
     assert outcome(client.get_item, TableName=albums.table, Key=key(pool.alice.identity_id)) == DENIED
     assert outcome(client.query, TableName=albums.table, KeyConditionExpression="identityId = :me",
                    ExpressionAttributeValues={":me": {"S": guest.identity_id}}) == DENIED
+
+
+def test_calls_reach_the_trail(albums, users):
+    """Allowed and refused DynamoDB calls are CloudTrail records of dynamodb.amazonaws.com, under their request IDs."""
+    import datetime as dt
+
+    import requests
+
+    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    client = users.alice.dynamodb()
+    allowed = client.get_item(TableName=albums.table, Key=key(users.alice.identity_id))["ResponseMetadata"]["RequestId"]
+    with pytest.raises(ClientError) as caught:
+        client.get_item(TableName=albums.table, Key=key(users.bob.identity_id))
+    refused = caught.value.response["ResponseMetadata"]["RequestId"]
+    records = requests.get(f"{albums.dep.kit.endpoint}/_sandbox/trail", params={"since": since, "limit": 1000}, timeout=5).json()["Records"]
+    by_id = {r["requestID"]: r for r in records if r.get("eventSource") == "dynamodb.amazonaws.com"}
+    assert by_id[allowed]["eventName"] == "GetItem" and by_id[allowed].get("errorCode") is None
+    assert by_id[refused]["errorCode"] == "AccessDeniedException"
+    assert by_id[refused]["requestParameters"]["tableName"] == albums.table
