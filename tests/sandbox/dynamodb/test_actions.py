@@ -19,7 +19,6 @@ from tests.sandbox.dynamodb.conftest import (
     ALLOWED,
     DENIED,
     INVALID,
-    SUB,
     Albums,
     Pool,
     outcome,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import signal
 
-import pytest
-
 from tests.sandbox.dynamodb.conftest import DENIED, create_albums_table, outcome, own_rows
 from tests.sandbox.test_persistence import sandbox_on
 from tests.sandbox_kit import Deployment
@@ -55,7 +53,6 @@ def test_tables_and_items_survive_a_restart(tmp_path):
         assert second.stop(signal.SIGTERM) == 0
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 ITEMS = [
