@@ -422,3 +422,17 @@ def test_calls_reach_the_trail(albums, users):
     assert by_id[allowed]["eventName"] == "GetItem" and by_id[allowed].get("errorCode") is None
     assert by_id[refused]["errorCode"] == "AccessDeniedException"
     assert by_id[refused]["requestParameters"]["tableName"] == albums.table
+
+
+@pytest.mark.parametrize("attribute", ["identityId", "albumId"])
+def test_update_cannot_rewrite_the_key(albums, users, attribute):
+    """Legacy AttributeUpdates on a key attribute is refused, so no item moves out of the partition authorized."""
+    me, other = users.alice.identity_id, users.bob.identity_id
+    client = users.alice.dynamodb()
+    client.put_item(TableName=albums.table, Item=key(me, "moving"))
+    assert outcome(
+        client.update_item, TableName=albums.table, Key=key(me, "moving"),
+        AttributeUpdates={attribute: {"Value": {"S": other}, "Action": "PUT"}},
+    ) == INVALID
+    stored = albums.admin().get_item(TableName=albums.table, Key=key(me, "moving"))["Item"]
+    assert stored == key(me, "moving")
