@@ -436,3 +436,22 @@ def test_update_cannot_rewrite_the_key(albums, users, attribute):
     ) == INVALID
     stored = albums.admin().get_item(TableName=albums.table, Key=key(me, "moving"))["Item"]
     assert stored == key(me, "moving")
+
+
+def test_optimistic_concurrency_second_writer_refused(albums, users):
+    """Two edits made from the same version: the first wins, the second gets ConditionalCheckFailedException."""
+    me = users.alice.identity_id
+    client = users.alice.dynamodb()
+    client.put_item(TableName=albums.table, Item={**key(me, "versioned"), "title": {"S": "v1"}, "version": {"N": "1"}})
+
+    def rename(title: str) -> str:
+        return outcome(
+            client.update_item, TableName=albums.table, Key=key(me, "versioned"),
+            UpdateExpression="SET title = :t, version = version + :one", ConditionExpression="version = :seen",
+            ExpressionAttributeValues={":t": {"S": title}, ":one": {"N": "1"}, ":seen": {"N": "1"}},
+        )
+
+    assert rename("first tab") == ALLOWED
+    assert rename("second tab") == "ConditionalCheckFailedException 400"
+    stored = client.get_item(TableName=albums.table, Key=key(me, "versioned"))["Item"]
+    assert stored["title"] == {"S": "first tab"} and stored["version"] == {"N": "2"}
