@@ -455,3 +455,20 @@ def test_optimistic_concurrency_second_writer_refused(albums, users):
     assert rename("second tab") == "ConditionalCheckFailedException 400"
     stored = client.get_item(TableName=albums.table, Key=key(me, "versioned"))["Item"]
     assert stored["title"] == {"S": "first tab"} and stored["version"] == {"N": "2"}
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(levels):
+        value = {"M": {"m": value}}
+    return value
+
+
+def test_nesting_depth_bounded(albums, users):
+    """An item nested 30 levels deep is stored (DynamoDB allows 32); one nested 100 levels is refused unread."""
+    me = users.alice.identity_id
+    client = users.alice.dynamodb()
+    assert outcome(client.put_item, TableName=albums.table, Item={**key(me, "deep"), "tree": _nested(30)}) == ALLOWED
+    body = {"TableName": albums.table, "Item": {**key(me, "deeper"), "tree": _nested(100)}}
+    answer = signed_post(albums.dep.kit.endpoint, users.alice.credentials, "PutItem", body)
+    assert answer.status_code == 400 and answer.json()["__type"].endswith("#SerializationException")
