@@ -213,8 +213,20 @@ def _put_item(params: Mapping[str, Any], region: str, table: str, schema: KeySch
 def _update_item(params: Mapping[str, Any], region: str, table: str, schema: KeySchema | None) -> Need:
     item = _Item()
     _key(item, params.get("Key"), schema, parameter="Key")
+    _keys_kept(params, schema)
     _expressions(item, params, "UpdateExpression", "ConditionExpression")
     return Need("dynamodb:UpdateItem", table_arn(region, table), _context(item, params, ReturnValues=_return_values(params)))
+
+
+def _keys_kept(params: Mapping[str, Any], schema: KeySchema | None) -> None:
+    """An update may not change the item's key, as DynamoDB says; moto's
+    legacy `AttributeUpdates` would rewrite the partition key itself, moving
+    the item out of the partition that was authorized."""
+    if schema is None:
+        return
+    for name in _map(params.get("AttributeUpdates"), "AttributeUpdates"):
+        if name in (schema.partition, schema.sort):
+            raise validation(f"One or more parameter values were invalid: Cannot update attribute {name}. This attribute is part of the key")
 
 
 def _delete_item(params: Mapping[str, Any], region: str, table: str, schema: KeySchema | None) -> Need:

@@ -1,9 +1,12 @@
 """May the caller do it: each IAM action the request needs, evaluated on the
 caller's identity policies, failing closed.
 
-S3 needs are read from the REST request (`sandbox/s3/actions.py`); every
-other service needs `<service>:<operation>` on the resource the request
-names. The evaluator runs as an enforcer (`Mode.ENFORCE`): a statement with an
+S3 needs are read from the REST request (`sandbox/s3/actions.py`),
+DynamoDB's from its JSON request and the table's key schema
+(`sandbox/dynamodb/actions.py`: one need per table of a batch and per item
+of a transaction, with `dynamodb:LeadingKeys` and the other condition keys);
+every other service needs `<service>:<operation>` on the resource the
+request names. The evaluator runs as an enforcer (`Mode.ENFORCE`): a statement with an
 operator it does not know never allows. Refusals name the principal, action
 and resource in AWS's current form for same-account denials, S3's included
 (the resource ARN in quotes):
@@ -11,6 +14,8 @@ and resource in AWS's current form for same-account denials, S3's included
     User: <arn> is not authorized to perform: <action> on resource: "<arn>"
     because no identity-based policy allows the <action> action
     ... with an explicit deny in an identity-based policy
+
+(DynamoDB's, in its `AccessDeniedException`, leaves the ARN unquoted.)
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html

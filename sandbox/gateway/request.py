@@ -51,6 +51,8 @@ _JSON_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1
 # The JSON protocol version each service's SDKs send, and so what moto is handed.
 JSON_VERSION = {"dynamodb": "application/x-amz-json-1.0"}
 MAX_JSON_DEPTH = 64  # levels; no Cognito request nests deeper than a handful
+# DynamoDB items nest maps and lists up to 32 levels, two JSON levels each (`{"M": {"a": ...}}`), inside a request.
+MAX_DYNAMODB_DEPTH = 2 * 32 + 8
 _NEUTRAL_HOST = "localhost"  # what moto sees: path-style S3, and no region for it to read
 WELL_KNOWN = re.compile(r"^/[\w-]+/\.well-known/(jwks\.json|openid-configuration)$")
 
@@ -264,7 +266,7 @@ def _classify_json(request: Request) -> None:
         raise AwsError("SerializationException", "The request body is not valid JSON.", 400) from exc
     if not isinstance(params, dict):
         raise AwsError("SerializationException", "The request body must be a JSON object.", 400)
-    if not _depth(params, MAX_JSON_DEPTH):
+    if not _depth(params, MAX_DYNAMODB_DEPTH if request.service == "dynamodb" else MAX_JSON_DEPTH):
         raise AwsError("SerializationException", "The request body nests too deeply.", 400)
     request.operation = operation
     request.params = params

@@ -142,3 +142,33 @@ def pool_under(albums: Albums, statements: list[dict], guest_statements: list[di
         identity_id, credentials = identity_credentials(kit, identity_pool_id=pool_id)
         guest = Person(identity_id, credentials, kit)
     return Pool(people["alice"], people["bob"], guest)
+
+
+ORIGIN = "http://127.0.0.1:8000"
+
+
+def signed_post(
+    endpoint: str,
+    credentials: dict[str, str],
+    operation: str,
+    body: dict | str,
+    *,
+    service: str = "dynamodb",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+):
+    """A DynamoDB call as a page sends it with fetch (JSON 1.0, SigV4, an
+    Origin), or bent as a test needs: raw body text, another signing service,
+    other headers, a query string."""
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    data = body if isinstance(body, str) else json.dumps(body)
+    sent = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}", **(headers or {})}
+    url = endpoint + "/" + (f"?{query}" if query else "")
+    request = AWSRequest(method="POST", url=url, data=data, headers=sent)
+    creds = Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"], credentials.get("aws_session_token"))
+    SigV4Auth(creds, service, REGION).add_auth(request)
+    return requests.post(url, data=data, headers={**dict(request.headers), "Origin": ORIGIN}, timeout=10)

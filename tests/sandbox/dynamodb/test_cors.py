@@ -5,17 +5,9 @@ DynamoDB's CRC32, whether allowed or refused."""
 
 from __future__ import annotations
 
-import json
-
 import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from tests.sandbox.dynamodb.conftest import pool_under, own_rows
-from tests.sandbox_kit import REGION
-
-ORIGIN = "http://127.0.0.1:8000"
+from tests.sandbox.dynamodb.conftest import ORIGIN, own_rows, pool_under, signed_post
 BROWSER_HEADERS = "authorization,content-type,x-amz-date,x-amz-security-token,x-amz-target,x-amz-user-agent"
 
 
@@ -39,23 +31,13 @@ def test_preflight_without_origin_refused(sandbox):
     assert answer.status_code == 400
 
 
-def _signed_post(endpoint: str, credentials: dict[str, str], operation: str, body: dict) -> requests.Response:
-    """A DynamoDB call as a page sends it (fetch, JSON 1.0, signed), with an Origin."""
-    data = json.dumps(body)
-    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
-    request = AWSRequest(method="POST", url=endpoint + "/", data=data, headers=headers)
-    creds = Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"], credentials["aws_session_token"])
-    SigV4Auth(creds, "dynamodb", REGION).add_auth(request)
-    return requests.post(endpoint + "/", data=data, headers={**dict(request.headers), "Origin": ORIGIN}, timeout=10)
-
-
 def test_answers_readable_by_the_page(albums):
     """Allowed and refused answers both carry CORS headers exposing the request ID, error type and CRC32."""
     pool = pool_under(albums, [own_rows(albums.table)])
     me, other = pool.alice.identity_id, pool.bob.identity_id
     endpoint = albums.dep.kit.endpoint
     for owner, status in ((me, 200), (other, 400)):
-        answer = _signed_post(endpoint, pool.alice.credentials, "GetItem", {
+        answer = signed_post(endpoint, pool.alice.credentials, "GetItem", {
             "TableName": albums.table, "Key": {"identityId": {"S": owner}, "albumId": {"S": "a1"}},
         })
         assert answer.status_code == status, answer.text
