@@ -135,7 +135,7 @@ def _projected(params: Mapping[str, Any]) -> bool:
 def _select(params: Mapping[str, Any], *, index: bool) -> str:
     given = params.get("Select")
     if given is not None:
-        if given not in _SELECTS:
+        if not isinstance(given, str) or given not in _SELECTS:
             raise validation(f"Invalid Select: {str(given)[:40]!r} is not one of {', '.join(sorted(_SELECTS))}")
         return given
     if _projected(params):
@@ -145,7 +145,7 @@ def _select(params: Mapping[str, Any], *, index: bool) -> str:
 
 def _return_values(params: Mapping[str, Any]) -> str:
     given = params.get("ReturnValues", "NONE")
-    if given not in _RETURN_VALUES:
+    if not isinstance(given, str) or given not in _RETURN_VALUES:
         raise validation(f"Invalid ReturnValues: {str(given)[:40]!r} is not one of {', '.join(sorted(_RETURN_VALUES))}")
     return given
 
