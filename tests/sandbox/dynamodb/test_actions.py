@@ -515,3 +515,12 @@ def test_needs_refuse_junk_with_aws_errors_only():
             needs(rng.choice(_OPERATIONS), params, region="us-east-1", schema_of=lambda r, t: schema if known else None)
         except AwsError:
             pass
+
+
+def test_input_moto_cannot_serve_is_a_validation_error(albums):
+    """The admin key's malformed GetItem (a Key that is no map), which moto fails on: a fixed 400 ValidationException, never a 500."""
+    admin = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    answer = signed_post(albums.dep.kit.endpoint, admin, "GetItem", {"TableName": albums.table, "Key": 5})
+    assert answer.status_code == 400
+    assert answer.json() == {"__type": "com.amazon.coral.validate#ValidationException",
+                             "message": "The request's parameters are missing or invalid."}
