@@ -187,6 +187,8 @@ def failure_error(failure: Failure, service: str, *, detail: str = "") -> AwsErr
     """The AwsError `service` sends for `failure`; `detail` fills empty messages
     (a same-account denial names the principal, action and resource)."""
     code, status, message = _TABLE[failure][PROTOCOLS.get(service, "rest-xml")]
+    if service == "dynamodb" and failure is Failure.INVALID_INPUT:
+        code = "ValidationException"  # DynamoDB has no InvalidParameterException: every bad input is this
     return AwsError(code, message or detail or "Access Denied", status)
 
 

@@ -57,7 +57,8 @@ ENCLOSING = "dynamodb:enclosingoperation"
 RETURN_CONSUMED = "dynamodb:returnconsumedcapacity"
 _SELECTS = frozenset({"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"})
 _RETURN_VALUES = frozenset({"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"})
-MAX_BATCH_ITEMS = 100  # BatchGetItem's and the transactions' documented limit (BatchWriteItem: 25)
+MAX_BATCH_ITEMS = 100  # BatchGetItem's and the transactions' documented limit
+MAX_BATCH_WRITES = 25  # BatchWriteItem's
 
 # Operations on a table as a whole, which name no item.
 _TABLE_OPERATIONS = frozenset(
@@ -135,7 +136,7 @@ def _projected(params: Mapping[str, Any]) -> bool:
 def _select(params: Mapping[str, Any], *, index: bool) -> str:
     given = params.get("Select")
     if given is not None:
-        if given not in _SELECTS:
+        if not isinstance(given, str) or given not in _SELECTS:
             raise validation(f"Invalid Select: {str(given)[:40]!r} is not one of {', '.join(sorted(_SELECTS))}")
         return given
     if _projected(params):
@@ -145,7 +146,7 @@ def _select(params: Mapping[str, Any], *, index: bool) -> str:
 
 def _return_values(params: Mapping[str, Any]) -> str:
     given = params.get("ReturnValues", "NONE")
-    if given not in _RETURN_VALUES:
+    if not isinstance(given, str) or given not in _RETURN_VALUES:
         raise validation(f"Invalid ReturnValues: {str(given)[:40]!r} is not one of {', '.join(sorted(_RETURN_VALUES))}")
     return given
 
@@ -317,9 +318,6 @@ def _batch_get(params: Mapping[str, Any], region: str, schema_of: SchemaLookup) 
         _expressions(item, entry, "ProjectionExpression")
         select = "SPECIFIC_ATTRIBUTES" if _projected(entry) else "ALL_ATTRIBUTES"
         yield Need("dynamodb:BatchGetItem", table_arn(region, table), _context(item, entry, Select=select))
-
-
-MAX_BATCH_WRITES = 25
 
 
 def _batch_write(params: Mapping[str, Any], region: str, schema_of: SchemaLookup) -> Iterable[Need]:

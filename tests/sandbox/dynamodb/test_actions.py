@@ -472,3 +472,55 @@ def test_nesting_depth_bounded(albums, users):
     body = {"TableName": albums.table, "Item": {**key(me, "deeper"), "tree": _nested(100)}}
     answer = signed_post(albums.dep.kit.endpoint, users.alice.credentials, "PutItem", body)
     assert answer.status_code == 400 and answer.json()["__type"].endswith("#SerializationException")
+
+
+# --- whatever the body, a fixed refusal, never a crash (offline, seeded, bounded) -----------------
+
+_JUNK = [None, 1, 1.5, True, "x", "", [], [1], {}, {"S": "a"}, {"S": ["a"]}, {"a": 1}, [{"S": "a"}],
+         "identityId = :v", {":v": {"S": "a"}}, {":v": [1]}, {"#a": 1}, {"#a": "x"}]
+_FIELDS = ["TableName", "Key", "Item", "ProjectionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues",
+           "KeyConditionExpression", "KeyConditions", "FilterExpression", "ConditionExpression", "UpdateExpression",
+           "AttributesToGet", "Select", "ReturnValues", "IndexName", "RequestItems", "TransactItems",
+           "ReturnConsumedCapacity", "AttributeUpdates", "Expected", "ResourceArn"]
+_OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+               "TransactGetItems", "TransactWriteItems", "CreateTable", "ListTables", "TagResource", "Bogus"]
+_MEMBERS = ["t-albums", "Keys", "PutRequest", "DeleteRequest", "Get", "Put", "Update", "identityId", "albumId", "S", "N", "M"]
+
+
+def test_needs_refuse_junk_with_aws_errors_only():
+    """20,000 random parameter shapes: every one is decided or refused with an AwsError, none raises anything else (a 500)."""
+    import random
+
+    from sandbox.dynamodb.actions import needs
+    from sandbox.errors import AwsError
+    from sandbox.moto_seams.dynamodb import KeySchema
+
+    rng = random.Random(17)
+    schema = KeySchema("identityId", "albumId", {"by-title": "title"})
+
+    def value(depth: int = 0) -> Any:
+        roll = rng.random()
+        if depth < 3 and roll < 0.2:
+            return {rng.choice(_MEMBERS): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        if depth < 3 and roll < 0.3:
+            return [value(depth + 1) for _ in range(rng.randint(0, 3))]
+        return rng.choice(_JUNK)
+
+    for _ in range(20_000):
+        params = {name: value() for name in rng.sample(_FIELDS, rng.randint(0, 6))}
+        if rng.random() < 0.5:
+            params["TableName"] = "t-albums"
+        known = rng.random() < 0.8
+        try:
+            needs(rng.choice(_OPERATIONS), params, region="us-east-1", schema_of=lambda r, t: schema if known else None)
+        except AwsError:
+            pass
+
+
+def test_input_moto_cannot_serve_is_a_validation_error(albums):
+    """The admin key's malformed GetItem (a Key that is no map), which moto fails on: a fixed 400 ValidationException, never a 500."""
+    admin = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    answer = signed_post(albums.dep.kit.endpoint, admin, "GetItem", {"TableName": albums.table, "Key": 5})
+    assert answer.status_code == 400
+    assert answer.json() == {"__type": "com.amazon.coral.validate#ValidationException",
+                             "message": "The request's parameters are missing or invalid."}

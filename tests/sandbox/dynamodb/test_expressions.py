@@ -92,3 +92,24 @@ def test_partition_value_must_be_scalar(value):
     """A set, two types, a number where text belongs, a bare string, a boolean: not a key value."""
     with pytest.raises(AwsError):
         key_condition_partition("identityId = :v", {}, {":v": value}, partition_key="identityId")
+
+
+_PARTS = ["identityId", "#p", "#t", ":me", ":a", "=", "<", ">=", "<>", "(", ")", ",", ".", "[", "0", "]", "AND", "or",
+          "NOT", "IN", "BETWEEN", "begins_with", "size", " ", "SET", "REMOVE", "+", "-", "albumId", "\t", "é", "$"]
+
+
+def test_random_expressions_refused_with_aws_errors_only():
+    """20,000 random token strings: each is read or refused with a ValidationException, never another exception."""
+    import random
+
+    rng = random.Random(5)
+    for _ in range(20_000):
+        expression = "".join(rng.choice(_PARTS) + rng.choice(["", " "]) for _ in range(rng.randint(0, 12)))
+        for read in (
+            lambda: attribute_names(expression, NAMES, parameter="X"),
+            lambda: key_condition_partition(expression, NAMES, VALUES, partition_key="identityId"),
+        ):
+            try:
+                read()
+            except AwsError as error:
+                assert error.code == "ValidationException"
