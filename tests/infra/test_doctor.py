@@ -633,3 +633,21 @@ def test_manage_py_exit_status_when_nothing_is_provisioned(tmp_path):
     )
     assert (done.returncode, done.stdout) == (2, "")
     assert CANNOT_READ in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_albums_finding_names_the_request_it_would_allow(breaker):
+    """dynamodb-leading-keys-missing says which request on whose partition: another identity's, by its placeholder."""
+    _albums(breaker, ["dynamodb:GetItem"])
+    [finding] = [f for f in run_doctor("--json").report["findings"] if f["rule"] == "dynamodb-leading-keys-missing"]
+    assert finding["resource"] == breaker.deployment.authenticated_role_arn
+    assert "dynamodb:GetItem on table " + breaker.deployment.albums_table in finding["what"]
+    assert "partition key <another identity>" in finding["what"]
+    assert "Scan" not in finding["what"]
+
+
+def test_a_scan_conditioned_on_leading_keys_is_still_reported(breaker):
+    """ForAllValues over a Scan's empty set of partition keys holds: the condition does not save it."""
+    _albums(breaker, ["dynamodb:Scan"], {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OWN_PARTITION]}})
+    findings = run_doctor("--json").report["findings"]
+    assert [f["rule"] for f in findings] == ["dynamodb-scan-allowed"]
+    assert "dynamodb:Scan on table" in findings[0]["what"]
