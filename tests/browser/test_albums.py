@@ -257,3 +257,28 @@ def test_bobs_inspector_reading_another_identitys_album_is_denied_and_explained(
     row.screenshot(path=str(Path(os.environ.get("SCREENSHOTS") or tmp_path) / f"inspector-album-try-row-{width}.png"))
     refusals_only(page.problems, 1)
     page.context.close()
+
+
+def test_bob_opening_alices_album_link_finds_nothing(live_site, live_server, browser: Browser, aws_settings, settings):
+    """An album's URL names no owner: bob's browser looks in his own partition and says there is no such album."""
+    base = live_server.url
+    alice = context_page(browser)
+    sign_in(alice, base, "alice@example.com", settings.DEMO_PASSWORD)
+    alice.goto(f"{base}/albums/")
+    alice.get_by_test_id("album-create-title").fill("Private plans")
+    alice.get_by_test_id("album-create").click()
+    expect(alice.get_by_test_id("album")).to_have_count(1, timeout=TIMEOUT)
+    url = album_open(alice, base, "Private plans")
+
+    bob = context_page(browser)
+    sign_in(bob, base, "bob@example.com", settings.DEMO_PASSWORD)
+    bob.goto(url)
+    expect(bob.locator("[data-album-page]")).to_have_attribute("data-state", "missing", timeout=TIMEOUT)
+    expect(bob.get_by_test_id("album-title")).to_have_text("No such album")
+    expect(bob.get_by_test_id("album-title-input")).to_be_hidden()
+    expect(bob.locator("body")).not_to_contain_text("Private plans")
+    assert bob.problems == [] and alice.problems == []
+    [item] = table_items(aws_settings, live_site.albums_table)
+    assert item["title"] == "Private plans"
+    alice.context.close()
+    bob.context.close()
