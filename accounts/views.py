@@ -507,6 +507,7 @@ def api_credentials(request: HttpRequest) -> JsonResponse:
             "expiration": c.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": settings.AWS_REGION,
             "bucket": deployment_get().bucket,
+            "albumsTable": deployment_get().albums_table,  # issue 17: the browser's own DynamoDB table
             "endpoint": s3_browser_endpoint(),
             "authenticated": issued.authenticated,
         }

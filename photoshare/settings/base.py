@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "infra",
     "inspector",
     "workshop",
+    "albums",
 ]
 
 MIDDLEWARE = [

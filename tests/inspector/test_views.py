@@ -65,12 +65,12 @@ def test_why_the_moderator_role(shared_site, settings):
     assert "AmbiguousRoleResolution: AuthenticatedRole" in alice
 
 
-def test_six_try_buttons_each_with_a_result_slot(shared_site):
-    """The six buttons are there, each beside its own try-result."""
+def test_seven_try_buttons_each_with_a_result_slot(shared_site):
+    """The six S3 buttons and the albums one (issue 17) are there, each beside its own try-result."""
     html = _page(Client())
-    for name in TRIES:
+    for name in (*TRIES, "try-other-album"):
         assert f'data-testid="{name}"' in html
-    assert html.count('data-testid="try-result"') == 6
+    assert html.count('data-testid="try-result"') == 7
 
 
 def test_the_read_public_button_waits_for_a_published_photo(shared_site):
