@@ -524,3 +524,16 @@ def test_input_moto_cannot_serve_is_a_validation_error(albums):
     assert answer.status_code == 400
     assert answer.json() == {"__type": "com.amazon.coral.validate#ValidationException",
                              "message": "The request's parameters are missing or invalid."}
+
+
+def test_duplicate_member_refused_for_cognito_too(albums):
+    """The JSON APIs share the rule: an unsigned GetId naming IdentityPoolId twice is refused, not read either way."""
+    import requests
+
+    body = '{"IdentityPoolId": "us-east-1:00000000-0000-4000-8000-000000000000", "IdentityPoolId": "us-east-1:x"}'
+    answer = requests.post(
+        albums.dep.kit.endpoint + "/", data=body, timeout=10,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityService.GetId"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["__type"] == "SerializationException"
