@@ -18,7 +18,11 @@ control", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/speci
   (`moto_seams.dynamodb`). No such table: the value is unknown, so a
   statement that asks for it does not apply (the enforcer fails closed).
   `Scan` names no partition: it has no value, and `ForAllValues:` on nothing
-  holds, which is why AWS's examples leave `Scan` out of the actions;
+  holds, which is why AWS's examples leave `Scan` out of the actions. A
+  `Query` always names one: a key condition without exactly one
+  `<partition key> = :value` is invalid in DynamoDB, and is refused here
+  (`ValidationException`) before any policy is asked, so a `Query` is never
+  decided on an empty set that `ForAllValues:` would let through;
 - `dynamodb:Attributes`: every attribute name the request reads, writes or
   tests: the key's, the item's, `ProjectionExpression` / `AttributesToGet`,
   and the names in update, condition, filter and key-condition expressions.

@@ -524,3 +524,32 @@ def test_input_moto_cannot_serve_is_a_validation_error(albums):
     assert answer.status_code == 400
     assert answer.json() == {"__type": "com.amazon.coral.validate#ValidationException",
                              "message": "The request's parameters are missing or invalid."}
+
+
+def test_duplicate_member_refused_for_cognito_too(albums):
+    """The JSON APIs share the rule: an unsigned GetId naming IdentityPoolId twice is refused, not read either way."""
+    import requests
+
+    body = '{"IdentityPoolId": "us-east-1:00000000-0000-4000-8000-000000000000", "IdentityPoolId": "us-east-1:x"}'
+    answer = requests.post(
+        albums.dep.kit.endpoint + "/", data=body, timeout=10,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityService.GetId"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["__type"] == "SerializationException"
+
+
+def test_trail_keeps_attribute_names_as_written(albums, users):
+    """In the trail record, API members are camel-cased as CloudTrail writes them, attribute names are left as they are."""
+    import datetime as dt
+
+    import requests
+
+    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    me = users.alice.identity_id
+    answer = users.alice.dynamodb().put_item(TableName=albums.table, Item={**key(me, "cased"), "Title": {"S": "Upper"}})
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    records = requests.get(f"{albums.dep.kit.endpoint}/_sandbox/trail", params={"since": since, "limit": 1000}, timeout=5).json()["Records"]
+    (record,) = [r for r in records if r["requestID"] == request_id]
+    assert record["requestParameters"]["tableName"] == albums.table
+    assert set(record["requestParameters"]["item"]) == {"identityId", "albumId", "Title"}
