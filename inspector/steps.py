@@ -72,6 +72,9 @@ class Step:
     # "handout", "sts", "try", "decision"): the same in every flow, whatever
     # the step's number there.
     phase: str = ""
+    # Drawn dashed, as an answer; by default an arrow going left is one
+    # (Django -> Browser), but Django's token request to the provider goes left too.
+    reply: bool | None = None
 
 
 # --- the steps every flow shares, from the identity pool's credentials on ------------------
@@ -171,6 +174,7 @@ SSO_STEPS: tuple[Step, ...] = (
         "Django trades the code, its client secret and the PKCE verifier for the provider's ID token, and checks "
         "its signature, iss, aud, exp and nonce. No user pool anywhere.",
         (CodeRef("accounts/oidc.py", "def get_payload_data("), CodeRef("sandbox/oidc/provider.py", "def token(")),
+        reply=False,
     ),
     Step(
         5, "Django", "Identity pool", "GetId",
@@ -264,11 +268,15 @@ def diagram(flow: Flow | None = None) -> dict[str, object]:
     """What templates/inspector/diagram.svg draws for `flow` (the user pool's by default): lanes and arrows."""
     flow = flow or FLOWS["user-pool"]
     names = flow.participants
-    width = LEFT * 2 + LANE_GAP * (len(names) - 1)
+    # Every flow's picture is as wide as the widest one's, its lanes centred: the
+    # SVG scales to its box, so a flow with fewer lanes would otherwise be drawn larger.
+    most = max(len(each.participants) for each in FLOWS.values())
+    width = LEFT * 2 + LANE_GAP * (most - 1)
+    left = LEFT + LANE_GAP * (most - len(names)) // 2
     height = TOP + ROW * len(flow.steps) + 10
 
     def lane_x(participant: str) -> int:
-        return LEFT + LANE_GAP * names.index(participant)
+        return left + LANE_GAP * names.index(participant)
 
     lanes = [{"name": name, "x": lane_x(name), "box_x": lane_x(name) - LANE_BOX // 2} for name in names]
     arrows = []
@@ -285,7 +293,7 @@ def diagram(flow: Flow | None = None) -> dict[str, object]:
                 "label_x": (x1 + x2) // 2,
                 "label_y": y - 7,
                 "badge_x": x1 + direction * 12,
-                "reply": direction < 0,
+                "reply": direction < 0 if step.reply is None else step.reply,
                 "skipped": flow.skipped(step),
             }
         )

@@ -62,6 +62,7 @@ def test_an_sso_user_sees_the_provider_in_the_flow(sso_live_site, live_server, b
 
     shoot(page, tmp_path, f"inspector-sso-{width}")
     shoot(page, tmp_path, f"inspector-sso-flow-{width}", selector="section.flow")
+    shoot(page, tmp_path, f"inspector-sso-diagram-{width}", selector=".sequence-scroll")
     if width == WIDTHS["phone"]:  # the diagram scrolls in its own box; the page itself does not
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     others = [problem for problem in page.problems if problem != DENIED_LOAD]

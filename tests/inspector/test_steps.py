@@ -41,6 +41,8 @@ def test_the_diagram_has_an_arrow_per_step_between_lanes(key):
     boxes = sorted(lane["box_x"] for lane in drawn["lanes"])
     assert boxes[0] >= 0 and boxes[-1] + drawn["lane_box"] <= drawn["width"]
     assert all(b - a > drawn["lane_box"] for a, b in zip(boxes, boxes[1:]))
+    # Drawn at one scale whatever the flow: the same width for all.
+    assert drawn["width"] == steps.diagram(steps.FLOWS["sso"])["width"]
 
 
 def _operations(key: str) -> list[tuple[str, str, str]]:
@@ -71,6 +73,8 @@ def test_the_sso_flow_goes_through_the_provider_and_never_the_user_pool():
     assert ops[1][:2] == ("Browser", "OIDC provider") and "authorize" in ops[1][2]
     assert ops[2][:2] == ("OIDC provider", "Django") and "/accounts/oidc/callback/" in ops[2][2] and "code" in ops[2][2]
     assert ops[3][:2] == ("Django", "OIDC provider") and "PKCE" in ops[3][2]
+    replies = [arrow["step"].label for arrow in steps.diagram(flow)["arrows"] if arrow["reply"]]
+    assert replies == ["POST /api/credentials"]  # the token request goes left but is Django's own call
     assert ops[4] == ("Django", "Identity pool", "GetId")
     assert ops[5] == ("Django", "Identity pool", "GetCredentialsForIdentity")
     assert "InitiateAuth" not in [label for _, _, label in ops]
