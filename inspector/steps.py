@@ -262,6 +262,8 @@ LANE_BOX = 104  # a lane's name box, narrower than the gap
 LEFT = 62
 TOP = 56  # where the first arrow is
 ROW = 46
+CHAR = 7  # a label's character at its widest (bold, when the step is current), near enough
+EDGE = 6  # the least room between a label and the picture's edge
 
 
 def diagram(flow: Flow | None = None) -> dict[str, object]:
@@ -284,13 +286,22 @@ def diagram(flow: Flow | None = None) -> dict[str, object]:
         x1, x2 = lane_x(step.source), lane_x(step.target)
         y = TOP + ROW * index + 18
         direction = 1 if x2 > x1 else -1
+        # Centred over its arrow, unless that would push it past an edge (a long
+        # label between two lanes at the side): then it starts (or ends) at the edge.
+        label_x, anchor = (x1 + x2) // 2, "middle"
+        half = CHAR * len(f"{step.number}. {step.label}") // 2
+        if label_x - half < EDGE:
+            label_x, anchor = EDGE, "start"
+        elif label_x + half > width - EDGE:
+            label_x, anchor = width - EDGE, "end"
         arrows.append(
             {
                 "step": step,
                 "x1": x1,
                 "x2": x2 - direction * 6,  # the arrowhead ends on the lane
                 "y": y,
-                "label_x": (x1 + x2) // 2,
+                "label_x": label_x,
+                "label_anchor": anchor,
                 "label_y": y - 7,
                 "badge_x": x1 + direction * 12,
                 "reply": direction < 0 if step.reply is None else step.reply,

@@ -37,6 +37,10 @@ def test_the_diagram_has_an_arrow_per_step_between_lanes(key):
     for arrow in drawn["arrows"]:
         assert arrow["x1"] in xs and 0 < arrow["y"] < drawn["height"]
         assert 0 < arrow["label_x"] < drawn["width"]
+        # A label fits in the picture, even bold (inspector.js marks the current step so).
+        chars = len(f"{arrow['step'].number}. {arrow['step'].label}") * steps.CHAR
+        start = {"start": 0, "middle": chars / 2, "end": chars}[arrow["label_anchor"]]
+        assert 0 <= arrow["label_x"] - start and arrow["label_x"] - start + chars <= drawn["width"], arrow["step"].label
     # Lane boxes do not overlap, and stay inside the picture.
     boxes = sorted(lane["box_x"] for lane in drawn["lanes"])
     assert boxes[0] >= 0 and boxes[-1] + drawn["lane_box"] <= drawn["width"]
