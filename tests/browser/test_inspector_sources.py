@@ -76,7 +76,7 @@ def test_the_switch_shows_the_other_flows(sso_live_site, live_server, browser, t
     page.goto(f"{live_server.url}/how-it-works/")
     page.get_by_test_id("flow-link").click()
     expect(page.get_by_test_id("sequence")).to_have_attribute("data-flow", "link")
-    assert page.url.endswith("/how-it-works/?flow=link")
+    assert page.url.endswith("/how-it-works/?flow=link#flow-heading")  # lands on the diagram, not the page top
     assert _lanes(page) == ["Browser", "Django", "Identity pool", "STS", "S3", "DynamoDB"]
     expect(page.locator("svg.sequence")).to_contain_text("GetOpenIdTokenForDeveloperIdentity")
     expect(page.get_by_test_id("flow-shown")).to_contain_text("Yours came by signing in with Winter Corp SSO")

@@ -216,7 +216,7 @@ def test_the_switch_shows_another_flow(shared_site, key, lane):
     assert drawn["key"] == key and drawn["current"] == [key] and lane in drawn["lanes"]
     assert "skipped" not in html[html.index("<svg"):html.index("</svg>")]
     assert "Yours came by browsing as a guest" in html and "Shown: how credentials come by" in html
-    assert re.search(r'href="\?flow=guest" data-testid="flow-guest">Guest <span class="hint">\(yours\)</span>', html)
+    assert re.search(r'href="\?flow=guest#flow-heading" data-testid="flow-guest">Guest <span class="hint">\(yours\)</span>', html)
 
 
 @pytest.mark.parametrize(
