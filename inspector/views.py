@@ -56,11 +56,16 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
         "published": {"key": published.public_key, "versionId": published.public_version_id} if published else None,
         "lab": lab_summary(applied_lab()),  # a workshop lab's culprit, marked in the explanations
     }
+    # The diagram of how this session's credentials came (?flow= shows another's; an unknown one is ignored).
+    own = steps.flow_own(signed_in=user is not None, sso=store.sso is not None, developer=bool(store.developer_user_id))
+    flow = steps.flow_pick(request.GET.get("flow"), own=own)
     context = {
         "choice": choice,
         "policies": services.role_policies(role=choice.name),
-        "steps": steps.STEPS,
-        "diagram": steps.diagram(),
+        "flow": flow,
+        "own_flow": steps.FLOWS[own],
+        "flows": steps.FLOWS.values(),
+        "diagram": steps.diagram(flow),
         "inspector_config": config,
         "published": published,
         "other_identity": OTHER_IDENTITY,

@@ -33,9 +33,10 @@ function code(text) {
 
 // --- where we are in the flow -----------------------------------------------------------
 
-function stepAt(number) {
-  for (const node of document.querySelectorAll("[data-step]")) {
-    node.classList.toggle("current", node.dataset.step === String(number));
+// By phase, not number: the steps are numbered differently in each sign-in's flow.
+function stepAt(phase) {
+  for (const node of document.querySelectorAll("[data-phase]")) {
+    node.classList.toggle("current", node.dataset.phase === phase);
   }
 }
 
@@ -91,9 +92,9 @@ function countdown(expiration) {
 }
 
 async function facts() {
-  stepAt(4);
+  stepAt("credentials");
   const credentials = await credentialsGet({ url: config.credentialsUrl, csrfToken: config.csrfToken });
-  stepAt(5);
+  stepAt("handout");
   field("identity-id").textContent = credentials.identityId;
   for (const slot of document.querySelectorAll("[data-sub-value]")) {
     slot.textContent = slot.classList.contains("resolved") ? ` = ${credentials.identityId}` : credentials.identityId;
@@ -104,7 +105,7 @@ async function facts() {
   audit();
   try {
     const arn = await callerIdentity(credentials);
-    stepAt(6);
+    stepAt("sts");
     field("role-arn").textContent = arn;
     const role = arn.split("/")[1] || "";
     field("role-check").textContent =
@@ -221,7 +222,7 @@ async function explain(answer) {
   if (!answer.requestId) {
     return element("p", { className: "hint", text: "The answer carried no request id to explain." });
   }
-  stepAt(8);
+  stepAt("decision");
   const response = await fetch(config.decisionUrl.replace("REQUEST_ID", encodeURIComponent(answer.requestId)), {
     credentials: "same-origin",
     headers: { Accept: "application/json" },
@@ -332,7 +333,7 @@ function tries(credentialsReady) {
       row.dataset.state = "running";
       try {
         const credentials = await credentialsReady();
-        stepAt(7);
+        stepAt("try");
         const name = row.dataset.try;
         const answer = name in DYNAMODB_TRIES ? await dynamoTryRun(credentials, name) : await tryRun(credentials, name);
         result.textContent = resultText(answer);

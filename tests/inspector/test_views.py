@@ -4,10 +4,12 @@ moderator, against the shared sandbox deployment."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
 
+from tests.accounts.test_magic_link_views import developer_site  # noqa: F401 - a fixture
 from tests.actors import page_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -84,10 +86,10 @@ def test_the_read_public_button_waits_for_a_published_photo(shared_site):
 
 
 def test_the_sequence_diagram_is_server_rendered_svg(shared_site):
-    """Eight steps in an inline SVG (no script, no CDN), the guest's sign-in steps dimmed."""
+    """Nine steps in an inline SVG (no script, no CDN), the guest's sign-in steps dimmed."""
     html = _page(Client())
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert svg.count('<g class="step') == 8
+    assert svg.count('<g class="step') == 9
     assert svg.count("skipped") == 2
     assert "<script" not in svg and "http://www.w3.org/2000/svg" in svg
 
@@ -135,3 +137,102 @@ def test_the_page_shows_an_sso_sessions_provider_claim_and_rule(sso_site, email,
     assert oidc.issuer() in shown("role-provider") and oidc.provider_name() in shown("role-provider")
     assert shown("role-claim").startswith("hd =") and claim in shown("role-claim")
     assert rule in shown("role-rule").replace("&gt;", ">")
+
+
+# --- the flow follows how the viewer signed in (issue 16) ----------------------------------
+
+def _flow(html: str) -> dict[str, object]:
+    """What the page draws: the flow's key, the lanes' names, the arrows' labels, the listed steps' labels."""
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    steps_list = html[html.index('data-testid="steps"'):]
+    steps_list = steps_list[:steps_list.index("</ol>")]
+    return {
+        "key": re.search(r'data-flow="([^"]+)"', svg).group(1),
+        "lanes": re.findall(r'<text x="\d+" y="25" text-anchor="middle">([^<]+)</text>', svg),
+        "arrows": [unescape(label) for label in re.findall(r'class="label"[^>]*>\d+\. ([^<]+)</text>', svg)],
+        "listed": [unescape(label) for label in re.findall(r"<strong>([^<]+)</strong>", steps_list)],
+        "current": re.findall(r'data-testid="flow-([a-z-]+)" aria-current="page"', html),
+    }
+
+
+def _link_client(email: str) -> Client:
+    """A client signed in with an emailed link, over HTTP (POST /accounts/sign-in/link/)."""
+    from accounts import magic_link
+
+    client = Client()
+    response = client.post("/accounts/sign-in/link/", {"token": magic_link.link_token(email=email)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client
+
+
+def test_a_guest_sees_the_user_pool_flow_with_the_sign_in_dimmed(shared_site):
+    drawn = _flow(_page(Client()))
+    assert drawn["key"] == "guest" and drawn["current"] == ["guest"]
+    assert "User pool" in drawn["lanes"] and "OIDC provider" not in drawn["lanes"]
+    assert drawn["arrows"][1] == "InitiateAuth"
+
+
+def test_a_password_user_sees_initiate_auth(shared_site, settings):
+    html = _page(page_sign_in("alice@example.com", settings.DEMO_PASSWORD))
+    drawn = _flow(html)
+    assert drawn["key"] == "user-pool" and drawn["current"] == ["user-pool"]
+    assert drawn["lanes"] == ["Browser", "Django", "User pool", "Identity pool", "STS", "S3", "DynamoDB"]
+    assert drawn["arrows"][:4] == ["POST /accounts/sign-in/", "InitiateAuth", "GetId", "GetCredentialsForIdentity"]
+    assert drawn["listed"] == drawn["arrows"]
+    assert "skipped" not in html[html.index("<svg"):html.index("</svg>")]
+
+
+def test_an_sso_user_sees_the_provider_and_no_user_pool(sso_site):
+    from tests.actors import sso_client_sign_in
+
+    html = _page(sso_client_sign_in("dana@wintercorp.com"))
+    drawn = _flow(html)
+    assert drawn["key"] == "sso" and drawn["current"] == ["sso"]
+    assert drawn["lanes"] == ["Browser", "OIDC provider", "Django", "Identity pool", "STS", "S3", "DynamoDB"]
+    assert "InitiateAuth" not in drawn["arrows"] and "GetId" in drawn["arrows"]
+    assert any("/accounts/oidc/callback/" in label for label in drawn["arrows"])
+    assert "Yours came by signing in with Winter Corp SSO" in html
+
+
+def test_a_link_user_sees_the_server_vouch_for_them(developer_site):
+    import uuid
+
+    html = _page(_link_client(f"inspector-{uuid.uuid4().hex[:10]}@example.org"))
+    drawn = _flow(html)
+    assert drawn["key"] == "link" and drawn["current"] == ["link"]
+    assert drawn["lanes"] == ["Browser", "Django", "Identity pool", "STS", "S3", "DynamoDB"]
+    assert drawn["arrows"][1:3] == ["GetOpenIdTokenForDeveloperIdentity", "GetCredentialsForIdentity"]
+    assert "InitiateAuth" not in drawn["arrows"] and "GetId" not in drawn["arrows"]
+
+
+@pytest.mark.parametrize("key, lane", [("sso", "OIDC provider"), ("link", "Identity pool"), ("user-pool", "User pool")])
+def test_the_switch_shows_another_flow(shared_site, key, lane):
+    """?flow=<key> draws that flow for anyone, marks it current, says which one is the viewer's own,
+    and nothing is dimmed (the guest's dimming is of the guest's own flow only)."""
+    response = Client().get("/how-it-works/", {"flow": key})
+    assert response.status_code == 200
+    html = response.content.decode()
+    drawn = _flow(html)
+    assert drawn["key"] == key and drawn["current"] == [key] and lane in drawn["lanes"]
+    assert "skipped" not in html[html.index("<svg"):html.index("</svg>")]
+    assert "Yours came by browsing as a guest" in html and "Shown: how credentials come by" in html
+    assert re.search(r'href="\?flow=guest#flow-heading" data-testid="flow-guest">Guest <span class="hint">\(yours\)</span>', html)
+
+
+@pytest.mark.parametrize(
+    "query", ["?flow=nope", "?flow=", "?flow=SSO", "?flow=sso%00", "?flow=" + "x" * 5000, "?flow=%ff%fe", "?flow=<script>"]
+)
+def test_a_bad_flow_falls_back_to_the_viewers_own(shared_site, settings, query):
+    """Anything that names no flow is ignored: alice sees her own, with a 200, never a 500, nothing echoed."""
+    client = page_sign_in("alice@example.com", settings.DEMO_PASSWORD)
+    response = client.get("/how-it-works/" + query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert _flow(html)["key"] == "user-pool"
+    assert "<script>" not in html.replace('<script type="module"', "")
+
+
+def test_the_last_of_two_flow_values_is_used(shared_site):
+    """QueryDict.get takes the last value; a list never reaches the flow lookup."""
+    html = Client().get("/how-it-works/?flow=sso&flow=link").content.decode()
+    assert _flow(html)["key"] == "link"
