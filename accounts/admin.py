@@ -7,8 +7,14 @@ from accounts.models import AuditEvent, User
 @admin.register(User)
 class PhotoshareUserAdmin(UserAdmin):
     list_display = ("email", "username", "identity_id", "is_staff", "last_login")
-    search_fields = ("email", "username", "identity_id")
-    fieldsets = (*UserAdmin.fieldsets, ("Cognito", {"fields": ("identity_id",)}))
+    search_fields = ("email", "username", "identity_id", "oidc_subject")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Cognito", {"fields": ("identity_id",)}),
+        ("OpenID Connect (SSO)", {"fields": ("oidc_issuer", "oidc_subject")}),
+    )
+    # Who the provider says they are: changing it would hand the account to another person.
+    readonly_fields = ("oidc_issuer", "oidc_subject")
 
 
 @admin.register(AuditEvent)

@@ -178,10 +178,11 @@ def _logins(id_token: str | None, provider: str | None = None) -> dict[str, Any]
     return {"Logins": {provider or deployment_get().provider: id_token}} if id_token else {}
 
 
-def identity_id_get(*, id_token: str | None) -> str:
-    """GetId: the identity for this login (stable), or a new guest identity."""
+def identity_id_get(*, id_token: str | None, provider: str | None = None) -> str:
+    """GetId: the identity for this login (stable), or a new guest identity.
+    `provider` as for identity_credentials_issue."""
     pool_id = deployment_get().identity_pool_id
-    return _call("cognito-identity", "get_id", IdentityPoolId=pool_id, **_logins(id_token))["IdentityId"]
+    return _call("cognito-identity", "get_id", IdentityPoolId=pool_id, **_logins(id_token, provider))["IdentityId"]
 
 
 def identity_credentials_issue(*, identity_id: str, id_token: str | None, provider: str | None = None) -> Credentials:
@@ -191,7 +192,8 @@ def identity_credentials_issue(*, identity_id: str, id_token: str | None, provid
     authenticated or unauthenticated role, or the role mapping's; the role's
     trust policy must accept this pool's `aud` and the caller's `amr`.
     `provider` is the login's key when it is not the user pool's (a
-    developer identity's token goes under DEVELOPER_TOKEN_PROVIDER).
+    developer identity's token goes under DEVELOPER_TOKEN_PROVIDER, an
+    OpenID Connect provider's ID token under the provider's host and path).
     https://docs.aws.amazon.com/cognito/latest/developerguide/authentication-flow.html"""
     result = _call(
         "cognito-identity", "get_credentials_for_identity", IdentityId=identity_id, **_logins(id_token, provider)

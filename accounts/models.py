@@ -13,9 +13,25 @@ class User(AbstractUser):
     `username` is the user-pool `sub` (stable; the email can change).
     `identity_id` is the identity pool's ID for this user (`us-east-1:…`),
     fetched once with `GetId` and reused: it is the
-    `${cognito-identity.amazonaws.com:sub}` that scopes their S3 prefix."""
+    `${cognito-identity.amazonaws.com:sub}` that scopes their S3 prefix.
+
+    A person who signs in with an OpenID Connect provider (accounts.oidc) is
+    keyed on (`oidc_issuer`, `oidc_subject`), the token's `iss` and `sub`,
+    and never on their email: two providers may both vouch for one address,
+    and only the pair names one person. Empty for everyone else."""
 
     identity_id = models.CharField(max_length=64, blank=True, db_index=True)
+    oidc_issuer = models.CharField("OpenID Connect issuer", max_length=255, blank=True)
+    oidc_subject = models.CharField("OpenID Connect sub", max_length=255, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_issuer", "oidc_subject"],
+                condition=~models.Q(oidc_subject=""),
+                name="accounts_user_one_per_oidc_subject",
+            )
+        ]
 
     @property
     def cognito_sub(self) -> str:

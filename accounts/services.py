@@ -1,6 +1,8 @@
 """The pattern itself, as plain functions the views call: sign in through the
 user pool, turn the ID token into an identity and credentials through the
-identity pool's enhanced flow, and sign out.
+identity pool's enhanced flow, and sign out. Two other ways in end in the
+same enhanced flow: an emailed link (a developer identity) and SSO (an
+OpenID Connect provider's own ID token, `sso_session_sign_in`).
 
 The path runs one way. The sign-in view has `CognitoBackend` verify the ID
 token and passes its claims here; nothing in this module verifies a token
@@ -19,12 +21,12 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 
-from accounts import cognito, tokens
+from accounts import cognito, oidc, tokens
 from accounts.audit import Requester, audit_record
 from accounts.cognito import CognitoError, Credentials, Tokens
 from accounts.models import AuditEvent, User
 from accounts.ratelimit import address_key, too_many
-from accounts.store import CredentialStore, IssuedCredentials, SessionTokens
+from accounts.store import CredentialStore, IssuedCredentials, SessionTokens, SsoLogin
 from accounts.tokens import InvalidToken
 from core.deployment import deployment_get
 
@@ -175,6 +177,47 @@ def _developer_credentials_issue(*, user: User, developer_user_id: str) -> Crede
     )
 
 
+def sso_session_sign_in(
+    *, user: User, id_token: str, claims: dict, store: CredentialStore, requester: Requester
+) -> IssuedCredentials:
+    """After the view's login() of a user whose provider ID token
+    accounts.oidc verified into `claims`: keep the token (there is no refresh
+    token, so the sign-in ends when it does), take this session's guest
+    identity over on a first sign-in, and issue the first credentials at
+    once, so the identity pool's refusal shows now, not on the first upload."""
+    sso = store.sso_keep(id_token=id_token, provider=oidc.provider_name(), claims=claims)
+    store.credentials_forget()  # a guest's, or another user's
+    if store.guest_identity_id and not user.identity_id:
+        linked = _guest_identity_link(user=user, id_token=id_token, store=store, requester=requester, provider=sso.provider)
+        if linked:
+            user.identity_id = linked
+            user.save(update_fields=["identity_id"])
+    store.guest_identity_id = ""
+    return identity_credentials_get(user=user, store=store, requester=requester)
+
+
+def _sso_credentials_issue(*, user: User, sso: SsoLogin) -> Credentials:
+    """The enhanced flow with the provider's own ID token under its host and
+    path: GetId (once per user, kept on their row), then
+    GetCredentialsForIdentity, where the pool's Rules mapping on the token's
+    claims picks the role. An identity the pool no longer knows is replaced."""
+    if sso.expired():
+        raise SessionExpired("the OpenID Connect ID token has expired")
+    login = {"id_token": sso.id_token, "provider": sso.provider}
+    if not user.identity_id:
+        user.identity_id = cognito.identity_id_get(**login)
+        user.save(update_fields=["identity_id"])
+    try:
+        return cognito.identity_credentials_issue(identity_id=user.identity_id, **login)
+    except CognitoError as exc:
+        if exc.code != "ResourceNotFoundException":
+            raise
+    log.warning("identity %s is unknown to the identity pool; getting a new one", user.identity_id)
+    user.identity_id = cognito.identity_id_get(**login)
+    user.save(update_fields=["identity_id"])
+    return cognito.identity_credentials_issue(identity_id=user.identity_id, **login)
+
+
 # --- identities -------------------------------------------------------------------------
 
 def identity_ensure(
@@ -204,20 +247,23 @@ def identity_ensure(
     return user.identity_id
 
 
-def _guest_identity_link(*, user: User, id_token: str | None, store: CredentialStore, requester: Requester) -> str:
+def _guest_identity_link(
+    *, user: User, id_token: str | None, store: CredentialStore, requester: Requester, provider: str | None = None
+) -> str:
     """GetCredentialsForIdentity on the guest identity with the user's login
-    links the two; "" when there is no guest identity or AWS refuses (the
-    login has another identity already, or the guest one is gone). The
-    credentials it brings are the user's: recorded and cached."""
+    (the user pool's, or `provider`'s) links the two; "" when there is no
+    guest identity or AWS refuses (the login has another identity already,
+    or the guest one is gone). The credentials it brings are the user's:
+    recorded and cached."""
     guest = store.guest_identity_id
     if not guest:
         return ""
     try:
-        issued = cognito.identity_credentials_issue(identity_id=guest, id_token=id_token)
+        issued = cognito.identity_credentials_issue(identity_id=guest, id_token=id_token, provider=provider)
     except CognitoError as exc:
         log.info("could not link guest identity %s: %s", guest, exc.code)
         return ""
-    _issued_record(issued, user=user, requester=requester)
+    _issued_record(issued, user=user, requester=requester, provider=provider or "")
     store.credentials_keep(issued, owner=user.pk)
     return issued.identity_id
 
@@ -243,17 +289,26 @@ def _guest_identity_new(requester: Requester) -> str:
 def identity_credentials_get(*, user: User | None, store: CredentialStore, requester: Requester) -> IssuedCredentials:
     """Scoped AWS credentials for whoever is asking: the signed-in `user`'s
     role, or a guest's (`user` None) unauthenticated role. Reused from the
-    session until REUSE_UNTIL before they expire. Every issue and refusal is
-    recorded in the audit trail."""
+    session until REUSE_UNTIL before they expire, except past the end of an
+    SSO sign-in, which ends with its ID token. Every issue and refusal is
+    recorded in the audit trail.
+
+    Three kinds of signed-in user, by what the session holds: user-pool
+    tokens (the password sign-in), a developer user id (an emailed link), or
+    an OpenID Connect provider's ID token (SSO)."""
     owner = user.pk if user else None
-    cached = store.credentials_cached(owner=owner)
-    if cached is not None:
-        return cached
-    identity_id = user.identity_id if user else store.guest_identity_id
     developer_user_id = store.developer_user_id if user else ""
+    sso = store.sso if user else None
+    if sso is None or not sso.expired():
+        cached = store.credentials_cached(owner=owner)
+        if cached is not None:
+            return cached
+    identity_id = user.identity_id if user else store.guest_identity_id
     try:
         if developer_user_id:  # signed in with an emailed link: no user-pool tokens
             issued = _developer_credentials_issue(user=user, developer_user_id=developer_user_id)
+        elif sso is not None:  # signed in with SSO: the provider's ID token, no user pool
+            issued = _sso_credentials_issue(user=user, sso=sso)
         else:
             if user:
                 id_token: str | None = _id_token_fresh(user=user, store=store)
@@ -270,11 +325,11 @@ def identity_credentials_get(*, user: User | None, store: CredentialStore, reque
             user=user,
             authenticated=user is not None,
             identity_id=identity_id,
-            provider=_provider(developer_user_id) if user else "",
+            provider=_provider(developer_user_id, sso) if user else "",
             error_code=getattr(exc, "code", type(exc).__name__),
         )
         raise
-    _issued_record(issued, user=user, requester=requester, provider=_provider(developer_user_id))
+    _issued_record(issued, user=user, requester=requester, provider=_provider(developer_user_id, sso))
     store.credentials_keep(issued, owner=owner)
     return IssuedCredentials(issued, user is not None)
 
@@ -294,9 +349,11 @@ def _credentials_issue(
     return cognito.identity_credentials_issue(identity_id=replacement, id_token=id_token)
 
 
-def _provider(developer_user_id: str) -> str:
+def _provider(developer_user_id: str, sso: SsoLogin | None = None) -> str:
     """The login a signed-in user's credentials come through, for the trail."""
-    return settings.PHOTOSHARE_DEVELOPER_PROVIDER if developer_user_id else deployment_get().provider
+    if developer_user_id:
+        return settings.PHOTOSHARE_DEVELOPER_PROVIDER
+    return sso.provider if sso is not None else deployment_get().provider
 
 
 def _issued_record(issued: Credentials, *, user: User | None, requester: Requester, provider: str = "") -> None:

@@ -1,5 +1,6 @@
 """What a browser session holds of the Cognito flow, and nothing else does:
-the user-pool tokens, a guest's identity ID, and the last credentials issued.
+the user-pool tokens (or an OpenID Connect provider's ID token), a guest's
+identity ID, and the last credentials issued.
 
 Everything lives in Django's server-side session (the browser only holds its
 key), under the three keys below. `CredentialStore` is the one place that
@@ -21,6 +22,12 @@ SESSION_CREDENTIALS = "cognito.credentials"
 # Set when the session signed in with an emailed link: the developer user id
 # the server asks the identity pool a token for (there are no user-pool tokens).
 SESSION_DEVELOPER_USER = "cognito.developer_user_id"
+# Set when the session signed in with an OpenID Connect provider (accounts.oidc):
+# its ID token, which goes straight into the identity pool's Logins, and the
+# claims the identity pool's role mapping reads (for the inspector).
+SESSION_SSO = "cognito.sso"
+# The ID token claims kept beside it: who, and what a Rules mapping may match.
+SSO_CLAIMS = ("iss", "sub", "aud", "email", "email_verified", "hd", "iat", "exp")
 
 # Cached credentials are replaced this long before they expire, so the
 # browser never starts an upload with keys about to die under it.
@@ -48,6 +55,24 @@ class SessionTokens:
     def expiring(self, *, now: dt.datetime | None = None) -> bool:
         left = dt.datetime.fromtimestamp(self.expires_at, dt.timezone.utc) - (now or _now())
         return left <= REFRESH_BEFORE
+
+
+@dataclass(frozen=True)
+class SsoLogin:
+    """An OpenID Connect provider's ID token and its verified claims.
+    `provider` is the identity pool's `Logins` key for it (host and path).
+    There is no refresh token, so the sign-in ends when the token does."""
+
+    id_token: str
+    provider: str
+    claims: dict[str, Any]
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.claims["exp"], dt.timezone.utc)
+
+    def expired(self, *, now: dt.datetime | None = None) -> bool:
+        return self.expires_at <= (now or _now())
 
 
 @dataclass(frozen=True)
@@ -100,6 +125,21 @@ class CredentialStore:
     @developer_user_id.setter
     def developer_user_id(self, developer_user_id: str) -> None:
         self.session[SESSION_DEVELOPER_USER] = developer_user_id
+
+    # --- an OpenID Connect provider's sign-in (accounts.oidc) ---------------------------
+
+    @property
+    def sso(self) -> SsoLogin | None:
+        stored = self.session.get(SESSION_SSO)
+        if not stored or not stored.get("id_token"):
+            return None
+        return SsoLogin(id_token=stored["id_token"], provider=stored["provider"], claims=stored["claims"])
+
+    def sso_keep(self, *, id_token: str, provider: str, claims: dict[str, Any]) -> SsoLogin:
+        """Keep an ID token whose signature and claims have been verified into `claims`."""
+        kept = {name: claims[name] for name in SSO_CLAIMS if name in claims}
+        self.session[SESSION_SSO] = {"id_token": id_token, "provider": provider, "claims": kept}
+        return SsoLogin(id_token=id_token, provider=provider, claims=kept)
 
     # --- a guest's identity -------------------------------------------------------------
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("password-reset/confirm/", views.password_reset_confirm, name="password-reset-confirm"),
     path("sign-in/email-link/", views.sign_in_link_request, name="sign-in-link"),
     path("sign-in/link/", views.sign_in_link_use, name="sign-in-link-use"),
+    path("oidc/start/", views.sso_start, name="oidc-start"),
+    path("oidc/callback/", views.sso_callback, name="oidc-callback"),
     path("outbox/", views.outbox, name="outbox"),
 ]
 

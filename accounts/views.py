@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import SuspiciousOperation
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.decorators import method_decorator
+from django.views.generic import View
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from accounts import cognito
 from accounts.audit import Requester
@@ -40,7 +44,7 @@ from accounts.forms import (
     SignUpForm,
     WEAK_PASSWORD,
 )
-from accounts import magic_link
+from accounts import magic_link, oidc
 from accounts.magic_link import LinkRefused
 from accounts.outbox import outbox_list
 from accounts.ratelimit import address_key, too_many
@@ -53,6 +57,7 @@ from accounts.services import (
     identity_credentials_get,
     session_sign_in,
     session_sign_out,
+    sso_session_sign_in,
 )
 from accounts.store import CredentialStore
 from core.aws import s3_browser_endpoint
@@ -195,7 +200,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                     requester=Requester.of(request),
                 )
                 return redirect(_next_url(request))
-    return _render(request, "accounts/sign_in.html", form, next=_next_url(request))
+    return _render(request, "accounts/sign_in.html", form, next=_next_url(request), sso=oidc.sso_enabled())
 
 
 @require_POST
@@ -263,6 +268,107 @@ def sign_in_link_use(request: HttpRequest) -> HttpResponse:
         magic_link.link_release(link_id)
         return render(request, "accounts/sign_in_link_refused.html", {"error": FALLBACK}, status=503)
     return redirect("home")
+
+
+# --- "Sign in with Winter Corp SSO" (accounts.oidc) --------------------------------------
+
+SSO_CANCELLED = gettext_lazy("Signing in with Winter Corp SSO was cancelled or refused there. Try again, or sign in another way.")
+SSO_FAILED = gettext_lazy("We could not complete your sign-in with Winter Corp SSO. Please try again.")
+SSO_NO_ACCESS = gettext_lazy("Winter Corp SSO signed you in, but Photoshare could not give you access. Contact the site's administrators.")
+SSO_UNAVAILABLE = gettext_lazy("Winter Corp SSO is not answering right now. Try again in a moment, or sign in another way.")
+
+
+def _sso_refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """The sign-in page with one fixed message; the detail is in the log."""
+    context = {"form": SignInForm(), "next": reverse("home"), "sso": oidc.sso_enabled(), "sso_error": message}
+    return render(request, "accounts/sign_in.html", context, status=status)
+
+
+@method_decorator(never_cache, name="dispatch")
+class SsoStart(OIDCAuthenticationRequestView):
+    """GET /accounts/oidc/start/: the library's authorization request (state,
+    nonce and PKCE S256 kept in the session), to the issuer's authorize URL."""
+
+    get_settings = staticmethod(oidc.library_setting)
+
+    def __init__(self, **kwargs: Any) -> None:
+        View.__init__(self, **kwargs)  # the library's reads the endpoint here, before a failure can be answered
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not oidc.sso_enabled():
+            raise Http404
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = oidc.endpoints().authorization
+        except oidc.SsoFailed as exc:
+            log.warning("SSO sign-in not started: %s", exc)
+            return _sso_refused(request, SSO_UNAVAILABLE, 503)
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_CLIENT_ID
+        return super().get(request)
+
+
+@method_decorator(never_cache, name="dispatch")
+class SsoCallback(OIDCAuthenticationCallbackView):
+    """GET /accounts/oidc/callback/: the library checks `state` against the
+    session and has OidcBackend exchange the code and verify the ID token;
+    then the service gets the person's identity and first credentials. Any
+    refusal on the way is the sign-in page with a fixed message, and signs
+    no one in: a user made by this very sign-in is removed again."""
+
+    get_settings = staticmethod(oidc.library_setting)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not oidc.sso_enabled():
+            raise Http404
+        if request.GET.get("error"):  # the person cancelled, or the provider refused (OIDC Core 3.1.2.6)
+            log.info("SSO provider answered %r: %r", request.GET["error"][:100], request.GET.get("error_description", "")[:300])
+            states = request.session.get("oidc_states")
+            if isinstance(states, dict):
+                states.pop(request.GET.get("state", ""), None)  # a state is good for one answer
+                request.session.modified = True
+            return _sso_refused(request, SSO_CANCELLED, 400)
+        if not (request.GET.get("code") and request.GET.get("state")):
+            log.info("SSO callback without code and state")
+            return _sso_refused(request, SSO_FAILED, 400)
+        try:
+            return super().get(request)
+        except (oidc.SsoFailed, SuspiciousOperation) as exc:  # a state not ours, a token that does not check out
+            log.warning("SSO sign-in refused: %s", exc)
+            return _sso_refused(request, SSO_FAILED, 400)
+
+    def login_failure(self) -> HttpResponse:
+        user = getattr(self, "user", None)
+        if user is not None and not user.is_active:
+            log.info("refused SSO sign-in of deactivated user %s", user.pk)
+            return _sso_refused(self.request, SIGN_IN_REFUSED, 403)
+        log.info("SSO callback with no sign-in in progress in this session")
+        return _sso_refused(self.request, SSO_FAILED, 400)
+
+    def login_success(self) -> HttpResponse:
+        request, user = self.request, self.user
+        next_url = self.success_url  # kept by SsoStart, already checked to stay on this site
+        login(request, user, backend="accounts.oidc.OidcBackend")  # rotates the session key
+        try:
+            sso_session_sign_in(
+                user=user,
+                id_token=user.sso_id_token,
+                claims=user.id_claims,
+                store=CredentialStore(request.session),
+                requester=Requester.of(request),
+            )
+        except (CognitoError, SessionExpired) as exc:  # logged by accounts.cognito (and the audit trail)
+            logout(request)
+            if user.sso_created:
+                user.delete()
+            if getattr(exc, "code", "") == "Unreachable":
+                return _sso_refused(request, FALLBACK, 503)
+            return _sso_refused(request, SSO_NO_ACCESS, 403)
+        # No refresh token: the session ends when the provider's ID token does.
+        request.session.set_expiry(CredentialStore(request.session).sso.expires_at)
+        return redirect(next_url)
+
+
+sso_start = SsoStart.as_view()
+sso_callback = SsoCallback.as_view()
 
 
 # --- signing up and confirming ----------------------------------------------------------
@@ -401,6 +507,7 @@ def api_credentials(request: HttpRequest) -> JsonResponse:
             "expiration": c.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": settings.AWS_REGION,
             "bucket": deployment_get().bucket,
+            "albumsTable": deployment_get().albums_table,  # issue 17: the browser's own DynamoDB table
             "endpoint": s3_browser_endpoint(),
             "authenticated": issued.authenticated,
         }

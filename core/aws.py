@@ -38,20 +38,30 @@ SANDBOX_ADMIN_KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "tes
 
 # --- clients ----------------------------------------------------------------------------
 
+# The services a browser calls itself, signed with its own credentials.
+BROWSER_SERVICES = ("s3", "dynamodb", "sts")
+
 
 def endpoint_url(service: str, *, browser: bool = False) -> str | None:
     """Where `service` is reached: the sandbox locally, AWS's own endpoint
     otherwise (None lets botocore choose it for the region).
 
     `browser=True` is the endpoint the browser sends its own requests to (S3,
-    and STS for the inspector): locally that is another host than the
-    server's (localhost, the app being on 127.0.0.1), so the sandbox's origin
-    and the app share no cookies."""
+    DynamoDB for albums, and STS for the inspector): locally that is another
+    host than the server's (localhost, the app being on 127.0.0.1), so the
+    sandbox's origin and the app share no cookies."""
     if browser:
-        if service not in ("s3", "sts"):
-            raise ValueError(f"the browser reaches only S3 and STS directly, not {service}")
+        if service not in BROWSER_SERVICES:
+            raise ValueError(f"the browser reaches only S3, DynamoDB and STS directly, not {service}")
         return settings.AWS_BROWSER_ENDPOINT_URL or settings.AWS_ENDPOINT_URL
     return settings.AWS_ENDPOINT_URL
+
+
+def dynamodb_browser_endpoint() -> str:
+    """Where the browser reads and writes its albums (issue 17): the sandbox's
+    one endpoint locally, else the regional DynamoDB endpoint, which answers
+    browsers' CORS requests."""
+    return endpoint_url("dynamodb", browser=True) or f"https://dynamodb.{settings.AWS_REGION}.amazonaws.com"
 
 
 def s3_browser_endpoint() -> str:

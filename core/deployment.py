@@ -36,6 +36,9 @@ class Deployment:
     # AWS); absent from a file written before them, which means "run provision".
     team_role_arn: str = ""
     oidc_provider_arn: str = ""
+    # Issue 17: the albums table `<name>-albums`. Never empty; absent from an
+    # older file, which again means "run provision".
+    albums_table: str = ""
 
     @property
     def provider(self) -> str:

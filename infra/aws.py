@@ -423,6 +423,45 @@ def bucket_delete(*, bucket: str) -> None:
     _client("s3").delete_bucket(Bucket=bucket)
 
 
+# --- DynamoDB: the albums table (issue 17) ---------------------------------------------
+
+TABLE_WAIT_DELAY = 2  # seconds between DescribeTable calls while AWS creates or deletes a table
+TABLE_WAIT_ATTEMPTS = 60  # at most two minutes; creating an on-demand table takes seconds
+
+
+@aws_translated
+def table_describe(*, name: str) -> dict[str, Any]:
+    """DescribeTable's Table; NotFound (ResourceNotFoundException) when there is none."""
+    return _client("dynamodb").describe_table(TableName=name)["Table"]
+
+
+@aws_translated
+def table_create(*, name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable, then wait until the table is ACTIVE: on AWS it answers
+    CREATING, and items cannot be written before it is ACTIVE."""
+    dynamodb = _client("dynamodb")
+    dynamodb.create_table(TableName=name, **config)
+    waiter = dynamodb.get_waiter("table_exists")
+    waiter.wait(TableName=name, WaiterConfig={"Delay": TABLE_WAIT_DELAY, "MaxAttempts": TABLE_WAIT_ATTEMPTS})
+    return dynamodb.describe_table(TableName=name)["Table"]
+
+
+@aws_translated
+def table_billing_on_demand(*, name: str) -> None:
+    """UpdateTable to PAY_PER_REQUEST: nothing to size, and no throttling at a workshop's bursts."""
+    _client("dynamodb").update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+
+
+@aws_translated
+def table_delete(*, name: str) -> None:
+    """DeleteTable (every item goes with it), waiting until it is gone so a
+    provision right after creates it afresh rather than meeting it DELETING."""
+    dynamodb = _client("dynamodb")
+    dynamodb.delete_table(TableName=name)
+    waiter = dynamodb.get_waiter("table_not_exists")
+    waiter.wait(TableName=name, WaiterConfig={"Delay": TABLE_WAIT_DELAY, "MaxAttempts": TABLE_WAIT_ATTEMPTS})
+
+
 # --- reads used by doctor
 # Read-only: doctor audits, it never changes anything.
 

@@ -1,6 +1,6 @@
 """Create, repair and remove the Photoshare deployment: one user pool, one
-app client, the `moderators` group, one identity pool, three roles and the
-photo bucket, in the sandbox or on AWS with the same code.
+app client, the `moderators` group, one identity pool, three roles, the
+photo bucket and the albums table, in the sandbox or on AWS with the same code.
 
 `deployment_provision` is idempotent: it finds each resource by name, compares
 what it finds with what it wants, and changes (and reports) only what differs,
@@ -39,6 +39,7 @@ MODERATION_POLICY = "moderation"  # the moderator role's second inline policy
 ROLE_KINDS = ("authenticated", "unauthenticated", "moderator")
 TEAM = "team"  # the team role's kind in Names.roles: people of OIDC_TEAM_DOMAIN, mapped by their `hd` claim
 TEAM_POLICY = "team-access"  # the team role's second inline policy
+ALBUMS_POLICY = "albums-access"  # every signed-in role's DynamoDB policy (issue 17); guests get none
 
 PASSWORD_POLICY = {
     "MinimumLength": 12,
@@ -92,6 +93,7 @@ class Names:
     identity_pool: str
     bucket: str
     roles: dict[str, str] = field(default_factory=dict)  # kind -> role name
+    albums_table: str = ""
 
 
 def deployment_names() -> Names:
@@ -105,6 +107,7 @@ def deployment_names() -> Names:
         identity_pool=re.sub(r"[^\w ]", "_", f"{name} identities"),
         bucket=settings.PHOTOSHARE_BUCKET,
         roles={**{kind: f"{name}-{kind}" for kind in ROLE_KINDS}, TEAM: f"{name}-team-{team_slug()}"},
+        albums_table=f"{name}-albums",
     )
 
 
@@ -159,10 +162,12 @@ def policy_render(
     account: str = "",
     region: str = "",
     team: str = "",
+    table_arn: str = "",
 ) -> dict[str, Any]:
     """`infra/policies/<name>.json` with its placeholders filled in
     (`__NAME__` is the deployment's name, which its roles' names start with;
-    `__ACCOUNT__` the account they are in, `__TEAM__` the team's slug)."""
+    `__ACCOUNT__` the account they are in, `__TEAM__` the team's slug,
+    `__TABLE_ARN__` the albums table's ARN, as DescribeTable gives it)."""
     text = (POLICIES_DIR / f"{name}.json").read_text()
     values = {
         "__BUCKET__": bucket,
@@ -171,6 +176,7 @@ def policy_render(
         "__ACCOUNT__": account,
         "__REGION__": region,
         "__TEAM__": team,
+        "__TABLE_ARN__": table_arn,
     }
     for placeholder, value in values.items():
         if placeholder in text and not value:
@@ -276,6 +282,30 @@ def identity_pool_roles_config(
     }
 
 
+def albums_table_config() -> dict[str, Any]:
+    """The albums table: each item is one album, keyed by its owner's identity
+    ID and then its own ID, so the partition key is exactly what
+    `dynamodb:LeadingKeys` = `${cognito-identity.amazonaws.com:sub}` compares:
+    a user's Query reaches only their own partition. On demand: nothing to size."""
+    return {
+        "KeySchema": [
+            {"AttributeName": "identityId", "KeyType": "HASH"},
+            {"AttributeName": "albumId", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "identityId", "AttributeType": "S"},
+            {"AttributeName": "albumId", "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def albums_table_arn(*, table: str) -> str:
+    """The table's ARN as DynamoDB gives it (its account and region are the
+    deployment's), for the signed-in roles' `albums-access` policy."""
+    return aws.table_describe(name=table)["TableArn"]
+
+
 def cors_rules() -> list[dict[str, Any]]:
     return [
         {
@@ -307,12 +337,17 @@ def lifecycle_rules() -> list[dict[str, Any]]:
     ]
 
 
-def role_policies(*, kind: str, bucket: str) -> dict[str, dict[str, Any]]:
-    """Inline policy name -> document for each role. Moderators are signed-in
-    users too, so their role has the authenticated policy plus moderation."""
+def role_policies(*, kind: str, bucket: str, albums_table_arn: str) -> dict[str, dict[str, Any]]:
+    """Inline policy name -> document for each role. Moderators and team
+    members are signed-in users too, so their roles have the authenticated
+    policy (and albums) plus their own. Guests have no albums: nothing of
+    theirs is kept, and their identity is anyone's for the asking."""
     if kind == "unauthenticated":
         return {ACCESS_POLICY: policy_render(name="unauthenticated", bucket=bucket)}
-    policies = {ACCESS_POLICY: policy_render(name="authenticated", bucket=bucket)}
+    policies = {
+        ACCESS_POLICY: policy_render(name="authenticated", bucket=bucket),
+        ALBUMS_POLICY: policy_render(name="albums", table_arn=albums_table_arn),
+    }
     if kind == "moderator":
         policies[MODERATION_POLICY] = policy_render(name="moderator", bucket=bucket)
     if kind == TEAM:
@@ -402,13 +437,14 @@ def deployment_provision(*, report: Report) -> Deployment:
     identity_pool_id = _identity_pool_ensure(
         names=names, provider=provider, client_id=client["ClientId"], oidc_provider_arn=oidc_provider_arn, report=report
     )
+    table_arn = _albums_table_ensure(name=names.albums_table, report=report)
     # The team role exists only with an OIDC provider: nothing else maps to it.
     kinds = (*ROLE_KINDS, TEAM) if oidc_provider else ROLE_KINDS
     roles = {
         kind: role_ensure(
             name=names.roles[kind],
             trust=role_trust(kind=kind, identity_pool_id=identity_pool_id),
-            policies=role_policies(kind=kind, bucket=names.bucket),
+            policies=role_policies(kind=kind, bucket=names.bucket, albums_table_arn=table_arn),
             report=report,
         )
         for kind in kinds
@@ -440,6 +476,7 @@ def deployment_provision(*, report: Report) -> Deployment:
         moderator_role_arn=roles["moderator"],
         team_role_arn=roles.get(TEAM, ""),
         oidc_provider_arn=oidc_provider_arn,
+        albums_table=names.albums_table,
     )
     _deployment_ensure(deployment=deployment, report=report)
     return deployment
@@ -637,6 +674,32 @@ def _bucket_ensure(*, bucket: str, report: Report) -> None:
         )
 
 
+def _albums_table_ensure(*, name: str, report: Report) -> str:
+    """The albums table, created or checked; its ARN. The key schema cannot
+    change after creation, so a table keyed otherwise stops provisioning
+    (its items would be lost); billing can, and is repaired."""
+    desired = albums_table_config()
+    try:
+        table = aws.table_describe(name=name)
+    except aws.NotFound:
+        table = aws.table_create(name=name, config=desired)
+        report(f"Created table {name} (identityId, albumId; on demand)")
+        return table["TableArn"]
+    keys = {(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])}
+    types = {(a["AttributeName"], a["AttributeType"]) for a in table.get("AttributeDefinitions", [])}
+    wanted_types = {(a["AttributeName"], a["AttributeType"]) for a in desired["AttributeDefinitions"]}
+    if keys != {(k["AttributeName"], k["KeyType"]) for k in desired["KeySchema"]} or not wanted_types <= types:
+        raise ProvisionError(
+            f"Table {name} is keyed otherwise than identityId (partition, string) and albumId (sort, string), and a "
+            "table's keys cannot change: run `manage.py deprovision` (which deletes its albums), then provision again."
+        )
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode")
+    if billing and billing != desired["BillingMode"]:
+        aws.table_billing_on_demand(name=name)
+        report(f"Set table {name} to on-demand billing")
+    return table["TableArn"]
+
+
 def _file_ensure(*, path: Path, content: str, what: str, report: Report) -> None:
     try:
         if path.read_text() == content:
@@ -675,6 +738,13 @@ def deployment_deprovision(*, report: Report) -> None:
         report(f"Deleted user pool {names.user_pool} ({pool_id}) with its app client, group and users")
     for name in names.roles.values():
         _role_remove(name=name, report=report)
+    try:
+        aws.table_describe(name=names.albums_table)
+    except aws.NotFound:
+        pass
+    else:
+        aws.table_delete(name=names.albums_table)
+        report(f"Deleted table {names.albums_table} and every album in it")
     _oidc_provider_remove(name=oidc_provider_name(), report=report)
     if aws.bucket_exists(bucket=names.bucket):
         count = aws.bucket_empty(bucket=names.bucket)

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import AuditEvent, User
-from accounts.store import CredentialStore
+from accounts.store import CredentialStore, SsoLogin
 from core import sandbox
 from core.aws import AwsCallError, NotFound, s3_browser_endpoint
 from core.deployment import Deployment
@@ -58,13 +58,42 @@ def _stored_claims(store: CredentialStore) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class RuleMatch:
+    """How the pool's `Rules` mapping for an OpenID Connect provider decided:
+    the provider, the claim the deciding rule looks at (and its value in this
+    session's token, None when the token lacks it), and the rule that chose
+    the role, or, when none matched, the mapping's AmbiguousRoleResolution."""
+
+    issuer: str
+    provider: str  # the Logins key and RoleMappings key: host and path
+    claim: str = ""
+    claim_value: str | None = None
+    rule: dict[str, str] | None = None  # Claim, MatchType, Value, RoleARN as GetIdentityPoolRoles has it
+    fallback: str = ""  # AuthenticatedRole | Deny, when no rule matched
+    mapping_type: str = ""  # Rules | Token | "" (no mapping for the provider)
+    error: str = ""  # the mapping could not be read
+
+    @property
+    def rule_text(self) -> str:
+        if self.error:
+            return self.error
+        if self.rule is not None:
+            r = self.rule
+            return f"Claim {r['Claim']}, MatchType {r['MatchType']}, Value {r['Value']} → RoleARN {r['RoleARN']}"
+        if self.mapping_type == "Rules":
+            return f"no rule matched: AmbiguousRoleResolution {self.fallback}"
+        return "no Rules mapping for this provider: the identity pool's authenticated role"
+
+
+@dataclass(frozen=True)
 class RoleChoice:
     """The role the identity pool gives this session, and why, in a sentence."""
 
     arn: str
-    kind: str  # authenticated | moderator | unauthenticated
+    kind: str  # authenticated | moderator | team | denied | unauthenticated
     reason: str
     groups: tuple[str, ...] = ()
+    sso: RuleMatch | None = None  # signed in with an OpenID Connect provider
 
     @property
     def name(self) -> str:
@@ -82,6 +111,9 @@ def role_expected(*, user: User | None, store: CredentialStore, deployment: Depl
             "You are a guest: Django called GetCredentialsForIdentity with no login, so the identity pool gave its "
             "unauthenticated role.",
         )
+    sso = store.sso
+    if sso is not None:
+        return _sso_role(sso=sso, deployment=deployment)
     claims = _stored_claims(store)
     groups = tuple(str(g) for g in claims.get("cognito:groups", []) if isinstance(g, str))
     preferred = claims.get("cognito:preferred_role")
@@ -104,6 +136,75 @@ def role_expected(*, user: User | None, store: CredentialStore, deployment: Depl
     )
 
 
+def rule_matches(rule: dict[str, Any], claims: dict[str, Any]) -> bool:
+    """One rule of a `Rules` mapping against the token's claims, as Cognito
+    matches them (NotEqual is skipped when the claim is missing).
+    https://docs.aws.amazon.com/cognito/latest/developerguide/role-based-access-control.html"""
+    value = claims.get(rule.get("Claim", ""))
+    if value is None:
+        return False
+    value, wanted = str(value), str(rule.get("Value", ""))
+    return {
+        "Equals": value == wanted,
+        "Contains": wanted in value,
+        "StartsWith": value.startswith(wanted),
+        "NotEqual": value != wanted,
+    }.get(rule.get("MatchType", ""), False)
+
+
+def _sso_role(*, sso: SsoLogin, deployment: Deployment) -> RoleChoice:
+    """The role for an SSO session, read off the pool's role mapping for its
+    provider (GetIdentityPoolRoles, with the server's credentials) and the
+    ID token claims the session kept when it verified the token: the first
+    rule that matches wins, else AmbiguousRoleResolution."""
+    issuer = str(sso.claims.get("iss", ""))
+    base = {"issuer": issuer, "provider": sso.provider}
+    try:
+        mapping = iam.identity_pool_roles_get(identity_pool_id=deployment.identity_pool_id)["RoleMappings"].get(sso.provider) or {}
+    except AwsCallError as exc:
+        log.warning("inspector: could not read the role mappings: %s %s", exc.code, exc.detail)
+        match = RuleMatch(**base, error="The server could not read the identity pool's role mapping just now.")
+        return RoleChoice(deployment.authenticated_role_arn, "authenticated", _sso_reason(match, deployment), sso=match)
+    rules = (mapping.get("RulesConfiguration") or {}).get("Rules") or [] if mapping.get("Type") == "Rules" else []
+    chosen = next((rule for rule in rules if rule_matches(rule, sso.claims)), None)
+    shown = chosen or (rules[0] if rules else {})
+    claim = shown.get("Claim", "")
+    value = sso.claims.get(claim) if claim else None
+    match = RuleMatch(
+        **base,
+        claim=claim,
+        claim_value=None if value is None else str(value),
+        rule=chosen,
+        fallback=mapping.get("AmbiguousRoleResolution", "") if chosen is None else "",
+        mapping_type=mapping.get("Type", ""),
+    )
+    if chosen is not None:
+        arn = chosen["RoleARN"]
+    elif match.mapping_type == "Rules" and match.fallback == "Deny":
+        arn = ""
+    else:
+        arn = deployment.authenticated_role_arn
+    kind = "denied" if not arn else ("team" if arn == deployment.team_role_arn else "authenticated")
+    return RoleChoice(arn, kind, _sso_reason(match, deployment), sso=match)
+
+
+def _sso_reason(match: RuleMatch, deployment: Deployment) -> str:
+    start = f"You signed in with {match.issuer}: Django put its ID token in Logins under {match.provider}, with no user pool in between."
+    if match.error:
+        return f"{start} {match.error}"
+    if match.rule is not None:
+        return (
+            f"{start} Your token's {match.claim} is {match.claim_value}, which the identity pool's role mapping for that provider "
+            f"(Type: Rules, first match wins) matches with {match.rule['Claim']} {match.rule['MatchType']} {match.rule['Value']}, "
+            f"so it gave {role_name(match.rule['RoleARN'])}."
+        )
+    if match.mapping_type == "Rules":
+        have = f"is {match.claim_value}" if match.claim_value is not None else "is missing"
+        outcome = "refuses credentials" if match.fallback == "Deny" else f"gives the pool's authenticated role, {role_name(deployment.authenticated_role_arn)}"
+        return f"{start} Your token's {match.claim or 'claim'} {have}, so no rule of the role mapping matched, and AmbiguousRoleResolution: {match.fallback} {outcome}."
+    return f"{start} The pool has no Rules mapping for this provider, so it gives its authenticated role."
+
+
 def issue_recorded(*, identity_id: str) -> AuditEvent | None:
     """The audit trail's last issue of credentials to this identity."""
     if not identity_id:
@@ -117,7 +218,12 @@ def issue_summary(event: AuditEvent | None, *, choice: RoleChoice) -> dict[str, 
     """The audit record as the page shows it, beside the role's reason."""
     if event is None:
         return {"recorded": False, "reason": choice.reason}
-    source = "from the user pool" if event.authenticated else "as a guest (no login)"
+    if not event.authenticated:
+        source = "as a guest (no login)"
+    elif not event.provider or event.provider.startswith("cognito-idp."):
+        source = "from the user pool"
+    else:  # an OpenID Connect provider (SSO) or the developer provider (an emailed link)
+        source = f"through {event.provider}"
     return {
         "recorded": True,
         "issuedAt": event.created_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

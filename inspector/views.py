@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.store import CredentialStore
 from core import sandbox
-from core.aws import AwsCallError, Unreachable, s3_browser_endpoint, sts_browser_endpoint
+from core.aws import AwsCallError, Unreachable, dynamodb_browser_endpoint, s3_browser_endpoint, sts_browser_endpoint
 from core.deployment import deployment_get
 from core.http import json_answer, json_error
 from inspector import services, steps
@@ -48,6 +48,7 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
         "csrfToken": get_token(request),
         "stsEndpoint": sts_browser_endpoint(),
         "s3Endpoint": s3_browser_endpoint(),
+        "dynamodbEndpoint": dynamodb_browser_endpoint(),  # the albums try (issue 17)
         "explains": sandbox.sandbox_available(),
         "signedIn": user is not None,
         "expectedRole": choice.name,

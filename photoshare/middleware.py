@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from core.aws import s3_browser_endpoint, sts_browser_endpoint
+from core.aws import dynamodb_browser_endpoint, s3_browser_endpoint, sts_browser_endpoint
 
 
 def s3_origins() -> list[str]:
@@ -30,8 +30,10 @@ class S3ContentSecurityPolicy:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         origins = s3_origins()
-        # The inspector's page asks STS who its credentials are; photos come from S3 only.
-        apis = [*origins, *(o for o in [sts_browser_endpoint()] if o not in origins)]
+        # The inspector's page asks STS who its credentials are, albums live in
+        # DynamoDB (issue 17); photos come from S3 only.
+        others = dict.fromkeys([sts_browser_endpoint(), dynamodb_browser_endpoint()])
+        apis = [*origins, *(o for o in others if o not in origins)]
         response._csp_update = {"connect-src": apis, "img-src": origins}  # read by csp.middleware
         return response
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("photos/", include("uploads.urls")),
+    path("teams/", include("uploads.team_urls")),
+    path("albums/", include("albums.urls")),
     path("api/", include(accounts_api)),
     path("api/", include(uploads_api)),
     path("", include("inspector.urls")),

@@ -23,7 +23,24 @@ PROTOCOLS = {
     "sts": "query",
     "cognito-idp": "json",
     "cognito-identity": "json",
+    "dynamodb": "json",
 }
+
+# DynamoDB (JSON 1.0) names its errors with the service framework's namespace,
+# `com.amazon.coral.service#AccessDeniedException`, validation errors under
+# `com.amazon.coral.validate#`, and its own under `com.amazonaws.dynamodb.v20120810#`
+# (moto writes those); SDKs keep what follows the `#`. Its access-denied body
+# spells the member `Message`, the others `message`.
+_DYNAMODB_NAMESPACES = {"ValidationException": "com.amazon.coral.validate"}
+_DYNAMODB_OWN = frozenset({"ResourceNotFoundException", "ResourceInUseException", "ConditionalCheckFailedException"})
+
+
+def _json_type(code: str, service: str) -> str:
+    if service != "dynamodb" or "#" in code:
+        return code
+    if code in _DYNAMODB_OWN:
+        return f"com.amazonaws.dynamodb.v20120810#{code}"
+    return f"{_DYNAMODB_NAMESPACES.get(code, 'com.amazon.coral.service')}#{code}"
 
 QUERY_NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
@@ -170,6 +187,8 @@ def failure_error(failure: Failure, service: str, *, detail: str = "") -> AwsErr
     """The AwsError `service` sends for `failure`; `detail` fills empty messages
     (a same-account denial names the principal, action and resource)."""
     code, status, message = _TABLE[failure][PROTOCOLS.get(service, "rest-xml")]
+    if service == "dynamodb" and failure is Failure.INVALID_INPUT:
+        code = "ValidationException"  # DynamoDB has no InvalidParameterException: every bad input is this
     return AwsError(code, message or detail or "Access Denied", status)
 
 
@@ -191,9 +210,10 @@ def render(
     request_id = request_id or request_id_new(service)
     protocol = PROTOCOLS.get(service, "rest-xml")
     if protocol == "json":
-        body = json.dumps({"__type": error.code, "message": error.message}).encode()
+        member = "Message" if service == "dynamodb" and error.code == "AccessDeniedException" else "message"
+        body = json.dumps({"__type": _json_type(error.code, service), member: error.message}).encode()
         headers = [
-            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Content-Type", "application/x-amz-json-1.0" if service == "dynamodb" else "application/x-amz-json-1.1"),
             ("x-amzn-ErrorType", error.code),
             ("x-amzn-RequestId", request_id),
         ]

@@ -65,6 +65,15 @@ not listed at the top level is refused):
                "encryption": {...}, "website_redirect_location", "tags": {...},
                "body": "<file name>"}
           ]}]
+      }]},
+      "dynamodb": {"tables": [{         # optional: older documents lack it
+          "name", "region", "key_schema": [{"AttributeName", "KeyType"}],
+          "attribute_definitions": [{"AttributeName", "AttributeType"}],
+          "billing_mode", "throughput": {"ReadCapacityUnits", "WriteCapacityUnits"} | null,
+          "local_indexes": [{"IndexName", "KeySchema", "Projection"}],
+          "global_indexes": [{"IndexName", "KeySchema", "Projection", "ProvisionedThroughput"?}],
+          "tags": [{"Key", "Value"}],
+          "items": [{attribute name: AttributeValue, ...}]     # DynamoDB's JSON, as GetItem returns it
       }]}
     }
 
@@ -99,6 +108,7 @@ VERSION = 1
 FIELDS = frozenset(
     {"format", "version", "written_by", "written_at", "account_id", "user_pools", "user_pool_codes", "identity_pools", "iam", "s3"}
 )
+OPTIONAL_FIELDS = frozenset({"dynamodb"})  # added after version 1 was first written: documents without it still load
 
 
 class BadDocument(Exception):
@@ -186,6 +196,7 @@ def document(*, body_name: Callable[[FakeKey], str]) -> dict[str, Any]:
         "identity_pools": _identity_pools(),
         "iam": state["iam"],
         "s3": state["s3"],
+        "dynamodb": state["dynamodb"],
     }
 
 
@@ -195,7 +206,7 @@ def check(doc: Any, *, source: str) -> None:
         raise BadDocument(f"{source} is not a sandbox state document (no \"format\": \"{FORMAT}\")")
     if doc.get("version") != VERSION:
         raise BadDocument(f"{source} has version {doc.get('version')!r}; this sandbox reads version {VERSION}")
-    unknown, missing = sorted(doc.keys() - FIELDS), sorted(FIELDS - doc.keys())
+    unknown, missing = sorted(doc.keys() - FIELDS - OPTIONAL_FIELDS), sorted(FIELDS - doc.keys())
     if unknown:
         raise BadDocument(f"{source} has fields this sandbox does not know: {', '.join(unknown)}")
     if missing:
@@ -210,7 +221,8 @@ def restore(doc: dict[str, Any], *, source: str, body_path: Callable[[str, int],
     check(doc, source=source)
     try:
         moto_seams.state.moto_state_restore(
-            {"user_pools": doc["user_pools"], "iam": doc["iam"], "s3": doc["s3"]}, body_path=body_path
+            {"user_pools": doc["user_pools"], "iam": doc["iam"], "s3": doc["s3"], "dynamodb": doc.get("dynamodb", {"tables": []})},
+            body_path=body_path,
         )
         _codes_restore(doc["user_pool_codes"])
         _identity_pools_restore(doc["identity_pools"])
@@ -230,5 +242,10 @@ def summary(doc: Mapping[str, Any]) -> str:
         f"{len(pools)} user pools, {sum(len(p['users']) for p in pools)} users, "
         f"{len(doc['identity_pools']['identities'])} identities, {len(doc['iam']['roles'])} roles, "
         f"{len(buckets)} buckets, {sum(len(b['objects']) for b in buckets)} keys, {len(versions)} object versions "
-        f"({stored / 1e6:.1f} MB)"
+        f"({stored / 1e6:.1f} MB)" + _tables_summary(doc)
     )
+
+
+def _tables_summary(doc: Mapping[str, Any]) -> str:
+    tables = doc.get("dynamodb", {"tables": []})["tables"]
+    return f", {len(tables)} tables, {sum(len(t['items']) for t in tables)} items" if tables else ""

@@ -8,21 +8,33 @@ administrator would make them, over HTTP only:
   GetId then GetCredentialsForIdentity, with Logins for a user and without
   for a guest), and `user_credentials` / `guest_credentials` for a
   Photoshare deployment;
-- a browser signed in through the app's own sign-in page: `page_sign_in`.
+- a browser signed in through the app's own sign-in page: `page_sign_in`;
+- "Sign in with Winter Corp SSO" against the sandbox's OIDC provider:
+  `sso_provider` (a sandbox whose provider knows the app's client),
+  `sso_callback_url` (the code flow up to the provider's answer),
+  `sso_client_sign_in` (a test client signed in, HTTP only) and
+  `page_sso_sign_in` (a Playwright page signed in by clicking, as a person).
 
 `secret_hash` is the app's own (accounts.cognito), so the tests compute
 exactly what the server sends."""
 
 from __future__ import annotations
 
+import contextlib
+import re
+import socket
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from django.test import Client
 
 from accounts.cognito import secret_hash
 from core.deployment import Deployment
-from tests.sandbox_kit import SandboxKit, as_boto3
+from tests.sandbox_kit import SandboxKit, as_boto3, start_kit
 
 __all__ = [
     "STRONG_PASSWORD",
@@ -32,6 +44,11 @@ __all__ = [
     "pool_identities",
     "secret_hash",
     "sign_in",
+    "SsoProvider",
+    "page_sso_sign_in",
+    "sso_callback_url",
+    "sso_client_sign_in",
+    "sso_provider",
     "user_create",
     "user_credentials",
     "user_tokens",
@@ -125,3 +142,97 @@ def pool_identities(kit: SandboxKit, identity_pool_id: str) -> list[dict[str, An
         token = page.get("NextToken")
         if not token:
             return found
+
+
+# --- "Sign in with Winter Corp SSO": the sandbox's OpenID Connect provider -------------------
+
+SSO_CLIENT_ID = "photoshare-web"
+SSO_CLIENT_SECRET = "sso-test-secret-0123456789"
+SSO_CALLBACK = "/accounts/oidc/callback/"  # the route the app serves (and make run registers)
+TEST_CLIENT_ORIGIN = "http://testserver"  # Django's test client's host
+SSO_TIMEOUT = 10  # seconds per request to the provider
+
+
+@dataclass(frozen=True)
+class SsoProvider:
+    """A running sandbox whose OIDC provider knows the app's client."""
+
+    kit: SandboxKit
+    issuer: str
+    client_id: str = SSO_CLIENT_ID
+    client_secret: str = SSO_CLIENT_SECRET
+
+    def settings_apply(self, settings: Any) -> None:
+        """Point the app (Django `settings`, e.g. pytest-django's fixture) at this provider."""
+        from accounts.oidc import discovery_forget
+
+        settings.OIDC_ISSUER = self.issuer
+        settings.OIDC_CLIENT_ID = self.client_id
+        settings.OIDC_CLIENT_SECRET = self.client_secret
+        discovery_forget()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def sso_provider(*, app_origins: Iterable[str] = (TEST_CLIENT_ORIGIN,)) -> Iterator[SsoProvider]:
+    """A sandbox of its own on 127.0.0.1 (moto's backends are process-wide:
+    it serves the same pools as `sandbox`) whose provider's issuer is on
+    localhost, as make run's is, and which knows the app's client with the
+    callback of each of `app_origins` (the test client's, a live server's)."""
+    port = _free_port()
+    issuer = f"http://localhost:{port}/_sandbox/oidc"
+    callbacks = ",".join(origin.rstrip("/") + SSO_CALLBACK for origin in app_origins)
+    with start_kit(port=port, oidc_issuer=issuer, oidc_clients=[f"{SSO_CLIENT_ID}:{SSO_CLIENT_SECRET}:{callbacks}"]) as kit:
+        yield SsoProvider(kit=kit, issuer=issuer)
+
+
+def sso_callback_url(email: str, *, client: Client, next_url: str | None = None) -> str:
+    """The code flow as far as the provider's answer: the app's start route
+    (with `client`, whose session keeps state, nonce and verifier), the
+    provider's sign-in page, `email` chosen there; returns the callback URL
+    (path and query) the provider sends the browser back to, unvisited."""
+    started = client.get("/accounts/oidc/start/", {"next": next_url} if next_url else {})
+    assert started.status_code == 302, started.content.decode()[:2000]
+    authorize = started["Location"]
+    page = requests.get(authorize, timeout=SSO_TIMEOUT, allow_redirects=False)
+    assert page.status_code == 200, page.text[:2000]
+    request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
+    sign_in_url = authorize.split("?", 1)[0].rsplit("/", 1)[0] + "/sign-in"
+    chosen = requests.post(sign_in_url, data={"request": request_id, "email": email}, timeout=SSO_TIMEOUT, allow_redirects=False)
+    assert chosen.status_code == 303, chosen.text[:2000]
+    back = urlsplit(chosen.headers["Location"])
+    return f"{back.path}?{back.query}"
+
+
+def sso_client_sign_in(email: str, *, client: Client | None = None) -> Client:
+    """A test client signed in through "Sign in with Winter Corp SSO" as
+    `email` (a demo person such as dana@wintercorp.com, or any address), over
+    HTTP only: a 302 from the app's callback or the test fails. The app must
+    be pointed at the provider (`SsoProvider.settings_apply`) and provisioned
+    with it (the `sso_site` fixture does both)."""
+    client = client or Client()
+    answer = client.get(sso_callback_url(email, client=client))
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    return client
+
+
+def page_sso_sign_in(page: Any, base_url: str, email: str) -> None:
+    """A Playwright `page` signed in as a person would: the sign-in page's
+    SSO button, then `email`'s button on the provider's page (a demo person)
+    or, for any other address, the provider's email form; waits until the
+    app's header shows who is signed in."""
+    page.goto(f"{base_url}/accounts/sign-in/")
+    page.click("[data-testid=sso-sign-in]")
+    person = page.locator(f"[data-testid=oidc-person][value='{email}']")
+    person.or_(page.locator("[data-testid=oidc-email]")).first.wait_for()
+    if person.count():
+        person.click()
+    else:
+        page.fill("[data-testid=oidc-email]", email)
+        page.click("[data-testid=oidc-continue]")
+    page.wait_for_selector(".who")

@@ -27,7 +27,7 @@ from core.aws import aws_client
 from infra.demo_users import demo_users_seed
 from infra.provision import deployment_deprovision, deployment_provision
 from core.deployment import Deployment
-from tests.actors import STRONG_PASSWORD, page_sign_in, user_create
+from tests.actors import STRONG_PASSWORD, SsoProvider, page_sign_in, sso_provider, user_create
 from tests.sandbox_kit import SandboxKit, start_kit
 
 # The settings that say which deployment and where; restored for the teardown,
@@ -173,6 +173,43 @@ def identity_calls(shared_site: Deployment) -> Iterator[collections.Counter]:
     client.meta.events.register("before-call.cognito-identity", count)
     yield calls
     client.meta.events.unregister("before-call.cognito-identity", count)
+
+
+# --- "Sign in with Winter Corp SSO" (issue 16) -----------------------------------------
+
+@pytest.fixture(scope="session")
+def sso_sandbox() -> Iterator[SsoProvider]:
+    """A sandbox whose OIDC provider knows the app's client, with the test
+    client's callback (tests.actors.sso_provider)."""
+    with sso_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def sso_live_sandbox(live_server) -> Iterator[SsoProvider]:
+    """The same, with the live server's callback, for browser tests."""
+    with sso_provider(app_origins=[live_server.url]) as provider:
+        yield provider
+
+
+@pytest.fixture
+def sso_site(deployment_cleanup, sso_sandbox: SsoProvider, db) -> Deployment:
+    """A deployment of the test's own provisioned with the SSO provider (its
+    IAM OIDC provider, the team role and the Rules mapping on `hd`), and the
+    app pointed at it: sign in with tests.actors.sso_client_sign_in."""
+    sso_sandbox.settings_apply(deployment_cleanup)
+    return deployment_provision(report=_ignore)
+
+
+@pytest.fixture
+def sso_live_site(live_server, deployment_cleanup, sso_live_sandbox: SsoProvider, transactional_db) -> Deployment:
+    """`sso_site` for a live server (its origin in the bucket's CORS rule),
+    with the demo users too: sign in with tests.actors.page_sso_sign_in."""
+    sso_live_sandbox.settings_apply(deployment_cleanup)
+    deployment_cleanup.APP_ORIGINS = [live_server.url]
+    deployment = deployment_provision(report=_ignore)
+    demo_users_seed(report=_ignore)
+    return deployment
 
 
 # --- forging tokens ------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Each view reads and checks the request, calls one service and answers JSON;
 every refusal is {"error": "<fixed human message>"} (core.http). A photo
-that is not the caller's and not public answers 404 whatever was asked of
-it, so nobody learns that someone else's private photo exists.
+that is not the caller's, not public and not of a team whose role the
+caller's credentials carry answers 404 whatever was asked of it, so nobody
+learns that someone else's private or team photo exists; so does a team's
+listing to anyone but its members.
 """
 
 from __future__ import annotations
@@ -37,14 +39,18 @@ from uploads.services import (
     photo_visible,
     photos_owned,
     photos_public,
+    photos_team,
     viewer_is_moderator,
 )
 from uploads.models import Photo
+from uploads.rules import TEAMS
+from uploads.viewer import request_team, request_teams
 
 PAGE_DEFAULT = 30  # photos per page
 BODY_MAX = 4096  # bytes; keys and a title or a reason
 UNAVAILABLE = "Photo storage is not answering right now. Please try again in a moment."
 NOT_FOUND = "No such photo."
+NO_TEAM = "No such team."
 SIGN_IN = "Sign in first."
 NOT_A_MODERATOR = "Only moderators can take photos down."
 BAD_REGISTER = 'Send JSON with a string "key", and optionally a string "thumbKey" and a string "title".'
@@ -84,7 +90,11 @@ def _api(*methods: str, signed_in: bool = False) -> Callable[[View], View]:
     return decorate
 
 
-def _page_answer(request: HttpRequest, load: Callable[..., PhotoPage], route: str) -> JsonResponse:
+def _team_slugs(request: HttpRequest) -> list[str]:
+    return [team.slug for team in request_teams(request)]
+
+
+def _page_answer(request: HttpRequest, load: Callable[..., PhotoPage], route: str, args: tuple[str, ...] = ()) -> JsonResponse:
     raw_limit = request.GET.get("limit", str(PAGE_DEFAULT))
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= PAGE_MAX:
         return json_error(BAD_LIMIT, 400)
@@ -94,7 +104,7 @@ def _page_answer(request: HttpRequest, load: Callable[..., PhotoPage], route: st
     except BadCursor:
         return json_error(BAD_CURSOR, 400)
     # A relative URL: the host the client used is the right one, behind any proxy.
-    following = f"{reverse(route)}?{urlencode({'cursor': page.next_cursor, 'limit': limit})}" if page.next_cursor else None
+    following = f"{reverse(route, args=args)}?{urlencode({'cursor': page.next_cursor, 'limit': limit})}" if page.next_cursor else None
     return json_answer({"photos": [photo_json(p, viewer=request.user) for p in page.photos], "next": following})
 
 
@@ -108,7 +118,11 @@ def photos(request: HttpRequest) -> HttpResponse:
         request, max_bytes=BODY_MAX, required={"key": str}, optional={"thumbKey": str, "title": str}, invalid=BAD_REGISTER
     )
     known = Photo.objects.filter(key=body["key"], owner=request.user).exists()
-    photo = photo_register(user=request.user, key=body["key"], thumb_key=body.get("thumbKey"), title=body.get("title", "").strip())
+    # Only a team key needs the caller's role, and with it a look at their credentials.
+    teams = _team_slugs(request) if body["key"].startswith(f"{TEAMS}/") else []
+    photo = photo_register(
+        user=request.user, key=body["key"], thumb_key=body.get("thumbKey"), title=body.get("title", "").strip(), teams=teams
+    )
     return json_answer(photo_json(photo, viewer=request.user), status=200 if known else 201)
 
 
@@ -118,12 +132,24 @@ def photos_published(request: HttpRequest) -> HttpResponse:
     return _page_answer(request, photos_public, "api-photos-public")
 
 
+@_api("GET")
+def team_photos(request: HttpRequest, team: str) -> HttpResponse:
+    """A team's photos, newest first, for its members only (404 for anyone
+    else, guests included, as for a team that does not exist)."""
+    found = request_team(request, team)
+    if found is None:
+        return json_error(NO_TEAM, 404)
+    return _page_answer(request, functools.partial(photos_team, team=found.slug), "api-team-photos", args=(found.slug,))
+
+
 @_api("GET", "PATCH", "DELETE")
 def photo(request: HttpRequest, photo_id: str) -> HttpResponse:
     """GET: the photo if it is the caller's or public. PATCH {"title"} and
     DELETE: the owner only (404 for anyone else, 401 for a guest)."""
     if request.method == "GET":
         found = photo_visible(user=request.user, photo_id=photo_id)
+        if found is None and request.user.is_authenticated:
+            found = photo_visible(user=request.user, photo_id=photo_id, teams=_team_slugs(request))
         return json_answer(photo_json(found, viewer=request.user)) if found else json_error(NOT_FOUND, 404)
     if not request.user.is_authenticated:
         return json_error(SIGN_IN, 401)
@@ -168,7 +194,8 @@ def take_down(request: HttpRequest, photo_id: str) -> HttpResponse:
 def recheck(request: HttpRequest, photo_id: str) -> HttpResponse:
     """A browser-signed image of the photo failed to load: 200 with the photo
     as it is now, or 404 when it is gone (or was never visible to the caller)."""
-    found = photo_recheck(user=request.user, photo_id=photo_id)
+    teams = _team_slugs(request) if request.user.is_authenticated else []
+    found = photo_recheck(user=request.user, photo_id=photo_id, teams=teams)
     return json_answer(photo_json(found, viewer=request.user)) if found else json_error(NOT_FOUND, 404)
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("photos/<str:photo_id>/unpublish", api.unpublish, name="api-photo-unpublish"),
     path("photos/<str:photo_id>/take-down", api.take_down, name="api-photo-take-down"),
     path("photos/<str:photo_id>/recheck", api.recheck, name="api-photo-recheck"),
+    path("teams/<str:team>/photos", api.team_photos, name="api-team-photos"),
 ]
 
 # Included last, after every app's API routes.

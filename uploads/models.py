@@ -10,12 +10,14 @@ from django.db import models
 
 class Photo(models.Model):
     """A verified upload. The bytes live in S3 under the owner's identity
-    prefix (`private/<identity id>/` or `public/<identity id>/`); this row is
-    what the app knows about them."""
+    prefix (`private/<identity id>/` or `public/<identity id>/`, or their
+    folder in a team's `teams/<team>/`); this row is what the app knows
+    about them."""
 
     class Visibility(models.TextChoices):
         PRIVATE = "private"
         PUBLIC = "public"
+        TEAM = "team"  # seen by the team's members only, never published
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="photos")
@@ -25,6 +27,8 @@ class Photo(models.Model):
     # Empty for photos registered before the bucket kept versions.
     version_id = models.CharField(max_length=1024, blank=True)
     visibility = models.CharField(max_length=7, choices=Visibility.choices)
+    # The team's slug (`teams/<team>/`) for a team photo, blank otherwise.
+    team = models.CharField(max_length=63, blank=True)
     title = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField(help_text="bytes")
@@ -50,9 +54,10 @@ class Photo(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # Keyset pagination of both galleries, newest first (uploads.services).
+            # Keyset pagination of the galleries, newest first (uploads.services).
             models.Index(fields=["visibility", "-created_at", "-id"], name="photo_public_page"),
             models.Index(fields=["owner", "-created_at", "-id"], name="photo_owner_page"),
+            models.Index(fields=["team", "-created_at", "-id"], name="photo_team_page"),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,12 @@ of these kinds:
 - `stale-upload`: a multipart upload open for more than a day. Reported only:
   the bucket's lifecycle rule aborts them, so one this old means it is not working.
 
+Team photos (`teams/<team>/<identity id>/`) are checked like the others,
+except that an unregistered one is reported only (`unregistered-team`): a
+photo is registered in a team for a member whose credentials carry its
+role, and a command has no one's credentials to ask (the identity folder
+says whose browser should have written it, not that they still carry it).
+
 Objects written in the last `GRACE` are left alone: an upload or a publish may
 be between its S3 write and its API call.
 """
@@ -42,7 +48,7 @@ from django.utils import timezone
 from accounts.models import User
 from uploads import services, storage
 from uploads.models import Photo
-from uploads.rules import VISIBILITIES, key_parse, key_prefix, public_key_for, thumb_key_for
+from uploads.rules import TEAMS, VISIBILITIES, key_parse, key_prefix, public_key_for, thumb_key_for
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ PART_GONE = "part-gone"
 STRAY_PUBLIC = "stray-public-copy"
 ORPHAN_THUMBNAIL = "orphan-thumbnail"
 STALE_UPLOAD = "stale-upload"
+UNREGISTERED_TEAM = "unregistered-team"
 
 
 @dataclass
@@ -99,14 +106,15 @@ class Reconciliation:
 
 def _prefix_of(key: str) -> str | None:
     parsed = key_parse(key)
-    return key_prefix(visibility=parsed.visibility, identity_id=parsed.identity_id) if parsed else None
+    return key_prefix(visibility=parsed.visibility, identity_id=parsed.identity_id, team=parsed.team) if parsed else None
 
 
 def _scope(user: User | None) -> tuple[list[str], list[Photo]]:
     """The prefixes to list and the rows to check: everything, or one user's
     own prefixes and photos (including prefixes of identities they had before)."""
     if user is None:
-        return [f"{visibility}/" for visibility in VISIBILITIES], list(Photo.objects.select_related("owner"))
+        prefixes = [f"{visibility}/" for visibility in VISIBILITIES] + [f"{TEAMS}/"]
+        return prefixes, list(Photo.objects.select_related("owner"))
     rows = list(Photo.objects.filter(owner=user).select_related("owner"))
     prefixes = set(services.photo_prefixes(user=user).values())
     for row in rows:
@@ -257,6 +265,11 @@ def _check_objects(
         if parsed.identity_id not in owners:
             owners[parsed.identity_id] = User.objects.filter(identity_id=parsed.identity_id).first()
         owner = owners[parsed.identity_id]
+        if parsed.team and owner is not None:
+            claimed.add(thumb_key_for(key) or "")  # its thumbnail stays with it
+            what = f"in team {parsed.team}'s prefix but not in the catalog (uploaded by {owner.email}'s browser?); left alone"
+            result.findings.append(Finding(UNREGISTERED_TEAM, key, what, fixable=False))
+            continue
         if owner is None:
             result.findings.append(_deleted_if(fix, Finding(UNUSABLE, key, f"no user has the identity {parsed.identity_id}")))
         else:

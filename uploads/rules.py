@@ -9,6 +9,12 @@ identity pool's (`us-east-1:<uuid>`), because that is what the IAM policy
 variable `${cognito-identity.amazonaws.com:sub}` stands for, so each user's
 policy lets them write under their own prefixes only.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_s3_cognito-bucket.html
+
+A team's photos are `teams/<team>/<identity id>/<name>` (thumbnails under
+its `thumbs/`). The team role may write anywhere under `teams/<team>/`, so
+IAM cannot say whose upload is whose there; the identity folder is what
+lets the server register a key for the member whose browser wrote it and
+for nobody else (uploads.services), as it does for private keys.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from typing import Any
 
 from django.conf import settings
 
-VISIBILITIES = ("private", "public")  # the first key segment; Photo.Visibility's values
+VISIBILITIES = ("private", "public")  # the first key segment of a user's own keys
+TEAM = "team"  # Photo.Visibility of a team's photo
+TEAMS = "teams"  # the first key segment of a team's photos: teams/<team>/
 # The limits are settings (photoshare/settings/base.py, `.env.example`), read once here.
 MAX_PHOTO_BYTES: int = settings.MAX_PHOTO_BYTES  # bytes; 50 MiB unless settings say otherwise
 MULTIPART_THRESHOLD: int = settings.MULTIPART_THRESHOLD  # bytes; above it the browser uploads in parts
@@ -79,25 +87,40 @@ def image_type_sniff(head: bytes) -> str | None:
 
 _NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}"  # the browser sends <uuid>.<extension>
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+TEAM_SLUG = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"  # infra.provision.team_slug's shape
 _KEY = re.compile(
-    rf"(?P<visibility>{'|'.join(VISIBILITIES)})/(?P<identity_id>[A-Za-z0-9-]+:[A-Za-z0-9-]+)/"
+    rf"(?:(?P<visibility>{'|'.join(VISIBILITIES)})|{TEAMS}/(?P<team>{TEAM_SLUG}))"
+    rf"/(?P<identity_id>[A-Za-z0-9-]+:[A-Za-z0-9-]+)/"
     rf"(?:{THUMBNAILS}/(?P<thumbnail>{_UUID}\.jpg)|(?P<name>{_NAME}))"
 )
 
 
 @dataclass(frozen=True)
 class PhotoKey:
-    visibility: str
+    visibility: str  # "private", "public" or TEAM
     identity_id: str
     name: str
     thumbnail: bool
+    team: str = ""  # the team's slug for a team key
 
 
-def key_prefix(*, visibility: str, identity_id: str) -> str:
-    """The folder a visibility's photos of this identity go in (ends with '/')."""
+def key_prefix(*, visibility: str, identity_id: str, team: str = "") -> str:
+    """The folder a visibility's photos of this identity go in (ends with
+    '/'); for TEAM, the identity's folder in `team`'s prefix."""
+    if visibility == TEAM:
+        if not re.fullmatch(TEAM_SLUG, team):
+            raise ValueError(f"bad team slug {team!r}")
+        return f"{TEAMS}/{team}/{identity_id}/"
     if visibility not in VISIBILITIES:
         raise ValueError(f"unknown visibility {visibility!r}")
     return f"{visibility}/{identity_id}/"
+
+
+def team_prefix(*, team: str) -> str:
+    """The whole prefix the team role reads, writes and lists (ends with '/')."""
+    if not re.fullmatch(TEAM_SLUG, team):
+        raise ValueError(f"bad team slug {team!r}")
+    return f"{TEAMS}/{team}/"
 
 
 def key_prefixes(*, identity_id: str) -> dict[str, str]:
@@ -112,11 +135,13 @@ def key_parse(key: str) -> PhotoKey | None:
     if match is None:
         return None
     thumbnail = match.group("thumbnail")
+    team = match.group("team") or ""
     return PhotoKey(
-        visibility=match.group("visibility"),
+        visibility=TEAM if team else match.group("visibility"),
         identity_id=match.group("identity_id"),
         name=thumbnail or match.group("name"),
         thumbnail=thumbnail is not None,
+        team=team,
     )
 
 
@@ -130,14 +155,16 @@ def thumb_key_for(key: str) -> str | None:
     stem = parsed.name.rsplit(".", 1)[0]
     if not re.fullmatch(_UUID, stem):
         return None
-    return f"{key_prefix(visibility=parsed.visibility, identity_id=parsed.identity_id)}{THUMBNAILS}/{stem}.jpg"
+    prefix = key_prefix(visibility=parsed.visibility, identity_id=parsed.identity_id, team=parsed.team)
+    return f"{prefix}{THUMBNAILS}/{stem}.jpg"
 
 
 def public_key_for(key: str) -> str | None:
     """Where the public copy of `key` goes: the same name under
-    `public/<identity id>/` (thumbnails under its thumbs/)."""
+    `public/<identity id>/` (thumbnails under its thumbs/). None for a team
+    key: a team's photos are not published (uploads.services says why)."""
     parsed = key_parse(key)
-    if parsed is None:
+    if parsed is None or parsed.team:
         return None
     folder = f"{THUMBNAILS}/" if parsed.thumbnail else ""
     return f"{key_prefix(visibility='public', identity_id=parsed.identity_id)}{folder}{parsed.name}"
@@ -146,15 +173,17 @@ def public_key_for(key: str) -> str | None:
 # --- for the browser ------------------------------------------------------------------------
 
 
-def browser_rules(*, identity_id: str) -> dict[str, Any]:
+def browser_rules(*, identity_id: str, teams: tuple[str, ...] = ()) -> dict[str, Any]:
     """All the browser needs to upload where the server will accept it: its
-    own prefixes (it only adds `<uuid>.<extension>`), the types with their
+    own prefixes (it only adds `<uuid>.<extension>`), its folder in each team
+    whose role its credentials carry (`teams`, slugs), the types with their
     extensions and signatures, the size limit, when and in what parts to
     upload multipart, and the messages (`{name}`, `{size}` filled in by the
     page)."""
     return {
         "identityId": identity_id,
         "prefixes": key_prefixes(identity_id=identity_id) if identity_id else {},
+        "teamPrefixes": {t: key_prefix(visibility=TEAM, identity_id=identity_id, team=t) for t in teams} if identity_id else {},
         "maxBytes": MAX_PHOTO_BYTES,
         "multipartThreshold": MULTIPART_THRESHOLD,
         "partBytes": MULTIPART_PART_BYTES,

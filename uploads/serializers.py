@@ -36,6 +36,7 @@ def photo_json(photo: Photo, *, viewer: Any) -> dict[str, Any]:
         "thumbKey": photo.thumb_key or None,
         "title": photo.title,
         "visibility": photo.visibility,
+        "team": photo.team or None,
         "contentType": photo.content_type,
         "size": photo.size,
         "width": photo.width,

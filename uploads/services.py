@@ -7,7 +7,8 @@ No IAM condition can limit the size or type of what `PutObject` writes
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
 has none for either), so the server checks each upload after the fact
 against `uploads.rules`: it must sit under the uploader's own identity
-prefix, be at most MAX_PHOTO_BYTES, start like an image, and have been
+prefix (or their folder in a team's prefix, when their credentials carry
+that team's role), be at most MAX_PHOTO_BYTES, start like an image, and have been
 stored with that image's own Content-Type. Anything else is deleted, every
 version of it.
 
@@ -33,6 +34,7 @@ import binascii
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,7 @@ from uploads.rules import (
     NO_STORAGE_YET,
     NOT_AN_IMAGE,
     SNIFF_BYTES,
+    TEAMS,
     THUMB_TYPE,
     TOO_LARGE,
     image_type_sniff,
@@ -65,6 +68,8 @@ log = logging.getLogger(__name__)
 
 TITLE_MAX = 200  # characters
 NOT_YOURS = "That upload is not in your folder."
+NOT_YOUR_TEAM = "That upload is not in a team folder of yours."
+TEAM_UNPUBLISHED = "Team photos stay with the team: they cannot be published. Upload it to your own photos to publish it."
 WRONG_TYPE = "That image was uploaded with a type other than its own. Please upload it again."
 NOT_ARRIVED = "The upload did not arrive. Please try again."
 
@@ -103,15 +108,22 @@ def photo_prefixes(*, user: User) -> dict[str, str]:
     return key_prefixes(identity_id=user.identity_id) if user.identity_id else {}
 
 
-def _visibility_of(user: User, key: str) -> str:
-    """The visibility of a photo key under the user's own prefixes. Thumbnails
-    have a well-formed key too, but are not photos one registers."""
+def _visibility_of(user: User, key: str, teams: Collection[str]) -> tuple[str, str]:
+    """(visibility, team) of a photo key under the user's own prefixes, or
+    their folder of a team in `teams` (the teams whose role their
+    credentials carry). Thumbnails have a well-formed key too, but are not
+    photos one registers. Either refusal leaves the object alone: it may be
+    someone else's."""
     if not user.identity_id:
         raise PhotoRejected(NO_STORAGE_YET)
     parsed = key_parse(key)
+    refusal = NOT_YOUR_TEAM if key.startswith(f"{TEAMS}/") else NOT_YOURS
+    # One message for every team refusal: whether a team exists is its members' business.
     if parsed is None or parsed.identity_id != user.identity_id or parsed.thumbnail:
-        raise PhotoRejected(NOT_YOURS)
-    return parsed.visibility
+        raise PhotoRejected(refusal)
+    if parsed.team and parsed.team not in teams:
+        raise PhotoRejected(refusal)
+    return parsed.visibility, parsed.team
 
 
 def _refuse(key: str, reason: str, message: str) -> PhotoRejected:
@@ -154,13 +166,17 @@ def _checked(
     return stat, content_type, head
 
 
-def photo_register(*, user: User, key: str, title: str = "", thumb_key: str | None = None) -> Photo:
+def photo_register(
+    *, user: User, key: str, title: str = "", thumb_key: str | None = None, teams: Collection[str] = ()
+) -> Photo:
     """Verify an upload (and its thumbnail) and add it to the catalog, pinned
     to the versions that were checked. Idempotent for the owner: registering
     again, even after an overwrite, returns the photo as first checked. A
     photo uploaded to the public prefix is public from the start: its public
-    copy is itself."""
-    visibility = _visibility_of(user, key)
+    copy is itself. A key in a team's prefix is accepted only for a team in
+    `teams`, which the caller reads from the role of the user's issued
+    credentials (`viewer_teams`), never from anything the request says."""
+    visibility, team = _visibility_of(user, key, teams)
     existing = Photo.objects.filter(key=key).first()
     if existing is not None:
         return existing
@@ -187,6 +203,7 @@ def photo_register(*, user: User, key: str, title: str = "", thumb_key: str | No
         key=key,
         version_id=stat.version_id,
         visibility=visibility,
+        team=team,
         title=title[:TITLE_MAX],
         content_type=content_type,
         size=stat.size,
@@ -246,7 +263,13 @@ def photos_public(*, cursor: str | None, limit: int) -> PhotoPage:
 
 
 def photos_owned(*, user: User, cursor: str | None, limit: int) -> PhotoPage:
-    return _page(Photo.objects.filter(owner=user), cursor=cursor, limit=limit)
+    """The user's photos in their own folders; what they gave a team is on the team's page."""
+    return _page(Photo.objects.filter(owner=user).exclude(visibility=Photo.Visibility.TEAM), cursor=cursor, limit=limit)
+
+
+def photos_team(*, team: str, cursor: str | None, limit: int) -> PhotoPage:
+    """Every member's photos of `team`. The caller checks that the viewer is one."""
+    return _page(Photo.objects.filter(team=team, visibility=Photo.Visibility.TEAM), cursor=cursor, limit=limit)
 
 
 def _photo_id(photo_id: Any) -> uuid.UUID | None:
@@ -256,16 +279,21 @@ def _photo_id(photo_id: Any) -> uuid.UUID | None:
         return None
 
 
-def photo_visible(*, user: Any, photo_id: Any) -> Photo | None:
-    """The photo if `user` (maybe anonymous) owns it, or it is public and not
-    taken down; None otherwise, so callers answer 404 and never reveal that
-    someone else's private photo exists."""
+def photo_visible(*, user: Any, photo_id: Any, teams: Collection[str] = ()) -> Photo | None:
+    """The photo if `user` (maybe anonymous) owns it, it is public and not
+    taken down, or it is a photo of a team in `teams` (those whose role the
+    user's credentials carry); None otherwise, so callers answer 404 and
+    never reveal that someone else's private or team photo exists."""
     pk = _photo_id(photo_id)
     if pk is None:
         return None
     shown = Q(visibility=Photo.Visibility.PUBLIC, taken_down_at__isnull=True)
     if getattr(user, "is_authenticated", False):
-        shown |= Q(owner=user)
+        # A team photo is the team's to see, its uploader included: whoever
+        # no longer carries the role could not read its objects anyway.
+        shown |= Q(owner=user) & ~Q(visibility=Photo.Visibility.TEAM)
+        if teams:
+            shown |= Q(visibility=Photo.Visibility.TEAM, team__in=list(teams))
     return Photo.objects.select_related("owner").filter(shown, pk=pk).first()
 
 
@@ -348,6 +376,11 @@ def photo_publish(*, user: User, photo_id: Any, public_key: str, public_thumb_ke
         return None
     if photo.taken_down_at is not None:
         raise PhotoConflict(TAKEN_DOWN)
+    if photo.visibility == Photo.Visibility.TEAM:
+        # Publishing would copy it into the uploader's public/<id>/ for
+        # anyone to read: one member deciding for the team what leaves it.
+        # The simplest honest rule is that nothing does.
+        raise PhotoConflict(TEAM_UNPUBLISHED)
     if photo.public_key and photo.public_key == public_key and (public_thumb_key or "") == photo.public_thumb_key:
         return photo  # published already, with these very copies
     if photo.public_key:
@@ -377,6 +410,8 @@ def photo_unpublish(*, user: User, photo_id: Any) -> Photo | None:
     photo = _owned(user, photo_id)
     if photo is None:
         return None
+    if photo.visibility == Photo.Visibility.TEAM:
+        raise PhotoConflict(TEAM_UNPUBLISHED)  # never public, and making it "private" would lose it
     if photo.public_key == photo.key:
         raise PhotoConflict(PUBLIC_ORIGINAL)
     for key in _public_copies(photo):
@@ -412,13 +447,13 @@ def photo_take_down(*, moderator: User, photo_id: Any, reason: str, requester: A
     return photo
 
 
-def photo_recheck(*, user: Any, photo_id: Any) -> Photo | None:
+def photo_recheck(*, user: Any, photo_id: Any, teams: Collection[str] = ()) -> Photo | None:
     """A browser could not load an image of this photo: stat its pinned
     versions again. The original gone: the photo is forgotten (what is left
     of it deleted, then the row). A public copy or a thumbnail gone: that is
     forgotten, and a photo without its public copy is private again. None when the photo is
-    not visible to `user` or is gone now."""
-    photo = photo_visible(user=user, photo_id=photo_id)
+    not visible to `user` (with the teams whose role they carry) or is gone now."""
+    photo = photo_visible(user=user, photo_id=photo_id, teams=teams)
     if photo is None:
         return None
     if photo.taken_down_at is not None:
@@ -453,30 +488,73 @@ def photo_recheck(*, user: Any, photo_id: Any) -> Photo | None:
     if changed:
         photo.save()
     # Made private just now: no longer the caller's to see unless they own it.
-    return photo if photo.owner_id == getattr(user, "pk", None) or photo.visibility == Photo.Visibility.PUBLIC else None
+    shown = photo.visibility == Photo.Visibility.PUBLIC or (photo.visibility == Photo.Visibility.TEAM and photo.team in teams)
+    return photo if photo.owner_id == getattr(user, "pk", None) or shown else None
 
 
-def viewer_is_moderator(*, user: Any, store: Any) -> bool:
-    """Whether the user's current identity-pool credentials (held by `store`,
-    a CredentialStore) are the moderator role's, as STS says of those very
-    credentials: the identity pool, not this app, chose the role from the
-    groups in their token. Asked once per set of credentials."""
-    from accounts.cognito import CognitoError, credentials_caller_arn
+# --- what the viewer's credentials carry -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Team:
+    slug: str  # its prefix `teams/<slug>/` and its page's URL
+    domain: str  # whose people the identity pool's Rules mapping gives its role: "wintercorp.com"
+    role_name: str  # the IAM role its members' credentials are sessions of
+
+
+def teams_configured() -> dict[str, Team]:
+    """Slug -> Team, for the team role provision made (none without an
+    OIDC provider). The slug is provision's own, so the prefix here is the
+    one the team role's policy names."""
+    from django.conf import settings
+
     from core.deployment import deployment_get
+    from infra.provision import team_slug
+
+    arn = deployment_get().team_role_arn
+    if not arn:
+        return {}
+    slug = team_slug()
+    return {slug: Team(slug=slug, domain=settings.OIDC_TEAM_DOMAIN, role_name=arn.rsplit("/", 1)[-1])}
+
+
+def _viewer_role_name(*, user: Any, store: Any) -> str:
+    """The IAM role of the user's current identity-pool credentials (held by
+    `store`, a CredentialStore), as STS says of those very credentials: the
+    identity pool, not this app, chose the role (from the groups in a
+    user-pool token, or by its Rules on an OIDC token's claims). Asked once
+    per set of credentials; "" without any or when STS cannot say."""
+    from accounts.cognito import CognitoError, credentials_caller_arn
 
     if not getattr(user, "is_authenticated", False):
-        return False
+        return ""
     issued = store.credentials_cached(owner=user.pk)
-    moderator = deployment_get().moderator_role_arn
-    if issued is None or not issued.authenticated or not moderator:
-        return False
+    if issued is None or not issued.authenticated:
+        return ""
     arn = store.caller_arn(credentials=issued.credentials)
     if arn is None:
         try:
             arn = credentials_caller_arn(credentials=issued.credentials)
         except CognitoError:
-            return False
+            return ""
         store.caller_arn_keep(credentials=issued.credentials, arn=arn)
     # arn:aws:sts::<account>:assumed-role/<role name>/<session>; the role ARN may carry a path.
     parts = arn.split(":", 5)[-1].split("/")
-    return len(parts) >= 3 and parts[0] == "assumed-role" and parts[1] == moderator.rsplit("/", 1)[-1]
+    return parts[1] if len(parts) >= 3 and parts[0] == "assumed-role" else ""
+
+
+def viewer_is_moderator(*, user: Any, store: Any) -> bool:
+    """Whether the user's current credentials are the moderator role's (`_viewer_role_name`)."""
+    from core.deployment import deployment_get
+
+    moderator = deployment_get().moderator_role_arn
+    return bool(moderator) and _viewer_role_name(user=user, store=store) == moderator.rsplit("/", 1)[-1]
+
+
+def viewer_teams(*, user: Any, store: Any) -> list[Team]:
+    """The teams whose role the user's current credentials are a session of:
+    what they may see and upload to. Never a claim or anything the browser
+    sends: a token's `hd` is the identity pool's business, the role it
+    chose is ours."""
+    role = _viewer_role_name(user=user, store=store)
+    return [team for team in teams_configured().values() if role and team.role_name == role]

@@ -28,9 +28,14 @@ def role_name(*, deployment: Deployment, kind: str) -> str:
     return getattr(deployment, ROLE_ARNS[kind]).rsplit("/", 1)[-1]
 
 
+def _provisioned_policies(*, deployment: Deployment, kind: str) -> dict[str, dict[str, Any]]:
+    table_arn = provision.albums_table_arn(table=deployment.albums_table) if kind != "unauthenticated" else ""
+    return provision.role_policies(kind=kind, bucket=deployment.bucket, albums_table_arn=table_arn)
+
+
 def provisioned_access_policy(*, deployment: Deployment, kind: str) -> dict[str, Any]:
     """The role's `s3-access` policy exactly as provisioning writes it (a copy to edit)."""
-    policies = provision.role_policies(kind=kind, bucket=deployment.bucket)
+    policies = _provisioned_policies(deployment=deployment, kind=kind)
     return copy.deepcopy(policies[provision.ACCESS_POLICY])
 
 
@@ -72,7 +77,7 @@ def role_restore(*, deployment: Deployment, kind: str, report: Report) -> None:
     provision.role_ensure(
         name=role_name(deployment=deployment, kind=kind),
         trust=provision.role_trust(kind=kind, identity_pool_id=deployment.identity_pool_id),
-        policies=provision.role_policies(kind=kind, bucket=deployment.bucket),
+        policies=_provisioned_policies(deployment=deployment, kind=kind),
         report=report,
     )
 

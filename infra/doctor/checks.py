@@ -16,6 +16,9 @@ from infra.doctor.probes import (
     Ids,
     Probe,
     Verdict,
+    albums_guest_write_probes,
+    albums_other_probes,
+    albums_scan_probes,
     guest_read_probes,
     guest_write_probes,
     listbucket_probes,
@@ -102,7 +105,7 @@ def _check_guest_role(s: Snapshot, ids: Ids) -> list[Finding]:
         role = s.roles[arn]
         context = _guest_context(s, ids, role)
         for rule, probes in (
-            ("guest-write", guest_write_probes(s, ids, role)),
+            ("guest-write", [*guest_write_probes(s, ids, role), *albums_guest_write_probes(s, ids)]),
             ("guest-read-outside-public", guest_read_probes(s, ids, role)),
         ):
             allowed = probes_allowed(s, role, probes, context)
@@ -134,6 +137,25 @@ def _check_listbucket(s: Snapshot, ids: Ids) -> list[Finding]:
         allowed = probes_allowed(s, role, listbucket_probes(s), context)
         if allowed:
             findings.append(Finding(RULES["listbucket-unscoped"], arn, f"The role {role.name} allows {_summary(allowed, ids, role)}"))
+    return findings
+
+
+def _check_albums(s: Snapshot, ids: Ids) -> list[Finding]:
+    """Every role the pool hands out, on the albums table: another identity's
+    items, and a Scan, which names no partition key at all."""
+    findings = []
+    for arn in sorted(s.roles):
+        role = s.roles[arn]
+        guest = arn in s.guest_role_arns
+        context = _guest_context(s, ids, role) if guest else _signed_in_context(s, ids, role)
+        me = ids.guest if guest else ids.me
+        allowed = probes_allowed(s, role, albums_other_probes(s, ids, me=me), context)
+        if allowed:
+            what = f"Signed in as one identity, the role {role.name} allows {_summary(allowed, ids, role)}"
+            findings.append(Finding(RULES["dynamodb-leading-keys-missing"], arn, what))
+        scans = probes_allowed(s, role, albums_scan_probes(s), context)
+        if scans:
+            findings.append(Finding(RULES["dynamodb-scan-allowed"], arn, f"The role {role.name} allows {_summary(scans, ids, role)}"))
     return findings
 
 
@@ -320,6 +342,7 @@ def deployment_audit(*, snapshot: Snapshot) -> list[Finding]:
         *_check_role_mappings(snapshot),
         *_check_listbucket(snapshot, ids),
         *_check_signed_in_roles(snapshot, ids),
+        *_check_albums(snapshot, ids),
         *_check_bucket(snapshot),
         *_check_demo_users(snapshot),
     ]

@@ -42,17 +42,22 @@ AMR = f"{COGNITO_IDENTITY}:amr"
 @dataclass(frozen=True)
 class Probe:
     """One request doctor asks IAM about: `action` on `resource` (for
-    ListBucket, with `prefix` as s3:prefix; None means the key is absent)."""
+    ListBucket, with `prefix` as s3:prefix; None means the key is absent; for
+    DynamoDB, with `leading_keys` as dynamodb:LeadingKeys, the partition keys
+    the request touches, None for a Scan, which names none)."""
 
     action: str
     resource: str
     prefix: str | None = None
     label: str = ""
+    leading_keys: tuple[str, ...] | None = None
 
     def describe(self) -> str:
         if self.action == "s3:ListBucket":
             shown = "no prefix" if self.prefix is None else f"prefix {self.prefix!r}"
             return f"s3:ListBucket with {shown}"
+        if self.leading_keys is not None:
+            return f"{self.action} on {self.label or self.resource} with partition key {' and '.join(self.leading_keys)}"
         return f"{self.action} on {self.label or self.resource}"
 
 
@@ -111,6 +116,51 @@ def guest_write_probes(s: Snapshot, ids: Ids, role: Role) -> list[Probe]:
         Probe("cognito-idp:AdminAddUserToGroup", user_pool_arn, label="the user pool"),
     ]
     return probes
+
+
+# --- the albums table (issue 17) ----------------------------------------------------------
+
+# Every DynamoDB action that reads or writes items by key, and so names a
+# partition key IAM compares with dynamodb:LeadingKeys.
+ITEM_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+# Their batch forms touch several partitions at once: a caller's own beside another's.
+BATCH_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:TransactWriteItems", "dynamodb:TransactGetItems")
+# Actions that read every partition and name none, so LeadingKeys cannot limit them.
+WHOLE_TABLE_ACTIONS = ("dynamodb:Scan",)
+
+
+def albums_table_arn(s: Snapshot) -> str:
+    """The albums table's ARN: the deployment's account (its roles') and region."""
+    account = s.deployment.authenticated_role_arn.split(":")[4]
+    return f"arn:aws:dynamodb:{s.region}:{account}:table/{s.deployment.albums_table}"
+
+
+def _table(s: Snapshot, action: str, leading_keys: tuple[str, ...] | None) -> Probe:
+    return Probe(action, albums_table_arn(s), label=f"table {s.deployment.albums_table}", leading_keys=leading_keys)
+
+
+def albums_other_probes(s: Snapshot, ids: Ids, *, me: str) -> list[Probe]:
+    """Item requests on another identity's albums: alone, and in a batch beside the caller's own
+    (a ForAnyValue: condition lets that through)."""
+    probes = [_table(s, action, (ids.other,)) for action in ITEM_ACTIONS]
+    probes += [_table(s, action, (me, ids.other)) for action in BATCH_ACTIONS]
+    return probes
+
+
+def albums_scan_probes(s: Snapshot) -> list[Probe]:
+    # No partition key: a ForAllValues: condition on LeadingKeys holds for an empty set.
+    return [_table(s, action, None) for action in WHOLE_TABLE_ACTIONS]
+
+
+def albums_guest_write_probes(s: Snapshot, ids: Ids) -> list[Probe]:
+    """A guest writing albums, even under its own identity ID: guests keep nothing."""
+    return [_table(s, action, (ids.guest,)) for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")]
 
 
 READS = ("s3:GetObject", "s3:GetObjectVersion")  # a plain read and a read of one version
@@ -202,6 +252,8 @@ def probe_verdict(s: Snapshot, role: Role, probe: Probe, context: Mapping[str, A
     request = dict(context)
     if probe.prefix is not None:
         request["s3:prefix"] = probe.prefix
+    if probe.leading_keys is not None:
+        request["dynamodb:leadingkeys"] = list(probe.leading_keys)
     decisions = [
         (evaluate(role.policies, action=probe.action, resource=probe.resource, context=request, mode=Mode.AUDIT), role.policy_names)
     ]

@@ -144,6 +144,30 @@ RULES = _rules(
         "and public/${cognito-identity.amazonaws.com:sub}/* (infra/policies), then run `manage.py provision`.",
     ),
     Rule(
+        "dynamodb-leading-keys-missing",
+        Severity.CRITICAL,
+        "Albums not scoped to the owner's identity ID",
+        "The albums table keeps every user's albums, each under its owner's identity ID as partition "
+        "key; the browser reads and writes it with its own credentials. Without a "
+        "ForAllValues:StringEquals condition on dynamodb:LeadingKeys = ${cognito-identity.amazonaws.com:sub} "
+        "(or with ForAnyValue:, which a batch naming one's own key beside another's satisfies), one "
+        "signed-in user reads, rewrites or deletes another's albums.",
+        'Grant the item actions on the table only with "Condition": {"ForAllValues:StringEquals": '
+        '{"dynamodb:LeadingKeys": ["${cognito-identity.amazonaws.com:sub}"]}} (infra/policies/albums.json), '
+        "then run `manage.py provision`.",
+    ),
+    Rule(
+        "dynamodb-scan-allowed",
+        Severity.HIGH,
+        "Users may Scan the albums table",
+        "A Scan reads every item of the table, every user's albums, and names no partition key, so "
+        "dynamodb:LeadingKeys cannot limit it: a ForAllValues: condition holds for the empty set of keys "
+        "a Scan has. It shows each user's identity ID, album titles and the IDs of photos they keep private.",
+        "Remove dynamodb:Scan (and dynamodb:* or wildcards that include it) from the roles the identity "
+        "pool hands out; list albums with a Query on the caller's own partition (`manage.py provision` "
+        "writes the policy so).",
+    ),
+    Rule(
         "cors-any-origin",
         Severity.MEDIUM,
         "Bucket CORS allows any origin",

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "infra",
     "inspector",
     "workshop",
+    "albums",
 ]
 
 MIDDLEWARE = [
@@ -42,7 +43,11 @@ MIDDLEWARE = [
 ROOT_URLCONF = "photoshare.urls"
 AUTH_USER_MODEL = "accounts.User"
 # Cognito for people; Django's own passwords only for `createsuperuser` admins.
-AUTHENTICATION_BACKENDS = ["accounts.backends.CognitoBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.CognitoBackend",
+    "accounts.oidc.OidcBackend",  # "Sign in with Winter Corp SSO" (OIDC_* below)
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:sign-in"
 CSRF_FAILURE_VIEW = "photoshare.views.csrf_failure"
 # Tokens live in the session, so sessions live on the server (the database).

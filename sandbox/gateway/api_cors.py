@@ -1,6 +1,8 @@
-"""CORS for the AWS APIs other than S3 (STS, IAM, Cognito), which a browser
-may call signed with its own credentials: the inspector asks STS
-`GetCallerIdentity` who its credentials are.
+"""CORS for the AWS APIs other than S3 (STS, IAM, Cognito, DynamoDB), which
+a browser may call signed with its own credentials: the inspector asks STS
+`GetCallerIdentity` who its credentials are, the albums page writes its
+items to DynamoDB. All of them are posted to the endpoint's root, so one
+preflight answer serves them all.
 
 These APIs answer any origin, with no per-account rules as S3's buckets
 have: what authenticates a call is its SigV4 signature, never a cookie, so
@@ -9,7 +11,9 @@ could not do with the keys themselves. AWS's own browser SDK marks each of
 these services as callable from a browser ("cors": true in aws-sdk-js's
 apis/metadata.json, https://github.com/aws/aws-sdk-js/blob/master/apis/metadata.json).
 The headers exposed are those AWS's JSON APIs expose to pages: the request
-ID (which the inspector hands to the sandbox's decisions) and the error type.
+ID (which the inspector hands to the sandbox's decisions), the error type,
+and DynamoDB's `x-amz-crc32` (the body's checksum, which AWS's browser SDK
+checks on every DynamoDB answer).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sandbox.errors import AwsError
 StartResponse = Callable[..., Any]
 
 METHODS = ("GET", "POST")  # the query protocol takes both; the JSON protocol POST
-EXPOSE = ("x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "Date")
+EXPOSE = ("x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "x-amz-crc32", "Date")
 MAX_AGE = 3000  # seconds a browser may cache a preflight's answer
 _HEADER_NAME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 

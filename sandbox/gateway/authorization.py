@@ -1,9 +1,12 @@
 """May the caller do it: each IAM action the request needs, evaluated on the
 caller's identity policies, failing closed.
 
-S3 needs are read from the REST request (`sandbox/s3/actions.py`); every
-other service needs `<service>:<operation>` on the resource the request
-names. The evaluator runs as an enforcer (`Mode.ENFORCE`): a statement with an
+S3 needs are read from the REST request (`sandbox/s3/actions.py`),
+DynamoDB's from its JSON request and the table's key schema
+(`sandbox/dynamodb/actions.py`: one need per table of a batch and per item
+of a transaction, with `dynamodb:LeadingKeys` and the other condition keys);
+every other service needs `<service>:<operation>` on the resource the
+request names. The evaluator runs as an enforcer (`Mode.ENFORCE`): a statement with an
 operator it does not know never allows. Refusals name the principal, action
 and resource in AWS's current form for same-account denials, S3's included
 (the resource ARN in quotes):
@@ -11,6 +14,8 @@ and resource in AWS's current form for same-account denials, S3's included
     User: <arn> is not authorized to perform: <action> on resource: "<arn>"
     because no identity-based policy allows the <action> action
     ... with an explicit deny in an identity-based policy
+
+(DynamoDB's, in its `AccessDeniedException`, leaves the ARN unquoted.)
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
@@ -57,6 +62,7 @@ from iampolicy import Decision, Effect, Explanation, Mode, evaluate, explain
 from iampolicy.principals import WEB_IDENTITY_PROVIDER, Caller
 from sandbox import moto_seams
 from sandbox.cognito_identity import responses as cognito_identity
+from sandbox.dynamodb import actions as dynamodb_actions
 from sandbox.errors import AwsError, Failure, failure_error
 from sandbox.gateway.authentication import Principal
 from sandbox.gateway.request import Request, unsigned_operations
@@ -111,6 +117,10 @@ def needs(request: Request, *, region: str) -> list[Need]:
             headers=request.headers,
             body=request.body,
         )
+    if request.service == "dynamodb":
+        return dynamodb_actions.needs(
+            request.operation or "", request.params, region=region, schema_of=moto_seams.dynamodb.key_schema
+        )
     return [Need(f"{request.service}:{request.operation}", _resource(request.service, request.params, region))]
 
 
@@ -119,12 +129,14 @@ _ROOT = "The account root's key: IAM policies do not limit the root user."
 
 
 def denial_message(principal_arn: str, action: str, resource: str, decision: Decision, *, side: str = IDENTITY) -> str:
-    """AWS's same-account access-denied message, naming the kind of policy that refused."""
+    """AWS's same-account access-denied message, naming the kind of policy
+    that refused. DynamoDB alone leaves the resource ARN unquoted."""
     article = "an" if side == IDENTITY else "a"
     why = f"with an explicit deny in {article} {side}" if decision.explicit_deny else (
         f"because no {side} allows the {action} action"
     )
-    return f'User: {principal_arn} is not authorized to perform: {action} on resource: "{resource}" {why}'
+    named = resource if action.startswith("dynamodb:") else f'"{resource}"'
+    return f"User: {principal_arn} is not authorized to perform: {action} on resource: {named} {why}"
 
 
 def _decide(

@@ -216,7 +216,11 @@ def _trail_record(
         params = dict(request.params)
         if request.service in VERSION_OF:
             params = {k: v for k, v in params.items() if k not in ("Action", "Version")}
-        parameters = records.camel(params) or None
+        if request.service == "dynamodb":
+            # Below the top level are attribute names, which are data: kept as written.
+            parameters = {k[:1].lower() + k[1:]: v for k, v in params.items()} or None
+        else:
+            parameters = records.camel(params) or None
         elements = None
         if status < 300 and records.wants_response(name):
             elements = records.query_elements(body, name) if request.service in VERSION_OF else records.json_elements(body)

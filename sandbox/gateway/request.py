@@ -36,15 +36,23 @@ from sandbox.s3 import checksums as s3_checksums
 
 log = logging.getLogger("sandbox")
 
-SERVED = ("s3", "iam", "sts", "cognito-idp", "cognito-identity")
+SERVED = ("s3", "iam", "sts", "cognito-idp", "cognito-identity", "dynamodb")
 MAX_BODY = 256 * 1024 * 1024  # bytes; the sandbox holds request bodies in memory
-_TARGETS = {"AWSCognitoIdentityService": "cognito-identity", "AWSCognitoIdentityProviderService": "cognito-idp"}
+_TARGETS = {
+    "AWSCognitoIdentityService": "cognito-identity",
+    "AWSCognitoIdentityProviderService": "cognito-idp",
+    "DynamoDB_20120810": "dynamodb",
+}
 TARGET_PREFIX = {service: prefix for prefix, service in _TARGETS.items()}
 _QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts"}  # the API version names the service
 VERSION_OF = {service: version for version, service in _QUERY_VERSIONS.items()}
 FORM = "application/x-www-form-urlencoded"  # the only body the Query protocol (iam, sts) accepts
 _JSON_TYPES = frozenset({"application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"})
+# The JSON protocol version each service's SDKs send, and so what moto is handed.
+JSON_VERSION = {"dynamodb": "application/x-amz-json-1.0"}
 MAX_JSON_DEPTH = 64  # levels; no Cognito request nests deeper than a handful
+# DynamoDB items nest maps and lists up to 32 levels, two JSON levels each (`{"M": {"a": ...}}`), inside a request.
+MAX_DYNAMODB_DEPTH = 2 * 32 + 8
 _NEUTRAL_HOST = "localhost"  # what moto sees: path-style S3, and no region for it to read
 WELL_KNOWN = re.compile(r"^/[\w-]+/\.well-known/(jwks\.json|openid-configuration)$")
 
@@ -222,6 +230,17 @@ def classify(request: Request, signature: sigv4.Signature | None, *, own_hosts: 
         _classify_s3(request, own_hosts)
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names one member twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey("a JSON object names a member twice")
+    return result
+
+
 def _classify_json(request: Request) -> None:
     """JSON protocol: `POST /`, the operation in `X-Amz-Target` only, a JSON object body."""
     target = request.headers.get("x-amz-target")
@@ -238,12 +257,16 @@ def _classify_json(request: Request) -> None:
     if (media and media not in _JSON_TYPES) or request.headers.get("content-encoding"):
         raise failure_error(Failure.UNREAD_BODY, request.service)
     try:
-        params = json.loads(request.body or b"{}")
+        params = json.loads(request.body or b"{}", object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        # Which of the two values a policy decision saw and which one moto
+        # acts on must never be a question: refuse rather than pick one.
+        raise failure_error(Failure.AMBIGUOUS, request.service) from exc
     except (ValueError, RecursionError) as exc:
         raise AwsError("SerializationException", "The request body is not valid JSON.", 400) from exc
     if not isinstance(params, dict):
         raise AwsError("SerializationException", "The request body must be a JSON object.", 400)
-    if not _depth(params, MAX_JSON_DEPTH):
+    if not _depth(params, MAX_DYNAMODB_DEPTH if request.service == "dynamodb" else MAX_JSON_DEPTH):
         raise AwsError("SerializationException", "The request body nests too deeply.", 400)
     request.operation = operation
     request.params = params
@@ -397,7 +420,7 @@ def moto_environ(request: Request, environ: Mapping[str, Any]) -> dict[str, Any]
             # keeps the JSON and leaves moto's url-decoding of bodies nothing to find.
             text = json.dumps(request.params).replace("&", "\\u0026").replace("=", "\\u003d")
             body = text.encode()
-            fresh["CONTENT_TYPE"] = "application/x-amz-json-1.1"
+            fresh["CONTENT_TYPE"] = JSON_VERSION.get(request.service, "application/x-amz-json-1.1")
             fresh["HTTP_X_AMZ_TARGET"] = f"{TARGET_PREFIX[request.service]}.{request.operation}"
     fresh["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
     fresh["RAW_URI"] = fresh["REQUEST_URI"] = path + (f"?{query}" if query else "")

@@ -3,7 +3,7 @@ service, and nowhere else: a moto upgrade touches this package only.
 
 moto is the base we build on (user pools, STS, IAM, S3), but its public surface
 is HTTP; our layer needs a few things HTTP cannot give it: the user pool's
-signing keys and sign-out state, credentials minted through STS for a role,
+signing keys and sign-out state, a DynamoDB table's key schema, credentials minted through STS for a role,
 the role and user policies to evaluate, a bucket's CORS rules, policy and
 Block Public Access settings, and its state to persist.
 
@@ -13,6 +13,7 @@ Block Public Access settings, and its state to persist.
 - `sts`: minting role sessions, finding the ones moto minted;
 - `s3`: a bucket's CORS rules, policy and Block Public Access settings (its own policy check off), an object's
   tags, checksums returned as S3 returns them;
+- `dynamodb`: a table's key schema, for `dynamodb:LeadingKeys`;
 - `persistence`: pickling moto's backends; restored objects' bodies left on disk until read;
 - `state`: moto's state as plain data, for the versioned JSON form (`sandbox/state_export.py`).
 
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import threading
 
-from sandbox.moto_seams import cognitoidp, core, iam, persistence, s3, state, sts
+from sandbox.moto_seams import cognitoidp, core, dynamodb, iam, persistence, s3, state, sts
 from sandbox.moto_seams.core import ACCOUNT_ID, PARTITION
 
-__all__ = ["ACCOUNT_ID", "PARTITION", "cognitoidp", "core", "iam", "install", "persistence", "s3", "state", "sts"]
+__all__ = ["ACCOUNT_ID", "PARTITION", "cognitoidp", "core", "dynamodb", "iam", "install", "persistence", "s3", "state", "sts"]
 
 _installed = False
 _lock = threading.Lock()

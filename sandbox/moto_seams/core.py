@@ -20,7 +20,7 @@ ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 PARTITION = "aws"
 
 # moto's backend module per service the gateway forwards to.
-_BACKENDS = {"s3": "s3", "iam": "iam", "sts": "sts", "cognito-idp": "cognitoidp"}
+_BACKENDS = {"s3": "s3", "iam": "iam", "sts": "sts", "cognito-idp": "cognitoidp", "dynamodb": "dynamodb"}
 
 # moto's handler keeps S3 metadata headers whose names contain underscores,
 # recording their spelling under this environ key (the gateway carries it over).

@@ -1,7 +1,7 @@
 """moto's state, pickled for the data directory (`sandbox/persistence.py`).
 
 The sandbox keeps its state by pickling moto's backends for the services it
-serves. Three kinds of moto object need help: moto's own signing key object
+serves (DynamoDB's tables and items included). Three kinds of moto object need help: moto's own signing key object
 (joserfc's RSAKey, which pickle cannot handle; it is moto's shared key, which
 no pool may use, so it is never written), S3 objects, whose bodies are
 stored as files named by content, so a large photo is written once rather
@@ -31,6 +31,7 @@ from typing import Any
 from joserfc.jwk import RSAKey
 from moto import __version__ as MOTO_VERSION  # noqa: F401  (the state file's header records it)
 from moto.cognitoidp.models import cognitoidp_backends
+from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
 from moto.s3.models import FakeKey, s3_backends
 from moto.s3.utils import _VersionedKeyStore
@@ -38,7 +39,7 @@ from moto.s3.utils import _VersionedKeyStore
 from sandbox.moto_seams.cognitoidp import signing_keys_for_pools_without
 from sandbox.moto_seams.core import ACCOUNT_ID
 
-_SNAPSHOT = {"cognito-idp": cognitoidp_backends, "iam": iam_backends, "s3": s3_backends}
+_SNAPSHOT = {"cognito-idp": cognitoidp_backends, "iam": iam_backends, "s3": s3_backends, "dynamodb": dynamodb_backends}
 
 # Where the classes a snapshot names lived before the sandbox was laid out one
 # package per service: state saved then still loads.
@@ -61,7 +62,7 @@ def backends_restore(state: dict[str, Any]) -> list[str]:
     """Install saved state; returns the IDs of the user pools that were given
     a key of their own because they were saved without one."""
     for name, backends in _SNAPSHOT.items():
-        for region, backend in state[name].items():
+        for region, backend in state.get(name, {}).items():  # state saved before DynamoDB was served has none
             backends[ACCOUNT_ID][region] = backend
     s3_backends.bucket_accounts.update(state["s3-bucket-accounts"])
     return signing_keys_for_pools_without()

@@ -17,7 +17,10 @@ version), users with inline and attached policies and access keys, OpenID
 Connect providers (URL with its scheme, client IDs, thumbprints), and S3
 buckets (versioning, policy, CORS, lifecycle, Block Public Access, default
 encryption, ownership, tags) with every object version and delete marker
-(metadata, checksum, tags, version IDs). Not kept: multipart uploads in
+(metadata, checksum, tags, version IDs), and DynamoDB tables (key schema,
+attribute definitions, billing mode, throughput, local and global secondary
+indexes, tags) with every item. Not kept: DynamoDB streams, TTL settings,
+backups and table creation times; multipart uploads in
 progress, the parts of completed ones (`GetObject?partNumber=`), IAM groups,
 instance profiles, user-pool domains and resource servers, S3 ACLs other
 than the default, notifications, website and object-lock configuration.
@@ -42,6 +45,8 @@ from moto.cognitoidp.models import (
     cognitoidp_backends,
 )
 from moto.cognitoidp.utils import flatten_attrs
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.iam.models import (
     AccessKey,
     AWSManagedPolicy,
@@ -573,6 +578,53 @@ def _bucket_restore(saved: dict[str, Any], body_path: BodyPath) -> None:
     _s3().buckets[bucket.name] = bucket
 
 
+# --- DynamoDB -------------------------------------------------------------------
+
+
+def _index(index: Any, *, provisioned: bool) -> dict[str, Any]:
+    saved = {"IndexName": index.name, "KeySchema": index.schema, "Projection": index.projection}
+    throughput = getattr(index, "throughput", None)
+    if provisioned and throughput:
+        saved["ProvisionedThroughput"] = {k: throughput[k] for k in ("ReadCapacityUnits", "WriteCapacityUnits") if k in throughput}
+    return saved
+
+
+def _table(region: str, table: Table) -> dict[str, Any]:
+    provisioned = table.billing_mode != "PAY_PER_REQUEST"
+    return {
+        "name": table.name,
+        "region": region,
+        "key_schema": table.schema,
+        "attribute_definitions": table.attr,
+        "billing_mode": table.billing_mode or "PROVISIONED",
+        "throughput": {k: table.throughput[k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")} if provisioned else None,
+        "local_indexes": [_index(i, provisioned=False) for i in table.indexes],
+        "global_indexes": [_index(i, provisioned=provisioned) for i in table.global_indexes],
+        "tags": table.tags,
+        "items": [item.to_json()["Attributes"] for item in table.all_items()],
+    }
+
+
+def _table_restore(saved: dict[str, Any]) -> None:
+    backend = dynamodb_backends[ACCOUNT_ID][saved["region"]]
+    backend.create_table(
+        saved["name"],
+        schema=saved["key_schema"],
+        throughput=saved["throughput"],
+        attr=saved["attribute_definitions"],
+        global_indexes=saved["global_indexes"] or None,
+        indexes=saved["local_indexes"] or None,
+        streams=None,
+        billing_mode=saved["billing_mode"],
+        sse_specification=None,
+        tags=saved["tags"],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    for item in saved["items"]:
+        backend.put_item(saved["name"], item)
+
+
 # --- the whole ------------------------------------------------------------------
 
 
@@ -596,6 +648,13 @@ def moto_state(*, body_name: BodyName) -> dict[str, Any]:
             "oidc_providers": [_oidc_provider(p) for p in iam.open_id_providers.values()],
         },
         "s3": {"buckets": [_bucket(b, body_name) for b in _s3().buckets.values()]},
+        "dynamodb": {
+            "tables": [
+                _table(region, table)
+                for region, backend in dynamodb_backends[ACCOUNT_ID].items()
+                for table in backend.tables.values()
+            ]
+        },
     }
     return _copied(state)
 
@@ -632,3 +691,5 @@ def moto_state_restore(state: dict[str, Any], *, body_path: BodyPath) -> None:
         _oidc_provider_restore(provider)
     for bucket in state["s3"]["buckets"]:
         _bucket_restore(bucket, body_path)
+    for table in state.get("dynamodb", {"tables": []})["tables"]:  # absent from documents written before issue 17
+        _table_restore(table)

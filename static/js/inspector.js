@@ -1,5 +1,5 @@
 // The "How it works" page: the live facts only this browser can give, and
-// six requests to S3 made with its own credentials, each explained.
+// six requests to S3 and one to DynamoDB, made with its own credentials, each explained.
 //
 // Everything is read the way the app reads it: the credentials from
 // POST /api/credentials (credentials.js), the role from STS
@@ -10,6 +10,7 @@
 // Configuration comes from the page (json_script "inspector-config").
 import { AwsClient } from "../vendor/aws4fetch/aws4fetch.esm.mjs";
 import { credentialsGet, objectUrl, s3Client } from "./credentials.js";
+import { DynamoError, dynamoCall } from "./dynamodb.js";
 
 const config = JSON.parse(document.getElementById("inspector-config").textContent);
 const REQUEST_TIMEOUT_MS = 15 * 1000;
@@ -179,6 +180,32 @@ export async function tryRun(credentials, name) {
   };
 }
 
+// The albums table (issue 17): a GetItem whose partition key is another
+// identity's. The albums policy allows item reads only where
+// dynamodb:LeadingKeys is the caller's own identity ID, so IAM refuses it
+// before DynamoDB looks for the item; the answer's x-amzn-RequestId is what
+// the explanation is looked up by, as for S3's x-amz-request-id.
+const DYNAMODB_TRIES = {
+  "try-other-album": (c) => ({
+    operation: "GetItem",
+    body: {
+      TableName: c.albumsTable,
+      Key: { identityId: { S: config.otherIdentity }, albumId: { S: "inspector-probe" } },
+    },
+  }),
+};
+
+export async function dynamoTryRun(credentials, name) {
+  const { operation, body } = DYNAMODB_TRIES[name](credentials);
+  try {
+    const { requestId } = await dynamoCall(credentials, { endpoint: config.dynamodbEndpoint, operation, body });
+    return { ok: true, status: 200, code: "OK", message: "", requestId };
+  } catch (error) {
+    if (!(error instanceof DynamoError)) throw error;
+    return { ok: false, status: error.status, code: error.type, message: error.awsMessage, requestId: error.requestId };
+  }
+}
+
 function resultText(answer) {
   if (answer.ok) return `OK (${answer.status})`;
   return `${answer.code} (${answer.status})${answer.message ? `: ${answer.message}` : ""}`;
@@ -192,7 +219,7 @@ async function explain(answer) {
     });
   }
   if (!answer.requestId) {
-    return element("p", { className: "hint", text: "S3 sent no x-amz-request-id to explain." });
+    return element("p", { className: "hint", text: "The answer carried no request id to explain." });
   }
   stepAt(8);
   const response = await fetch(config.decisionUrl.replace("REQUEST_ID", encodeURIComponent(answer.requestId)), {
@@ -306,7 +333,8 @@ function tries(credentialsReady) {
       try {
         const credentials = await credentialsReady();
         stepAt(7);
-        const answer = await tryRun(credentials, row.dataset.try);
+        const name = row.dataset.try;
+        const answer = name in DYNAMODB_TRIES ? await dynamoTryRun(credentials, name) : await tryRun(credentials, name);
         result.textContent = resultText(answer);
         result.classList.add(answer.ok ? "ok" : "refused");
         why.replaceChildren(await explain(answer));

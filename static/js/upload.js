@@ -7,7 +7,9 @@
 //    the scoped credentials from credentials.js: one PUT below the multipart
 //    threshold, multipart above it (multipart.js). The prefix is one the page
 //    was given (uploads/rules.py, through json_script): IAM lets these
-//    credentials write under their own identity ID only.
+//    credentials write under their own identity ID only, and under
+//    teams/<team>/ when they carry that team's role; the page offers Team
+//    photos as a destination only then, and the server checks it again.
 //    A JPEG thumbnail (thumbnails.js) goes to <prefix>thumbs/<the same uuid>.jpg.
 //    Both carry Cache-Control: immutable, since a key is never written twice.
 // 3. POST /api/photos {key, thumbKey, title}: the server checks the upload
@@ -44,6 +46,32 @@ const THRESHOLD = rules.multipartThreshold || 8 * MiB;
 const PART_BYTES = rules.partBytes || 8 * MiB;
 
 const items = []; // one per file: { file, node, state, ... }
+
+// --- where the batch goes --------------------------------------------------------------------
+
+// The chosen destination radio: "" for the user's own folders, else a team's slug.
+function destination() {
+  return form.querySelector('input[name="destination"]:checked') || null;
+}
+
+const back = form.querySelector('[data-role="back"]');
+
+function destinationShow() {
+  const chosen = destination();
+  const team = chosen?.value || "";
+  form.dataset.destination = team ? "team" : "mine";
+  if (chosen) {
+    back.href = chosen.dataset.galleryUrl;
+    back.textContent = team ? "Back to Team photos" : "Back to my photos";
+  }
+  for (const field of form.querySelectorAll('[data-role="public-field"]')) {
+    field.hidden = Boolean(team); // a team's photos are the team's: never published
+  }
+}
+
+for (const choice of form.querySelectorAll('input[name="destination"]')) {
+  choice.addEventListener("change", destinationShow);
+}
 
 // --- words ---------------------------------------------------------------------------------
 
@@ -115,6 +143,7 @@ async function add(file) {
   part(item, "retry").addEventListener("click", () => retry(item));
   items.push(item);
   queue.append(node);
+  destinationShow();
   show(item, "queued", "Ready to upload.");
   item.type = await sniff(file);
   if (!item.type) {
@@ -222,7 +251,9 @@ async function send(item) {
   };
   try {
     const creds = await credentials();
-    const prefix = rules.prefixes[part(item, "public").checked ? "public" : "private"];
+    const prefix = item.team
+      ? rules.teamPrefixes[item.team]
+      : rules.prefixes[part(item, "public").checked ? "public" : "private"];
     if (!prefix || creds.identityId !== rules.identityId) {
       throw Object.assign(new Error(rules.messages.noStorage), { final: true }); // the identity changed since the page was made
     }
@@ -255,7 +286,7 @@ async function send(item) {
     show(item, "uploading", "Checking…");
     const { ok, status: code, answer } = await register(body);
     if (ok) {
-      show(item, "added", "Added to your photos.");
+      show(item, "added", item.team ? "Added to Team photos." : "Added to your photos.");
     } else if (code >= 400 && code < 500) {
       item.name = null; // the server deleted what it refused
       show(item, "refused", `${item.file.name} was refused: ${answer.error || "the server did not accept it."}`);
@@ -284,7 +315,9 @@ async function send(item) {
 // FILES_AT_ONCE workers take the waiting files in order.
 async function run(chosen) {
   batch = { started: performance.now(), total: chosen.reduce((sum, item) => sum + item.file.size, 0), items: chosen };
+  const to = destination();
   for (const item of chosen) {
+    item.team = to?.value || ""; // fixed for this batch, whatever is chosen while it uploads
     item.sent = 0;
     show(item, "waiting", "Waiting…");
   }
@@ -299,8 +332,9 @@ async function run(chosen) {
   refresh();
   const added = chosen.filter((item) => item.state === "added").length;
   if (items.every((item) => item.state === "added")) {
-    say(`${added} photo${added > 1 ? "s" : ""} added. Opening My photos…`);
-    window.location.assign(form.dataset.galleryUrl);
+    const team = chosen[0].team;
+    say(`${added} photo${added > 1 ? "s" : ""} added. Opening ${team ? "Team photos" : "My photos"}…`);
+    window.location.assign(team ? to.dataset.galleryUrl : form.dataset.galleryUrl);
   } else {
     say(`${added} of ${chosen.length} added.`, { error: added < chosen.length });
   }
@@ -334,4 +368,5 @@ form.addEventListener("submit", (event) => {
   run(chosen);
 });
 cancelAll.addEventListener("click", () => items.forEach(cancel));
+destinationShow();
 refresh();

@@ -19,7 +19,7 @@ from tests.sandbox_kit import s3_from_answer
 from tests.site_fixtures import browser_endpoint
 
 API = "/api/credentials"
-KEYS = {"identityId", "accessKeyId", "secretAccessKey", "sessionToken", "expiration", "region", "bucket", "endpoint", "authenticated"}
+KEYS = {"identityId", "accessKeyId", "secretAccessKey", "sessionToken", "expiration", "region", "bucket", "albumsTable", "endpoint", "authenticated"}
 IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -36,8 +36,8 @@ def is_json_error(response, status: int) -> bool:
 
 
 @pytest.mark.parametrize("who", ["signed-in user", "guest"])
-def test_the_answer_has_exactly_the_documented_fields(shared_site, sandbox, make_user, sign_in, who):
-    """Exactly the nine keys, JSON, no-store, expiration ISO 8601 UTC about an hour ahead, and this deployment's bucket and endpoint."""
+def test_the_answer_has_exactly_the_documented_fields(shared_site, sandbox, settings, make_user, sign_in, who):
+    """Exactly the ten keys, JSON, no-store, expiration ISO 8601 UTC about an hour ahead, and this deployment's bucket, albums table and endpoint."""
     client = sign_in(make_user()) if who == "signed-in user" else Client()
     response = client.post(API)
     assert response.status_code == 200
@@ -54,6 +54,7 @@ def test_the_answer_has_exactly_the_documented_fields(shared_site, sandbox, make
     assert answer["accessKeyId"].startswith("ASIA") and answer["secretAccessKey"] and answer["sessionToken"]
     assert answer["region"] == "us-east-1"
     assert answer["bucket"] == shared_site.bucket
+    assert answer["albumsTable"] == shared_site.albums_table == f"{settings.PHOTOSHARE_NAME}-albums"
     assert answer["endpoint"] == browser_endpoint(sandbox)  # the browser reaches S3 on another host than the app
     assert answer["authenticated"] is (who == "signed-in user")
     if who == "signed-in user":

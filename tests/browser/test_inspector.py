@@ -199,7 +199,7 @@ def test_carol_the_moderator_holds_the_moderator_role(live_site, live_server, br
     page = _visit(browser, live_server.url, width=WIDTHS["desktop"], email="carol@example.com", password=settings.DEMO_PASSWORD)
     _facts_checked(page, aws_settings, role="moderator")
     expect(page.get_by_test_id("role-reason")).to_contain_text("cognito:preferred_role")
-    expect(page.locator("pre.policy")).to_have_count(2)  # the user's policy and the moderation one
+    expect(page.locator("pre.policy")).to_have_count(3)  # the user's policy, the moderation one and albums-access
     _tries_checked(page, EXPECTED["carol"], EXPLAINS)
     shoot(page, tmp_path, "inspector-carol-1280")
     _no_problems_but_the_denials(page, EXPECTED["carol"])

@@ -131,3 +131,20 @@ def test_no_oidc_provider_configured_is_an_empty_value(deployment_file):
     deployment_save(replace(SAMPLE, team_role_arn="", oidc_provider_arn=""))
     got = deployment_get()
     assert (got.team_role_arn, got.oidc_provider_arn) == ("", "")
+
+
+def test_a_file_from_before_issue_17_says_run_provision(deployment_file):
+    """A file written before the albums table existed is refused, naming albums_table and the fix."""
+    path, _ = deployment_file
+    data = json.loads(path.read_text())
+    del data["albums_table"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ImproperlyConfigured, match=r"'albums_table' is missing .*run `python manage.py provision`"):
+        deployment_get()
+
+
+def test_an_empty_albums_table_is_not_configured_but_missing(deployment_file):
+    """Unlike the OIDC fields, the albums table always exists: an empty name also says run provision."""
+    deployment_save(replace(SAMPLE, albums_table=""))
+    with pytest.raises(ImproperlyConfigured, match="'albums_table' is missing"):
+        deployment_get()

@@ -315,3 +315,44 @@ def test_conditions_hold(conditions, outcome):
         with pytest.raises(NotUnderstood) as caught:
             conditions_hold(conditions, CONTEXT)
         assert caught.value.reasons == outcome
+
+
+# DynamoDB's multi-valued keys, as the developer guide's fine-grained access
+# examples use them (specifying-conditions.html): LeadingKeys holds every
+# partition key a request touches, Attributes every attribute name it names.
+DYNAMODB = {
+    **CONTEXT,
+    "dynamodb:leadingkeys": [ME, ME],
+    "dynamodb:attributes": ["identityId", "albumId", "title"],
+    "mixed": [ME, "us-east-1:someone-else"],
+    "scan": [],  # a Scan names no partition
+}
+
+
+@pytest.mark.parametrize(
+    "operator, key, values, holds",
+    [
+        ("ForAllValues:StringEquals", "dynamodb:LeadingKeys", [f"${{{SUB}}}"], True),  # a policy variable in a set test
+        ("ForAllValues:StringEquals", "mixed", [f"${{{SUB}}}"], False),  # one foreign partition refuses the batch
+        ("ForAnyValue:StringEquals", "mixed", [f"${{{SUB}}}"], True),  # why AWS says LeadingKeys needs ForAllValues
+        ("ForAllValues:StringEquals", "scan", [f"${{{SUB}}}"], True),  # vacuous: why Scan must not be granted
+        ("ForAnyValue:StringNotEquals", "mixed", [f"${{{SUB}}}"], True),  # the deny-based form catches the foreign key
+        ("ForAnyValue:StringNotEquals", "dynamodb:LeadingKeys", [f"${{{SUB}}}"], False),
+        ("ForAllValues:StringNotLike", "dynamodb:Attributes", ["FreeGames*", "BossLevel*"], True),  # guide's example 3
+        ("ForAllValues:StringNotLike", "dynamodb:Attributes", ["title"], False),
+        ("ForAllValues:StringLike", "dynamodb:Attributes", ["identityId", "albumId", "t*"], True),
+        ("ForAllValues:StringEquals", "dynamodb:Attributes", ["identityId", "albumId"], False),
+        ("ForAllValues:StringEqualsIgnoreCase", "dynamodb:Attributes", ["IDENTITYID", "ALBUMID", "TITLE"], True),
+    ],
+)
+def test_dynamodb_set_keys(operator, key, values, holds):
+    """ForAllValues / ForAnyValue, plain and negated, over DynamoDB's multi-valued keys."""
+    assert condition_holds(operator, key, values, DYNAMODB) is holds
+
+
+def test_unknown_leading_keys_are_undecided():
+    """A partition key the sandbox cannot read (no such table) is UNKNOWN: no set test decides on it."""
+    context = {**CONTEXT, "dynamodb:leadingkeys": UNKNOWN}
+    for operator in ("ForAllValues:StringEquals", "ForAnyValue:StringEquals", "ForAnyValue:StringNotEquals"):
+        with pytest.raises(NotUnderstood):
+            condition_holds(operator, "dynamodb:LeadingKeys", [ME], context)

@@ -355,3 +355,153 @@ def test_versions_stay_the_servers(world, who, prefix):
     _denied(lambda: s3.list_object_versions(Bucket=world.bucket, Prefix=key.rsplit("/", 1)[0] + "/"))
     _denied(lambda: s3.delete_object(Bucket=world.bucket, Key=key, VersionId=pinned))
     assert world.admin.head_object(Bucket=world.bucket, Key=key, VersionId=pinned)["ContentLength"] == 5
+
+
+# --- the albums table (issue 17) ------------------------------------------------------------------
+# Who reaches whose albums, with the same real credentials: each signed-in person only their own
+# partition (dynamodb:LeadingKeys = their identity ID), moderators included; guests nothing, not
+# even a partition of their own; nobody a Scan.
+
+ALBUM_ACTORS = {  # actor -> (who acts, whose albums, allowed)
+    "owner": ("alice", "alice", True),
+    "other signed-in user": ("bob", "alice", False),
+    "moderator": ("carol", "alice", False),
+    "moderator as owner": ("carol", "carol", True),
+    "guest": ("guest", "alice", False),
+    "guest as owner": ("guest", "guest", False),
+}
+
+
+def _albums(world: World, who: str) -> Any:
+    return world.kit.client("dynamodb", world.credentials[who])
+
+
+def _album_key(world: World, whose: str) -> dict[str, Any]:
+    return {"identityId": {"S": world.identities[whose]}, "albumId": {"S": str(uuid.uuid4())}}
+
+
+def _album_put_by_admin(world: World, key: dict[str, Any]) -> None:
+    world.kit.client("dynamodb").put_item(
+        TableName=world.deployment.albums_table, Item={**key, "title": {"S": "Seed"}, "version": {"N": "1"}}
+    )
+
+
+def _album_stored(world: World, key: dict[str, Any]) -> dict[str, Any] | None:
+    return world.kit.client("dynamodb").get_item(TableName=world.deployment.albums_table, Key=key, ConsistentRead=True).get("Item")
+
+
+def _dynamodb_denied(call: Callable[[], Any], allowed: bool) -> Any:
+    if allowed:
+        return call()
+    with pytest.raises(ClientError) as caught:
+        call()
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    return None
+
+
+def _album_get(world: World, who: str, whose: str, allowed: bool) -> None:
+    key = _album_key(world, whose)
+    _album_put_by_admin(world, key)
+    got = _dynamodb_denied(lambda: _albums(world, who).get_item(TableName=world.deployment.albums_table, Key=key), allowed)
+    assert (got or {}).get("Item", {}).get("title") == ({"S": "Seed"} if allowed else None)
+
+
+def _album_put(world: World, who: str, whose: str, allowed: bool) -> None:
+    key = _album_key(world, whose)
+    item = {**key, "title": {"S": "Mine"}, "version": {"N": "1"}}
+    _dynamodb_denied(lambda: _albums(world, who).put_item(TableName=world.deployment.albums_table, Item=item), allowed)
+    assert (_album_stored(world, key) is not None) is allowed
+
+
+def _album_update(world: World, who: str, whose: str, allowed: bool) -> None:
+    key = _album_key(world, whose)
+    _album_put_by_admin(world, key)
+    _dynamodb_denied(
+        lambda: _albums(world, who).update_item(
+            TableName=world.deployment.albums_table, Key=key, UpdateExpression="SET title = :t",
+            ExpressionAttributeValues={":t": {"S": "Changed"}},
+        ),
+        allowed,
+    )
+    assert _album_stored(world, key)["title"] == {"S": "Changed" if allowed else "Seed"}
+
+
+def _album_delete(world: World, who: str, whose: str, allowed: bool) -> None:
+    key = _album_key(world, whose)
+    _album_put_by_admin(world, key)
+    _dynamodb_denied(lambda: _albums(world, who).delete_item(TableName=world.deployment.albums_table, Key=key), allowed)
+    assert (_album_stored(world, key) is None) is allowed
+
+
+def _album_query(world: World, who: str, whose: str, allowed: bool) -> None:
+    key = _album_key(world, whose)
+    _album_put_by_admin(world, key)
+    answer = _dynamodb_denied(
+        lambda: _albums(world, who).query(
+            TableName=world.deployment.albums_table, KeyConditionExpression="identityId = :id",
+            ExpressionAttributeValues={":id": key["identityId"]},
+        ),
+        allowed,
+    )
+    if allowed:
+        assert key["albumId"] in [item["albumId"] for item in answer["Items"]]
+
+
+def _album_batch_get(world: World, who: str, whose: str, allowed: bool) -> None:
+    key = _album_key(world, whose)
+    _album_put_by_admin(world, key)
+    request = {world.deployment.albums_table: {"Keys": [key]}}
+    answer = _dynamodb_denied(lambda: _albums(world, who).batch_get_item(RequestItems=request), allowed)
+    if allowed:
+        assert len(answer["Responses"][world.deployment.albums_table]) == 1
+
+
+ALBUM_OPERATIONS = {
+    "GetItem": _album_get,
+    "PutItem": _album_put,
+    "UpdateItem": _album_update,
+    "DeleteItem": _album_delete,
+    "Query": _album_query,
+    "BatchGetItem": _album_batch_get,
+}
+
+
+@pytest.mark.parametrize("operation", ALBUM_OPERATIONS)
+@pytest.mark.parametrize("actor", ALBUM_ACTORS)
+def test_albums_cell(world, actor, operation):
+    """Each album operation as each actor, allowed exactly on one's own partition, its effect checked as admin."""
+    who, whose, allowed = ALBUM_ACTORS[actor]
+    ALBUM_OPERATIONS[operation](world, who, whose, allowed)
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "carol", "guest"])
+def test_nobody_scans_the_albums_table(world, who):
+    """A Scan names no partition key, so LeadingKeys cannot limit it: no role is granted it."""
+    _dynamodb_denied(lambda: _albums(world, who).scan(TableName=world.deployment.albums_table), False)
+
+
+def test_a_batch_with_another_identity_beside_ones_own_is_denied(world):
+    """ForAllValues: every partition key in a BatchGetItem must be the caller's; one of bob's is enough to refuse it."""
+    mine, theirs = _album_key(world, "alice"), _album_key(world, "bob")
+    request = {world.deployment.albums_table: {"Keys": [mine, theirs]}}
+    _dynamodb_denied(lambda: _albums(world, "alice").batch_get_item(RequestItems=request), False)
+
+
+def test_a_write_on_an_old_version_fails_its_condition(world):
+    """The albums' optimistic concurrency under the policy: the second writer of version 1 gets ConditionalCheckFailedException."""
+    key = _album_key(world, "alice")
+    table = world.deployment.albums_table
+    _albums(world, "alice").put_item(TableName=table, Item={**key, "title": {"S": "A"}, "version": {"N": "1"}})
+
+    def rename(title: str) -> None:
+        _albums(world, "alice").update_item(
+            TableName=table, Key=key, UpdateExpression="SET title = :t, #v = :next", ConditionExpression="#v = :expected",
+            ExpressionAttributeNames={"#v": "version"},
+            ExpressionAttributeValues={":t": {"S": title}, ":next": {"N": "2"}, ":expected": {"N": "1"}},
+        )
+
+    rename("first tab")
+    with pytest.raises(ClientError) as caught:
+        rename("second tab")
+    assert caught.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert _album_stored(world, key)["title"] == {"S": "first tab"}

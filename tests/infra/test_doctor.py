@@ -182,6 +182,21 @@ def _object(b: Breaker, key: str) -> str:
     return f"{b.bucket_arn}/{key}"
 
 
+def _table(b: Breaker) -> str:
+    return f"arn:aws:dynamodb:us-east-1:{b.deployment.authenticated_role_arn.split(':')[4]}:table/{b.deployment.albums_table}"
+
+
+def _albums(b: Breaker, actions: list[str], condition: dict[str, Any] | None = None, *, kind: str = "authenticated") -> None:
+    """An extra statement on the albums table for the role of `kind`."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": _table(b)}
+    if condition is not None:
+        statement["Condition"] = condition
+    b.put_policy(kind, statement)
+
+
+OWN_PARTITION = "${cognito-identity.amazonaws.com:sub}"
+
+
 def _other_role(b: Breaker, *, trust_aud: bool) -> str:
     """A role outside the three provisioned ones, handed out by a mapping rule."""
     iam = b.client("iam")
@@ -318,6 +333,21 @@ BREAKAGES: list[tuple[str, str, Callable[[Breaker], Any]]] = [
                                               "Condition": {"StringLike": {"s3:prefix": "private/*"}}})),
     ("owner-scope", "moderator may overwrite others' published photos",
      lambda b: b.put_policy("moderator", {"Effect": "Allow", "Action": "s3:PutObject", "Resource": _object(b, "public/*")})),
+    ("dynamodb-leading-keys-missing", "authenticated item actions on the table without a condition",
+     lambda b: _albums(b, ["dynamodb:GetItem", "dynamodb:PutItem"])),
+    ("dynamodb-leading-keys-missing", "moderator dynamodb:* on every table",
+     lambda b: b.put_policy("moderator", {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"})),
+    ("dynamodb-leading-keys-missing", "ForAnyValue: lets a batch name another identity beside one's own",
+     lambda b: _albums(b, ["dynamodb:BatchGetItem"], {"ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": [OWN_PARTITION]}})),
+    ("dynamodb-leading-keys-missing", "guest may read albums of anyone",
+     lambda b: _albums(b, ["dynamodb:Query"], kind="unauthenticated")),
+    ("dynamodb-scan-allowed", "authenticated Scan beside the scoped item actions",
+     lambda b: _albums(b, ["dynamodb:Scan"], {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OWN_PARTITION]}})),
+    ("dynamodb-scan-allowed", "team dynamodb:Scan on every table",
+     lambda b: b.put_policy("team", {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"})),
+    ("guest-write", "guest PutItem on its own partition of the albums table",
+     lambda b: _albums(b, ["dynamodb:PutItem"], {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OWN_PARTITION]}},
+                       kind="unauthenticated")),
     ("cors-any-origin", "CORS origin *", lambda b: b.cors(["*"])),
     ("cors-any-origin", "CORS origin https://*", lambda b: b.cors([EXPECTED_ORIGIN, "https://*"])),
     ("block-public-access-off", "BlockPublicAcls off", lambda b: b.public_access_block(BlockPublicAcls=False)),
@@ -353,6 +383,9 @@ HARMLESS: list[tuple[str, Callable[[Breaker], Any]]] = [
     ("OIDC Rules hd Equals another domain", lambda b: _oidc_rule(b, "hd", "Equals", "example.org")),
     ("OIDC Rules Contains a value without a dot", lambda b: _oidc_rule(b, "groups", "Contains", "photoshare-team")),
     ("a mapping rule's role that is locked down", lambda b: _other_role(b, trust_aud=True)),
+    ("a second statement scoped by LeadingKeys, as provision writes it",
+     lambda b: _albums(b, ["dynamodb:GetItem", "dynamodb:BatchWriteItem"],
+                       {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OWN_PARTITION]}})),
     ("an explicit Deny on top of the policies",
      lambda b: b.put_policy("unauthenticated", {"Effect": "Deny", "Action": "s3:*", "Resource": _object(b, "private/*")})),
 ]
@@ -600,3 +633,21 @@ def test_manage_py_exit_status_when_nothing_is_provisioned(tmp_path):
     )
     assert (done.returncode, done.stdout) == (2, "")
     assert CANNOT_READ in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_albums_finding_names_the_request_it_would_allow(breaker):
+    """dynamodb-leading-keys-missing says which request on whose partition: another identity's, by its placeholder."""
+    _albums(breaker, ["dynamodb:GetItem"])
+    [finding] = [f for f in run_doctor("--json").report["findings"] if f["rule"] == "dynamodb-leading-keys-missing"]
+    assert finding["resource"] == breaker.deployment.authenticated_role_arn
+    assert "dynamodb:GetItem on table " + breaker.deployment.albums_table in finding["what"]
+    assert "partition key <another identity>" in finding["what"]
+    assert "Scan" not in finding["what"]
+
+
+def test_a_scan_conditioned_on_leading_keys_is_still_reported(breaker):
+    """ForAllValues over a Scan's empty set of partition keys holds: the condition does not save it."""
+    _albums(breaker, ["dynamodb:Scan"], {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [OWN_PARTITION]}})
+    findings = run_doctor("--json").report["findings"]
+    assert [f["rule"] for f in findings] == ["dynamodb-scan-allowed"]
+    assert "dynamodb:Scan on table" in findings[0]["what"]

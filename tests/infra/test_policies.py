@@ -26,8 +26,9 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_every_expected_file_is_there():
-    """The seven policies provision attaches or writes out exist, and no others."""
+    """The eight policies provision attaches or writes out exist, and no others."""
     assert FILES == [
+        "albums",
         "authenticated",
         "moderator",
         "server",
@@ -43,7 +44,7 @@ def test_only_the_identity_id_is_a_policy_variable(name):
     """${...} appears only as the identity ID; our placeholders are __NAME__ and all known."""
     text = (POLICIES_DIR / f"{name}.json").read_text()
     assert set(re.findall(r"\$\{[^}]*\}", text)) <= {SUB}
-    known = {"__BUCKET__", "__IDENTITY_POOL_ID__", "__NAME__", "__ACCOUNT__", "__REGION__", "__TEAM__"}
+    known = {"__BUCKET__", "__IDENTITY_POOL_ID__", "__NAME__", "__ACCOUNT__", "__REGION__", "__TEAM__", "__TABLE_ARN__"}
     assert set(re.findall(r"__[A-Z_]+__", text)) <= known
 
 
@@ -68,6 +69,9 @@ def test_no_wildcard_actions_or_resources(name):
         if name == "server" and resources == ["arn:aws:iam::__ACCOUNT__:role/__NAME__-*"]:
             continue
         if name == "server" and resources == [POOL_ARN]:
+            continue
+        if name == "albums":
+            assert resources == ["__TABLE_ARN__"], statement
             continue
         assert all(r == "arn:aws:s3:::__BUCKET__" or r.startswith("arn:aws:s3:::__BUCKET__/") for r in resources)
 
@@ -101,9 +105,10 @@ def test_server_may_vouch_for_developer_identities_of_this_pool_only():
 
 
 def test_only_the_team_policy_names_teams():
-    """`teams/*` is the team role's alone; its policy names only its own team's prefix, and no delete."""
+    """`teams/*` is the team role's alone (and the server's, which verifies, deletes and reconciles team photos
+    but writes none); its policy names only its own team's prefix, and no delete."""
     for name in PERMISSIONS:
-        assert ("teams/" in (POLICIES_DIR / f"{name}.json").read_text()) is (name == "team"), name
+        assert ("teams/" in (POLICIES_DIR / f"{name}.json").read_text()) is (name in ("team", "server")), name
     rendered = policy_render(name="team", bucket="b-photos", team="wintercorp")
     objects = [st for st in rendered["Statement"] if st["Resource"] != "arn:aws:s3:::b-photos"]
     assert [st["Resource"] for st in objects] == ["arn:aws:s3:::b-photos/teams/wintercorp/*"]
@@ -140,6 +145,53 @@ def test_server_reads_the_policies_of_this_deployments_roles_only():
     assert all(action.startswith(("iam:Get", "iam:List")) for action in statement["Action"])
 
 
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/demo-albums"
+ME, OTHER = "us-east-1:00000000-0000-4000-8000-0000000000a1", "us-east-1:00000000-0000-4000-8000-0000000000b2"
+
+
+def test_albums_policy_is_the_item_actions_scoped_by_leading_keys():
+    """Six item actions on the table alone, with ForAllValues:StringEquals LeadingKeys = the identity ID; no Scan."""
+    [statement] = policy_render(name="albums", table_arn=TABLE)["Statement"]
+    assert sorted(_actions(statement)) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ]
+    assert statement["Resource"] == TABLE
+    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [SUB]}}
+
+
+# (action, the partition keys the request touches, allowed?) for the caller ME: the request
+# context IAM builds from the identity-pool session, evaluated by the evaluator the sandbox enforces with.
+ALBUM_REQUESTS = [
+    ("dynamodb:GetItem", [ME], True),
+    ("dynamodb:PutItem", [ME], True),
+    ("dynamodb:Query", [ME], True),
+    ("dynamodb:BatchGetItem", [ME, ME], True),
+    ("dynamodb:GetItem", [OTHER], False),
+    ("dynamodb:UpdateItem", [OTHER], False),
+    ("dynamodb:DeleteItem", [OTHER], False),
+    ("dynamodb:BatchGetItem", [ME, OTHER], False),
+    ("dynamodb:Scan", None, False),
+    ("dynamodb:BatchWriteItem", [ME], False),
+]
+
+
+@pytest.mark.parametrize("action, keys, allowed", ALBUM_REQUESTS)
+def test_albums_policy_decides_by_the_partition_key(action, keys, allowed):
+    """Own partition only: another identity's key, alone or in a batch, is denied; so is a Scan and any action not granted."""
+    from iampolicy import Mode, evaluate
+
+    context: dict[str, Any] = {"cognito-identity.amazonaws.com:sub": ME}
+    if keys is not None:
+        context["dynamodb:leadingkeys"] = keys
+    document = json.dumps(policy_render(name="albums", table_arn=TABLE))
+    assert evaluate([document], action=action, resource=TABLE, context=context, mode=Mode.ENFORCE).allowed is allowed
+
+
 READ, READ_VERSION = "s3:GetObject", "s3:GetObjectVersion"
 ROLES = ("authenticated", "moderator", "team", "unauthenticated")
 
@@ -173,6 +225,7 @@ def _aud(policy: dict[str, Any]) -> str:
 
 # Where each file's placeholder lands, read back from the rendered policy.
 RENDERED = [
+    ("albums", lambda policy: policy["Statement"][0]["Resource"], "arn:aws:dynamodb:us-east-1:123456789012:table/demo-albums"),
     ("authenticated", _buckets, {"b-photos"}),
     ("moderator", _buckets, {"b-photos"}),
     ("server", _buckets, {"b-photos", "arn:aws:iam::123456789012:role", "arn:aws:cognito-identity:us-east-1:123456789012:identitypool"}),
@@ -193,7 +246,7 @@ def test_rendering_fills_every_placeholder(name, read, expected):
     """Each placeholder becomes exactly its value where it stood: the bucket in resources, the pool in aud."""
     rendered = policy_render(
         name=name, bucket="b-photos", identity_pool_id="us-east-1:pool", deployment="demo", account="123456789012",
-        region="us-east-1", team="wintercorp",
+        region="us-east-1", team="wintercorp", table_arn="arn:aws:dynamodb:us-east-1:123456789012:table/demo-albums",
     )
     assert read(rendered) == expected
     assert "__" not in json.dumps(rendered)

@@ -109,11 +109,12 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
         },
     }
 
+    albums = {"albums-access": "albums"}  # every signed-in role's; guests have none
     for kind, trust, policies in (
-        ("authenticated", "trust-authenticated", {"s3-access": "authenticated"}),
-        ("moderator", "trust-authenticated", {"s3-access": "authenticated", "moderation": "moderator"}),
+        ("authenticated", "trust-authenticated", {"s3-access": "authenticated", **albums}),
+        ("moderator", "trust-authenticated", {"s3-access": "authenticated", "moderation": "moderator", **albums}),
         ("unauthenticated", "trust-unauthenticated", {"s3-access": "unauthenticated"}),
-        ("team", "trust-authenticated", {"s3-access": "authenticated", "team-access": "team"}),
+        ("team", "trust-authenticated", {"s3-access": "authenticated", "team-access": "team", **albums}),
     ):
         role = _role(d, kind)
         assert iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"] == policy_render(
@@ -122,7 +123,10 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
         assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == sorted(policies)
         for policy_name, file in policies.items():
             document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
-            assert document == policy_render(name=file, bucket=d.bucket, team="wintercorp" if file == "team" else "")
+            table_arn = kit.client("dynamodb").describe_table(TableName=d.albums_table)["Table"]["TableArn"]
+            assert document == policy_render(
+                name=file, bucket=d.bucket, team="wintercorp" if file == "team" else "", table_arn=table_arn
+            )
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
 
     assert s3.get_public_access_block(Bucket=d.bucket)["PublicAccessBlockConfiguration"] == PUBLIC_ACCESS_BLOCK
@@ -148,6 +152,19 @@ def assert_as_provisioned(kit: SandboxKit, d: Deployment) -> None:
     assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
 
+    table = kit.client("dynamodb").describe_table(TableName=d.albums_table)["Table"]
+    assert d.albums_table == f"{settings.PHOTOSHARE_NAME}-albums"
+    assert table["KeySchema"] == [
+        {"AttributeName": "identityId", "KeyType": "HASH"},
+        {"AttributeName": "albumId", "KeyType": "RANGE"},
+    ]
+    assert sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]) == [
+        ("albumId", "S"),
+        ("identityId", "S"),
+    ]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TableStatus"] == "ACTIVE"
+
 
 # --- idempotence ----------------------------------------------------------------------------------
 
@@ -162,7 +179,7 @@ def test_first_run_creates_everything_as_asked(sandbox, deployment_cleanup):
     assert deployment_get() == deployment
     text = "\n".join(lines)
     # Not the OpenID Connect provider: account-wide, it may exist already for another deployment of this sandbox.
-    for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket"):
+    for created in ("user pool", "app client", "identity pool", "role", "group moderators", "bucket", "table"):
         assert f"Created {created}" in text
     assert _role(deployment, "team").endswith("-team-wintercorp")
     assert len(lines) == len(set(lines))
@@ -417,6 +434,35 @@ def _ids_file_without_team_role(kit: SandboxKit, d: Deployment) -> None:
     settings.PHOTOSHARE_DEPLOYMENT_FILE.write_text(json.dumps(data))
 
 
+def _albums_policy_removed(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("iam").delete_role_policy(RoleName=_role(d, "authenticated"), PolicyName="albums-access")
+
+
+def _albums_policy_without_leading_keys(kit: SandboxKit, d: Deployment) -> None:
+    """The pitfall doctor names dynamodb-leading-keys-missing: every user's albums open to every user."""
+    iam = kit.client("iam")
+    document = iam.get_role_policy(RoleName=_role(d, "moderator"), PolicyName="albums-access")["PolicyDocument"]
+    del document["Statement"][0]["Condition"]
+    iam.put_role_policy(RoleName=_role(d, "moderator"), PolicyName="albums-access", PolicyDocument=json.dumps(document))
+
+
+def _albums_table_provisioned(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("dynamodb").update_table(
+        TableName=d.albums_table, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
+    )
+
+
+def _albums_table_deleted(kit: SandboxKit, d: Deployment) -> None:
+    kit.client("dynamodb").delete_table(TableName=d.albums_table)
+
+
+def _ids_file_without_albums_table(kit: SandboxKit, d: Deployment) -> None:
+    """A file written before issue 17."""
+    data = json.loads(settings.PHOTOSHARE_DEPLOYMENT_FILE.read_text())
+    del data["albums_table"]
+    settings.PHOTOSHARE_DEPLOYMENT_FILE.write_text(json.dumps(data))
+
+
 def _ids_file_deleted(kit: SandboxKit, d: Deployment) -> None:
     settings.PHOTOSHARE_DEPLOYMENT_FILE.unlink()
 
@@ -452,6 +498,11 @@ DRIFTS = [
     pytest.param(_team_rule_contains, id="team-rule-contains"),
     pytest.param(_team_policy_removed, id="team-policy-removed"),
     pytest.param(_ids_file_without_team_role, id="deployment-file-before-issue-16"),
+    pytest.param(_albums_policy_removed, id="albums-policy-removed"),
+    pytest.param(_albums_policy_without_leading_keys, id="albums-policy-without-leading-keys"),
+    pytest.param(_albums_table_provisioned, id="albums-table-provisioned-billing"),
+    pytest.param(_albums_table_deleted, id="albums-table-deleted"),
+    pytest.param(_ids_file_without_albums_table, id="deployment-file-before-issue-17"),
 ]
 
 
@@ -464,6 +515,21 @@ def test_drift_is_repaired(sandbox, provisioned, drift: Drift):
     assert repaired == provisioned
     assert_as_provisioned(sandbox, provisioned)
     assert _provision()[1] == []
+
+
+def test_an_albums_table_keyed_otherwise_is_refused(sandbox, provisioned):
+    """A table of that name keyed by something else cannot be re-keyed: provision stops, naming the fix, and keeps it."""
+    dynamodb = sandbox.client("dynamodb")
+    dynamodb.delete_table(TableName=provisioned.albums_table)
+    dynamodb.create_table(
+        TableName=provisioned.albums_table,
+        KeySchema=[{"AttributeName": "owner", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "owner", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(ProvisionError, match=r"keyed otherwise.*deprovision"):
+        _provision()
+    assert dynamodb.describe_table(TableName=provisioned.albums_table)["Table"]["KeySchema"][0]["AttributeName"] == "owner"
 
 
 # --- changed settings -----------------------------------------------------------------------------
@@ -557,8 +623,8 @@ def test_deprovision_removes_everything_and_provision_works_again(sandbox, provi
     shared = _oidc_provider_named_elsewhere(sandbox, provisioned)
     lines: list[str] = []
     deployment_deprovision(report=lines.append)
-    # The team role, and the OIDC provider unless another deployment of this sandbox still names it.
-    assert len(lines) == (9 if shared else 10)
+    # The team role, the albums table, and the OIDC provider unless another deployment of this sandbox still names it.
+    assert len(lines) == (10 if shared else 11)
 
     d = provisioned
     assert _error_code(lambda: sandbox.client("cognito-identity").describe_identity_pool(IdentityPoolId=d.identity_pool_id)) == "ResourceNotFoundException"
@@ -571,6 +637,7 @@ def test_deprovision_removes_everything_and_provision_works_again(sandbox, provi
     else:
         assert _error_code(lambda: get_provider(OpenIDConnectProviderArn=d.oidc_provider_arn)) == "NoSuchEntity"
     assert _error_code(lambda: s3.head_bucket(Bucket=d.bucket)) == "404"
+    assert _error_code(lambda: sandbox.client("dynamodb").describe_table(TableName=d.albums_table)) == "ResourceNotFoundException"
     assert not settings.PHOTOSHARE_DEPLOYMENT_FILE.exists()
     assert not server_policy_path().exists()
 

@@ -124,3 +124,76 @@ def test_a_decision_is_only_for_its_own_identity(shared_site, sandbox):
         services.decision_for(request_id=request_id, identity_id="us-east-1:00000000-0000-4000-8000-000000000001")
     with pytest.raises(services.NotYours):
         services.decision_for(request_id=request_id, identity_id="")
+
+
+# --- an SSO session: the provider, the claim and the rule (issue 16) ------------------------
+
+@pytest.mark.parametrize(
+    "match_type, value, claims, matches",
+    [
+        ("Equals", "wintercorp.com", {"hd": "wintercorp.com"}, True),
+        ("Equals", "wintercorp.com", {"hd": "wintercorp.com.evil.example"}, False),
+        ("Contains", "wintercorp.com", {"hd": "wintercorp.com.evil.example"}, True),
+        ("StartsWith", "wintercorp", {"hd": "wintercorp.com"}, True),
+        ("StartsWith", "wintercorp", {"hd": "example.org"}, False),
+        ("NotEqual", "wintercorp.com", {"hd": "example.org"}, True),
+        ("NotEqual", "wintercorp.com", {}, False),  # skipped when the claim is missing
+        ("Equals", "wintercorp.com", {}, False),
+        ("Matches", "wintercorp.com", {"hd": "wintercorp.com"}, False),  # no such MatchType
+    ],
+)
+def test_a_rule_matches_as_cognito_matches(match_type, value, claims, matches):
+    """Each MatchType of a Rules mapping against a token's claims."""
+    rule = {"Claim": "hd", "MatchType": match_type, "Value": value, "RoleARN": "arn:aws:iam::123456789012:role/r"}
+    assert services.rule_matches(rule, claims) is matches
+
+
+def _sso_choice(email: str) -> services.RoleChoice:
+    from accounts.store import CredentialStore
+    from core.deployment import deployment_get
+    from tests.actors import sso_client_sign_in
+
+    client = sso_client_sign_in(email)
+    user = User.objects.get(pk=client.session["_auth_user_id"])
+    return services.role_expected(user=user, store=CredentialStore(client.session), deployment=deployment_get())
+
+
+def test_dana_gets_the_team_role_by_the_hd_rule(sso_site):
+    """dana: the provider (issuer), hd = wintercorp.com, and the rule hd Equals wintercorp.com -> the team role."""
+    from accounts import oidc
+
+    choice = _sso_choice("dana@wintercorp.com")
+    assert (choice.arn, choice.kind) == (sso_site.team_role_arn, "team")
+    assert (choice.sso.issuer, choice.sso.provider) == (oidc.issuer(), oidc.provider_name())
+    assert (choice.sso.claim, choice.sso.claim_value) == ("hd", "wintercorp.com")
+    assert choice.sso.rule == {"Claim": "hd", "MatchType": "Equals", "Value": "wintercorp.com", "RoleARN": sso_site.team_role_arn}
+    assert choice.sso.rule_text == f"Claim hd, MatchType Equals, Value wintercorp.com → RoleARN {sso_site.team_role_arn}"
+    assert "hd is wintercorp.com" in choice.reason
+
+
+def test_frank_matches_no_rule_and_gets_the_authenticated_role(sso_site):
+    """frank has no hd: no rule matched, AmbiguousRoleResolution AuthenticatedRole gives the authenticated role."""
+    choice = _sso_choice("frank@example.org")
+    assert (choice.arn, choice.kind) == (sso_site.authenticated_role_arn, "authenticated")
+    assert (choice.sso.claim, choice.sso.claim_value, choice.sso.rule) == ("hd", None, None)
+    assert choice.sso.rule_text == "no rule matched: AmbiguousRoleResolution AuthenticatedRole"
+
+
+def test_a_deny_fallback_is_shown_as_no_role(sso_site):
+    """With AmbiguousRoleResolution Deny, a session matching no rule is expected to get no role at all."""
+    from accounts import oidc
+    from accounts.store import CredentialStore
+    from core.aws import aws_client
+    from core.deployment import deployment_get
+    from tests.actors import sso_client_sign_in
+
+    client = sso_client_sign_in("frank@example.org")  # signed in while the fallback still gave a role
+    identity = aws_client("cognito-identity")
+    roles = identity.get_identity_pool_roles(IdentityPoolId=sso_site.identity_pool_id)
+    roles["RoleMappings"][oidc.provider_name()]["AmbiguousRoleResolution"] = "Deny"
+    identity.set_identity_pool_roles(IdentityPoolId=sso_site.identity_pool_id, Roles=roles["Roles"], RoleMappings=roles["RoleMappings"])
+    user = User.objects.get(pk=client.session["_auth_user_id"])
+    choice = services.role_expected(user=user, store=CredentialStore(client.session), deployment=deployment_get())
+    assert (choice.arn, choice.kind) == ("", "denied")
+    assert choice.sso.rule_text == "no rule matched: AmbiguousRoleResolution Deny"
+    assert "refuses credentials" in choice.reason

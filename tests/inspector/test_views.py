@@ -65,12 +65,12 @@ def test_why_the_moderator_role(shared_site, settings):
     assert "AmbiguousRoleResolution: AuthenticatedRole" in alice
 
 
-def test_six_try_buttons_each_with_a_result_slot(shared_site):
-    """The six buttons are there, each beside its own try-result."""
+def test_seven_try_buttons_each_with_a_result_slot(shared_site):
+    """The six S3 buttons and the albums one (issue 17) are there, each beside its own try-result."""
     html = _page(Client())
-    for name in TRIES:
+    for name in (*TRIES, "try-other-album"):
         assert f'data-testid="{name}"' in html
-    assert html.count('data-testid="try-result"') == 6
+    assert html.count('data-testid="try-result"') == 7
 
 
 def test_the_read_public_button_waits_for_a_published_photo(shared_site):
@@ -111,3 +111,27 @@ def test_each_step_links_to_its_line_when_the_source_url_is_set(shared_site, set
     settings.SOURCE_URL = "https://github.com/example/photoshare/blob/main"
     page = Client().get("/how-it-works/").content.decode()
     assert re.search(r'<a href="https://github.com/example/photoshare/blob/main/accounts/views.py#L\d+" rel="noopener">', page)
+
+
+@pytest.mark.parametrize(
+    "email, claim, rule",
+    [
+        ("dana@wintercorp.com", "wintercorp.com", "Claim hd, MatchType Equals, Value wintercorp.com"),
+        ("frank@example.org", "not in your token", "no rule matched: AmbiguousRoleResolution AuthenticatedRole"),
+    ],
+)
+def test_the_page_shows_an_sso_sessions_provider_claim_and_rule(sso_site, email, claim, rule):
+    """How it works, for an SSO user: role-provider (the issuer), role-claim (hd) and role-rule."""
+    from accounts import oidc
+    from tests.actors import sso_client_sign_in
+
+    page = sso_client_sign_in(email).get("/how-it-works/").content.decode()
+
+    def shown(testid: str) -> str:
+        found = re.search(rf'data-testid="{testid}">(.*?)</dd>', page, re.S)
+        assert found, testid
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+    assert oidc.issuer() in shown("role-provider") and oidc.provider_name() in shown("role-provider")
+    assert shown("role-claim").startswith("hd =") and claim in shown("role-claim")
+    assert rule in shown("role-rule").replace("&gt;", ">")

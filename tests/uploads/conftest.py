@@ -161,3 +161,110 @@ def moderator(shared_site, make_user, sign_in, sandbox: SandboxKit) -> Member:
 def stranger(member) -> Member:
     """Another member, whose objects the owner must never get."""
     return member()
+
+
+# --- a team: people signed in with "Sign in with Winter Corp SSO" ---------------------------
+# Each member signs in through the app's own SSO routes against the sandbox's
+# OIDC provider (tests.actors.sso_client_sign_in), so their session holds the
+# credentials the identity pool issued for the provider's ID token, with the
+# role its Rules mapping chose on `hd`, as in production.
+
+TEAM = "wintercorp"  # infra.provision.team_slug() of OIDC_TEAM_DOMAIN's default, wintercorp.com
+
+
+@pytest.fixture(scope="session")
+def _team_deployment(sandbox: SandboxKit, sso_sandbox: Any, tmp_path_factory) -> Any:
+    """One deployment for every team test, provisioned with the SSO
+    provider as OIDC_ISSUER: its IAM OIDC provider, team role and Rules mapping."""
+    from django.test import override_settings
+
+    from infra.provision import deployment_deprovision, deployment_provision
+    from tests.site_fixtures import browser_endpoint
+
+    name = f"m{uuid.uuid4().hex[:10]}"
+    values = {
+        "PHOTOSHARE_AWS": "local",
+        "PHOTOSHARE_NAME": name,
+        "PHOTOSHARE_BUCKET": f"{name}-photos",
+        "PHOTOSHARE_DEPLOYMENT_FILE": tmp_path_factory.mktemp("team-site") / "deployment.json",
+        "AWS_ENDPOINT_URL": sandbox.endpoint,
+        "AWS_BROWSER_ENDPOINT_URL": browser_endpoint(sandbox),
+        "OIDC_ISSUER": sso_sandbox.issuer,
+        "OIDC_CLIENT_ID": sso_sandbox.client_id,
+        "OIDC_CLIENT_SECRET": sso_sandbox.client_secret,
+    }
+    with override_settings(**values):
+        deployment = deployment_provision(report=lambda line: None)
+    assert deployment.team_role_arn, "provision made no team role"
+    yield values, deployment
+    with override_settings(**values):
+        deployment_deprovision(report=lambda line: None)
+
+
+@pytest.fixture
+def team_site(_team_deployment, sso_sandbox, settings, db) -> Any:
+    """The team deployment, with this test's settings pointed at it and its SSO provider."""
+    values, deployment = _team_deployment
+    for name, value in values.items():
+        setattr(settings, name, value)
+    sso_sandbox.settings_apply(settings)
+    return deployment
+
+
+def sso_member(email: str) -> Member:
+    """`email` signed in with the SSO (a demo person, or any address), and the
+    S3 client their browser builds from POST /api/credentials."""
+    from tests.actors import sso_client_sign_in
+
+    client = sso_client_sign_in(email)
+    response = client.post("/api/credentials")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    user = User.objects.get(email=email)
+    assert user.identity_id == answer["identityId"]
+    return Member(client=client, user=user, s3=s3_from_answer(answer), bucket=answer["bucket"])
+
+
+def team_key(member: Member, *, team: str = TEAM, name: str | None = None) -> str:
+    """A key in `member`'s folder of `team`'s prefix, named as upload.js names uploads."""
+    return key_prefix(visibility="team", identity_id=member.identity_id, team=team) + (name or f"{uuid.uuid4()}.png")
+
+
+@pytest.fixture
+def sso(team_site) -> Callable[[str], Member]:
+    """Sign someone in with the SSO: `sso("dana@wintercorp.com")`. A
+    wintercorp.com address gets the team role, any other the authenticated one."""
+    return sso_member
+
+
+@pytest.fixture
+def dana(sso) -> Member:
+    return sso("dana@wintercorp.com")
+
+
+@pytest.fixture
+def erin(sso) -> Member:
+    return sso("erin@wintercorp.com")
+
+
+@pytest.fixture
+def frank(sso) -> Member:
+    """Signed in through the same SSO, but not from wintercorp.com: the authenticated role."""
+    return sso("frank@example.org")
+
+
+@pytest.fixture
+def pool_user(team_site, sandbox: SandboxKit) -> Member:
+    """A user-pool user of the team deployment, signed in through the sign-in page: the authenticated role."""
+    from tests.actors import page_sign_in, user_create
+
+    email = user_create(sandbox, user_pool_id=team_site.user_pool_id)
+    client = page_sign_in(email)
+    answer = client.post("/api/credentials").json()
+    return Member(client=client, user=User.objects.get(email=email), s3=s3_from_answer(answer), bucket=answer["bucket"])
+
+
+@pytest.fixture
+def bucket_admin(team_site, sandbox: SandboxKit) -> Bucket:
+    """The team deployment's bucket as an administrator sees it."""
+    return Bucket(team_site.bucket, sandbox.client("s3"))

@@ -11,14 +11,14 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEvent
-from tests.uploads.conftest import JPEG, PNG, Member
+from tests.uploads.conftest import JPEG, PNG, TEAM, Member, team_key
 from uploads.models import Photo
 from uploads.rules import MAX_THUMB_BYTES, thumb_key_for
 
 API = "/api/photos"
 PUBLIC = "/api/photos/public"
 FIELDS = {
-    "id", "key", "thumbKey", "title", "visibility", "contentType", "size", "width", "height", "created", "owner",
+    "id", "key", "thumbKey", "title", "visibility", "team", "contentType", "size", "width", "height", "created", "owner",
     "publicKey", "publicThumbKey", "versionId", "thumbVersionId", "publicVersionId", "publicThumbVersionId", "takenDown",
 }  # fmt: skip
 
@@ -420,3 +420,143 @@ def test_a_copy_of_a_multipart_upload_is_compared_by_its_bytes(owner, bucket, sa
     response = send(owner.client, "POST", f"{API}/{photo['id']}/publish", {"publicKey": public_key})
     assert response.status_code == status, response.content
     assert bucket.has(public_key) is same
+
+
+# --- team photos ----------------------------------------------------------------------------
+
+TEAM_API = f"/api/teams/{TEAM}/photos"
+
+
+def team_uploaded(member: Member, *, title: str = "") -> dict:
+    """Upload a photo and its thumbnail to the member's folder of the team's prefix and register it."""
+    key = team_key(member)
+    member.upload(key, PNG)
+    member.upload(thumb_key_for(key), JPEG)
+    response = send(member.client, "POST", API, {"key": key, "thumbKey": thumb_key_for(key), "title": title})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_team_member_registers_a_team_upload(dana):
+    """dana's upload under teams/wintercorp/<her identity>/ becomes a team photo, pinned like any other."""
+    photo = team_uploaded(dana, title="Offsite")
+    assert (photo["visibility"], photo["team"], photo["title"]) == ("team", TEAM, "Offsite")
+    assert photo["versionId"] and photo["thumbVersionId"] and photo["publicKey"] is None
+    row = Photo.objects.get(pk=photo["id"])
+    assert (row.owner, row.team, row.key) == (dana.user, TEAM, photo["key"])
+
+
+@pytest.mark.parametrize("who", ["frank", "pool_user"])
+def test_the_authenticated_role_cannot_register_a_team_key(request, dana, bucket_admin, who):
+    """A team key posted by frank (SSO, not wintercorp) or a user-pool user: 400, nothing written, the object left alone.
+    The object is dana's upload, put in the outsider's folder with the admin key, since their own credentials cannot."""
+    outsider = request.getfixturevalue(who)
+    key = team_key(outsider)
+    bucket_admin.put(key, PNG)
+    response = send(outsider.client, "POST", API, {"key": key})
+    assert is_json_error(response, 400) and response.json()["error"] == "That upload is not in a team folder of yours."
+    assert not Photo.objects.filter(key=key).exists() and bucket_admin.has(key)
+
+
+def test_a_guest_cannot_register_a_team_key(dana, team_site):
+    """401 before anything is looked at."""
+    key = team_key(dana)
+    dana.upload(key, PNG)
+    assert is_json_error(send(Client(), "POST", API, {"key": key}), 401)
+    assert not Photo.objects.filter(key=key).exists()
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        pytest.param(lambda me, other: team_key(me, team="othercorp"), id="another-team"),
+        pytest.param(lambda me, other: team_key(other), id="another-members-folder"),
+        pytest.param(lambda me, other: f"teams/{TEAM}/{uuid.uuid4()}.png", id="no-identity-folder"),
+        pytest.param(lambda me, other: f"teams/{TEAM}/{me.identity_id}/thumbs/{uuid.uuid4()}.jpg", id="a-thumbnail"),
+        pytest.param(lambda me, other: f"teams/{TEAM}/{me.identity_id}/../x.png", id="dot-segments"),
+    ],
+)
+def test_a_team_key_not_in_the_members_own_team_folder_is_refused(dana, erin, bucket_admin, make_key):
+    """Another team's prefix, erin's folder, no folder, a thumbnail, a dotted path: 400 with the fixed message, nothing written."""
+    key = make_key(dana, erin)
+    bucket_admin.put(key, PNG)
+    response = send(dana.client, "POST", API, {"key": key})
+    assert is_json_error(response, 400) and response.json()["error"] == "That upload is not in a team folder of yours."
+    assert not Photo.objects.filter(key=key).exists() and bucket_admin.has(key)
+
+
+def test_a_team_upload_that_never_arrived_is_400(dana):
+    """The key is dana's to use, but nothing is there: the fixed message, nothing written."""
+    key = team_key(dana)
+    response = send(dana.client, "POST", API, {"key": key})
+    assert is_json_error(response, 400) and response.json()["error"] == "The upload did not arrive. Please try again."
+    assert not Photo.objects.filter(key=key).exists()
+
+
+def test_a_team_upload_that_is_no_image_is_deleted_and_refused(dana, bucket_admin):
+    """Checked like a private upload: not an image, so every version is deleted."""
+    key = team_key(dana)
+    dana.upload(key, b"<html>not a photo</html>", "image/png")
+    response = send(dana.client, "POST", API, {"key": key})
+    assert is_json_error(response, 400)
+    assert not Photo.objects.filter(key=key).exists() and bucket_admin.versions(key) == []
+
+
+def test_team_members_list_each_others_team_photos(dana, erin):
+    """erin lists dana's team photo, newest first; the listing pages like the other galleries."""
+    first, second = team_uploaded(dana, title="one"), team_uploaded(erin, title="two")
+    page = erin.client.get(TEAM_API, {"limit": 1}).json()
+    assert [p["id"] for p in page["photos"]] == [second["id"]]
+    following = erin.client.get(page["next"]).json()
+    assert [p["id"] for p in following["photos"]] == [first["id"]] and following["next"] is None
+    assert page["next"].startswith(f"{TEAM_API}?")
+    assert erin.client.get(f"{API}/{first['id']}").json()["id"] == first["id"]  # one photo, too
+
+
+@pytest.mark.parametrize("who", ["frank", "pool_user", "guest"])
+def test_the_team_listing_and_photos_are_404_to_everyone_else(request, dana, team_site, who):
+    """frank, a user-pool user and a guest: the listing and the photo answer 404, as for a team that does not exist."""
+    photo = team_uploaded(dana)
+    client = Client() if who == "guest" else request.getfixturevalue(who).client
+    for path in (TEAM_API, f"{API}/{photo['id']}"):
+        response = client.get(path)
+        assert is_json_error(response, 404), path
+    assert client.get(TEAM_API).json() == dana.client.get("/api/teams/nosuchteam/photos").json()
+    assert photo["id"] not in json.dumps(client.get(API).json() if who != "guest" else {})
+
+
+def test_team_photos_are_not_in_the_owners_own_or_the_public_listing(dana):
+    """A team photo is the team's: not among dana's own photos, not public."""
+    photo = team_uploaded(dana)
+    assert photo["id"] not in [p["id"] for p in dana.client.get(API).json()["photos"]]
+    assert photo["id"] not in [p["id"] for p in Client().get(PUBLIC).json()["photos"]]
+
+
+def test_a_team_photo_cannot_be_published_or_unpublished(dana, bucket_admin):
+    """409 with the fixed message, nothing copied or changed."""
+    photo = team_uploaded(dana)
+    public_key = f"public/{dana.identity_id}/{photo['key'].rsplit('/', 1)[-1]}"
+    bucket_admin.put(public_key, PNG)
+    for path, body in ((f"{API}/{photo['id']}/publish", {"publicKey": public_key}), (f"{API}/{photo['id']}/unpublish", None)):
+        response = send(dana.client, "POST", path, body)
+        assert is_json_error(response, 409) and "cannot be published" in response.json()["error"], path
+    row = Photo.objects.get(pk=photo["id"])
+    assert (row.visibility, row.team, row.public_key) == ("team", TEAM, "")
+
+
+def test_only_the_uploader_renames_or_deletes_a_team_photo(dana, erin, bucket_admin):
+    """erin sees dana's team photo but may not change it (404); dana deletes it, every version of both objects."""
+    photo = team_uploaded(dana)
+    assert is_json_error(send(erin.client, "PATCH", f"{API}/{photo['id']}", {"title": "mine now"}), 404)
+    assert is_json_error(send(erin.client, "DELETE", f"{API}/{photo['id']}"), 404)
+    assert send(dana.client, "DELETE", f"{API}/{photo['id']}").status_code == 204
+    assert bucket_admin.versions(photo["key"]) == [] and bucket_admin.versions(photo["thumbKey"]) == []
+
+
+def test_a_team_member_rechecks_a_team_photo_whose_object_is_gone(dana, erin, bucket_admin):
+    """erin's browser could not load it: the server finds it gone and forgets it."""
+    photo = team_uploaded(dana)
+    for version in bucket_admin.versions(photo["key"]):
+        bucket_admin.s3.delete_object(Bucket=bucket_admin.name, Key=photo["key"], VersionId=version)
+    assert is_json_error(send(erin.client, "POST", f"{API}/{photo['id']}/recheck"), 404)
+    assert not Photo.objects.filter(pk=photo["id"]).exists()

@@ -341,3 +341,27 @@ def test_the_whole_bucket_is_fixed(provisioned, db, sandbox):
     assert (photo.owner, photo.visibility, photo.public_key) == (user, "public", known)
     assert bucket.versions(unknown) == [] and bucket.versions(odd) == []
     assert _run("--grace", "0") == (0, ["reconcile: 1 photos, 1 objects: the catalog and the bucket agree."])
+
+
+# --- team photos ----------------------------------------------------------------------------
+
+
+def test_team_photos_are_kept_and_an_unregistered_one_is_only_reported(dana, bucket_admin):
+    """dana's registered team photo is no finding, and --fix keeps it; her unregistered team upload is a note
+    (no command can ask whose credentials carry the team role), left alone with its thumbnail."""
+    from tests.uploads.conftest import TEAM, team_key
+
+    key = team_key(dana)
+    dana.upload(key, PNG)
+    dana.upload(thumb_key_for(key), THUMB, "image/jpeg")
+    photo = photo_register(user=dana.user, key=key, thumb_key=thumb_key_for(key), teams=[TEAM])
+    loose = team_key(dana)
+    dana.upload(loose, PNG)
+    dana.upload(thumb_key_for(loose), THUMB, "image/jpeg")
+    code, lines = _reconcile(dana, "--fix")
+    assert code == 0, lines
+    [note] = [line for line in lines if loose in line]
+    assert note.startswith(f"note unregistered-team {loose}:")
+    assert key not in "\n".join(lines) and thumb_key_for(loose) not in "\n".join(lines)
+    assert Photo.objects.filter(pk=photo.pk, team=TEAM).exists() and not Photo.objects.filter(key=loose).exists()
+    assert all(bucket_admin.has(k) for k in (key, thumb_key_for(key), loose, thumb_key_for(loose)))

@@ -21,6 +21,8 @@ from uploads.rules import (
     key_prefix,
     key_prefixes,
     megabytes,
+    public_key_for,
+    thumb_key_for,
 )
 
 ME = "us-east-1:1b2c3d4e-0000-4000-8000-000000000001"
@@ -44,6 +46,16 @@ UUID = str(uuid.UUID(int=7))
         pytest.param(f"private/not-an-identity/{UUID}.jpg", None, id="no region in the identity"),
         pytest.param(f"private/{ME}/{UUID}.jpg\n", None, id="trailing newline"),
         pytest.param(f"private/{ME}/", None, id="no name"),
+        pytest.param(f"teams/wintercorp/{ME}/{UUID}.png", PhotoKey("team", ME, f"{UUID}.png", False, "wintercorp"), id="team photo"),
+        pytest.param(
+            f"teams/wintercorp/{ME}/thumbs/{UUID}.jpg", PhotoKey("team", ME, f"{UUID}.jpg", True, "wintercorp"), id="team thumbnail"
+        ),
+        pytest.param(f"teams/wintercorp/{UUID}.png", None, id="team photo without an identity folder"),
+        pytest.param(f"teams/Winter_Corp/{ME}/{UUID}.png", None, id="team slug of another shape"),
+        pytest.param(f"teams/-x/{ME}/{UUID}.png", None, id="team slug starting with a hyphen"),
+        pytest.param(f"teams//{ME}/{UUID}.png", None, id="empty team"),
+        pytest.param(f"teams/wintercorp/../{ME}/{UUID}.png", None, id="team dot-dot"),
+        pytest.param(f"team/wintercorp/{ME}/{UUID}.png", None, id="team without the s"),
     ],
 )
 def test_key_parse(key, expected):
@@ -137,3 +149,23 @@ def test_the_too_large_messages_name_the_limit():
 def test_megabytes(size, expected):
     """Sizes for people, in MB of 1024 * 1024 bytes."""
     assert megabytes(size) == expected
+
+
+def test_a_team_key_has_its_thumbnail_in_the_same_folder_and_no_public_copy():
+    """thumbs/ beside it in the member's team folder; a team's photos are never published, so no public key."""
+    key = f"{key_prefix(visibility='team', identity_id=ME, team='wintercorp')}{UUID}.png"
+    assert key == f"teams/wintercorp/{ME}/{UUID}.png"
+    assert thumb_key_for(key) == f"teams/wintercorp/{ME}/thumbs/{UUID}.jpg"
+    assert public_key_for(key) is None and public_key_for(thumb_key_for(key)) is None
+
+
+@pytest.mark.parametrize("team", ["", "Winter", "a/b", "-x", "x" * 64])
+def test_a_bad_team_slug_makes_no_prefix(team):
+    with pytest.raises(ValueError):
+        key_prefix(visibility="team", identity_id=ME, team=team)
+
+
+def test_browser_rules_give_the_teams_folders_only_when_asked():
+    assert browser_rules(identity_id=ME)["teamPrefixes"] == {}
+    assert browser_rules(identity_id=ME, teams=("wintercorp",))["teamPrefixes"] == {"wintercorp": f"teams/wintercorp/{ME}/"}
+    assert browser_rules(identity_id="", teams=("wintercorp",))["teamPrefixes"] == {}

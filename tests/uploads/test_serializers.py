@@ -58,3 +58,11 @@ def test_only_the_owner_is_told_of_a_take_down(people, viewer, told):
     who = AnonymousUser() if viewer == "guest" else people[viewer]
     expected = {"reason": "Spam", "at": "2026-01-02T03:04:05Z"} if told else None
     assert photo_json(photo, viewer=who)["takenDown"] == expected
+
+
+def test_a_team_photo_names_its_team_and_others_none(people):
+    """`team` is the team's slug for a team photo, null for the owner's own."""
+    team_key = "teams/wintercorp/us-east-1:00000000-0000-4000-8000-000000000000/22222222-2222-4222-8222-222222222222.png"
+    team_photo = _photo(people["owner"], key=team_key, visibility="team", team="wintercorp")
+    assert photo_json(team_photo, viewer=people["stranger"])["team"] == "wintercorp"
+    assert photo_json(_photo(people["named"]), viewer=people["named"])["team"] is None

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from sandbox.server import free_port
-from tests.uploads.conftest import PNG
+from tests.uploads.conftest import PNG, TEAM, team_key
 from uploads.models import Photo
 from uploads.rules import IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTO_SIZE, NOT_AN_IMAGE
 from uploads.views import PAGE_SIZE
@@ -253,3 +253,98 @@ def test_the_upload_page_tells_upload_js_when_to_go_multipart(owner, settings):
     text = owner.client.get(UPLOAD).content.decode()
     assert f"at most {MAX_PHOTO_SIZE} each" in text
     assert re.search(r'<input type="file" id="photo-file"[^>]* multiple', text)
+
+
+# --- team photos ------------------------------------------------------------------------------
+
+TEAM_PAGE = f"/teams/{TEAM}/"
+NAV_ENTRY = 'data-testid="team-photos-link"'
+
+
+def make_team_photo(member, *, title: str = "A team photo") -> Photo:
+    """A catalog row of a team photo in the member's folder of the team's prefix."""
+    return Photo.objects.create(
+        owner=member.user,
+        key=team_key(member),
+        version_id="v-" + uuid.uuid4().hex,
+        visibility="team",
+        team=TEAM,
+        title=title,
+        content_type="image/png",
+        size=len(PNG),
+    )
+
+
+def test_a_team_member_sees_the_teams_photos_and_the_nav_entry(dana, erin, frank):
+    """erin's team page shows dana's and her own team photos (and none of frank's private ones), with its nav entry current."""
+    mine, hers = make_team_photo(erin), make_team_photo(dana, title="Dana's")
+    make_photo(frank, title="frank's private photo")
+    response = erin.client.get(TEAM_PAGE)
+    assert response.status_code == 200
+    assert cards(response) == [str(hers.pk), str(mine.pk)]
+    text = response.content.decode()
+    assert f'href="{TEAM_PAGE}" {NAV_ENTRY} aria-current="page"' in text
+    assert "by dana" in text and "wintercorp.com" in text
+    assert f'href="/photos/upload/?to={TEAM}"' in text
+
+
+@pytest.mark.parametrize("who", ["frank", "pool_user", "guest"])
+def test_anyone_else_gets_not_found_and_no_nav_entry(request, dana, team_site, who):
+    """frank (SSO, example.org), a user-pool user and a guest: the team page is the same 404 as an unknown team's,
+    and no page has the nav entry."""
+    make_team_photo(dana, title="Team secret")
+    client = Client() if who == "guest" else request.getfixturevalue(who).client
+    response = client.get(TEAM_PAGE)
+    unknown = client.get("/teams/nosuchteam/")
+    assert response.status_code == unknown.status_code == 404
+    assert "Team secret" not in response.content.decode()
+    main = re.compile(r"<main.*</main>", re.S)  # the rest holds a CSRF token, masked anew for each page
+    assert main.search(response.content.decode()).group() == main.search(unknown.content.decode()).group()
+    for path in (HOME, GALLERY, UPLOAD):
+        assert NAV_ENTRY not in client.get(path, follow=True).content.decode(), path
+
+
+def test_the_nav_entry_shows_on_every_page_for_a_member(dana):
+    for path in (HOME, GALLERY, UPLOAD):
+        assert NAV_ENTRY in dana.client.get(path).content.decode(), path
+
+
+def test_the_team_page_pages_like_the_other_galleries(dana):
+    """PAGE_SIZE + 1 team photos: a full first page, then the oldest on the second, in a bounded number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    photos = [make_team_photo(dana, title=f"Photo {n}") for n in range(PAGE_SIZE + 1)]
+    dana.client.get(TEAM_PAGE)  # the session's role is asked once, then kept beside its credentials
+    with CaptureQueriesContext(connection) as queries:
+        first = dana.client.get(TEAM_PAGE)
+    assert len(cards(first)) == PAGE_SIZE
+    link = re.search(r'data-testid="next-page" rel="next" class="[^"]*" href="([^"]+)"', first.content.decode())
+    second = dana.client.get(html.unescape(link.group(1)))
+    assert cards(second) == [str(photos[0].pk)]
+    assert len(queries) < 10  # the session, the user, one page of photos with their owners: not one per photo
+
+
+def test_a_team_member_opens_a_team_photo_without_publish(dana, erin, frank):
+    """erin opens dana's team photo (no owner controls); dana has rename and delete but no publish; frank gets 404."""
+    photo = make_team_photo(dana)
+    path = f"/photos/{photo.pk}/"
+    seen = erin.client.get(path)
+    assert seen.status_code == 200 and 'data-testid="rename"' not in seen.content.decode()
+    assert f'href="{TEAM_PAGE}">Team photos</a>' in seen.content.decode()
+    own = dana.client.get(path).content.decode()
+    assert 'data-testid="rename"' in own and 'data-testid="delete"' in own and 'data-testid="publish"' not in own
+    assert frank.client.get(path).status_code == 404
+
+
+def test_the_upload_page_offers_the_team_to_a_member_only(dana, frank):
+    """dana's page data holds her folder of the team's prefix and a destination choice; frank's holds neither."""
+    rules = _page_rules(dana.client)
+    assert rules["teamPrefixes"] == {TEAM: f"teams/{TEAM}/{dana.identity_id}/"}
+    page = dana.client.get(UPLOAD).content.decode()
+    assert 'data-testid="destination-team"' in page and 'data-testid="destination-mine" checked' in page
+    chosen = dana.client.get(UPLOAD, {"to": TEAM}).content.decode()
+    assert re.search(r'value="wintercorp" data-gallery-url="/teams/wintercorp/" data-testid="destination-team" checked', chosen)
+    assert _page_rules(frank.client)["teamPrefixes"] == {}
+    for query in ({}, {"to": TEAM}):
+        assert 'name="destination"' not in frank.client.get(UPLOAD, query).content.decode()

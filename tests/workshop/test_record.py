@@ -21,6 +21,7 @@ def files(settings, tmp_path):
         "user_pool_id": "us-east-1_abc", "app_client_id": "c", "app_client_secret": "s", "identity_pool_id": POOL,
         "bucket": "b", "authenticated_role_arn": "arn:aws:iam::1:role/a", "unauthenticated_role_arn": "arn:aws:iam::1:role/u",
         "moderator_role_arn": "arn:aws:iam::1:role/m", "team_role_arn": "", "oidc_provider_arn": "",
+        "albums_table": "t-albums",
     }
     settings.PHOTOSHARE_DEPLOYMENT_FILE = tmp_path / "deployment.json"
     settings.PHOTOSHARE_DEPLOYMENT_FILE.write_text(json.dumps(deployment))
