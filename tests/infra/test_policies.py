@@ -94,14 +94,34 @@ def test_trust_policy_names_the_pool_and_amr(name, amr):
 POOL_ARN = "arn:aws:cognito-identity:__REGION__:__ACCOUNT__:identitypool/__IDENTITY_POOL_ID__"
 
 
+def _cognito_statements(name: str) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in _statements(name) if any(a.startswith("cognito-identity:") for a in _actions(s))}
+
+
 def test_server_may_vouch_for_developer_identities_of_this_pool_only():
     """Sign-in links: GetOpenIdTokenForDeveloperIdentity and LookupDeveloperIdentity, on this identity pool's ARN alone."""
-    [statement] = [s for s in _statements("server") if any(a.startswith("cognito-identity:") for a in _actions(s))]
+    statement = _cognito_statements("server")["SignInLinksGetDeveloperIdentityTokensForThisPoolOnly"]
     assert sorted(_actions(statement)) == [
         "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
         "cognito-identity:LookupDeveloperIdentity",
     ]
     assert statement["Resource"] == POOL_ARN
+
+
+def test_server_reads_the_role_mapping_of_this_pool_only():
+    """The inspector names the rule that chose an SSO user's role: GetIdentityPoolRoles, read-only, on this
+    identity pool's ARN alone; and no other cognito-identity action is granted anywhere."""
+    statements = _cognito_statements("server")
+    [(sid, statement)] = [(sid, s) for sid, s in statements.items() if "cognito-identity:GetIdentityPoolRoles" in _actions(s)]
+    assert sid.startswith("Inspector")
+    assert _actions(statement) == ["cognito-identity:GetIdentityPoolRoles"]
+    assert statement["Resource"] == POOL_ARN
+    assert len(statements) == 2
+    rendered = policy_render(
+        name="server", bucket="b-photos", deployment="demo", account="123456789012", identity_pool_id="us-east-1:p", region="us-east-1"
+    )
+    [statement] = [s for s in rendered["Statement"] if s["Sid"] == sid]
+    assert statement["Resource"] == "arn:aws:cognito-identity:us-east-1:123456789012:identitypool/us-east-1:p"
 
 
 def test_only_the_team_policy_names_teams():
@@ -111,8 +131,31 @@ def test_only_the_team_policy_names_teams():
         assert ("teams/" in (POLICIES_DIR / f"{name}.json").read_text()) is (name in ("team", "server")), name
     rendered = policy_render(name="team", bucket="b-photos", team="wintercorp")
     objects = [st for st in rendered["Statement"] if st["Resource"] != "arn:aws:s3:::b-photos"]
-    assert [st["Resource"] for st in objects] == ["arn:aws:s3:::b-photos/teams/wintercorp/*"]
+    assert {st["Resource"] for st in objects} == {
+        "arn:aws:s3:::b-photos/teams/wintercorp/*",
+        f"arn:aws:s3:::b-photos/teams/wintercorp/{SUB}/*",
+    }
     assert not [a for st in rendered["Statement"] for a in _actions(st) if "Delete" in a]
+
+
+TEAM_WRITE = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
+
+
+def test_team_members_read_the_whole_prefix_but_write_only_their_own_folder():
+    """Members read each other's photos anywhere under teams/<team>/, but every write action sits on
+    teams/<team>/<their identity ID>/ only: otherwise a member could overwrite another's photo (the server's
+    pinned version stays, then the lifecycle rule expires it and the photo disappears)."""
+    rendered = policy_render(name="team", bucket="b-photos", team="wintercorp")
+    by_resource: dict[str, set[str]] = {}
+    for statement in rendered["Statement"]:
+        resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        for resource in resources:
+            by_resource.setdefault(resource, set()).update(_actions(statement))
+    assert by_resource == {
+        "arn:aws:s3:::b-photos/teams/wintercorp/*": {READ, READ_VERSION},
+        f"arn:aws:s3:::b-photos/teams/wintercorp/{SUB}/*": TEAM_WRITE,
+        "arn:aws:s3:::b-photos": {"s3:ListBucket"},
+    }
 
 
 def test_server_policy_is_read_delete_and_list_only():
@@ -132,6 +175,7 @@ def test_server_policy_is_read_delete_and_list_only():
         "iam:GetRolePolicy",
         "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
         "cognito-identity:LookupDeveloperIdentity",
+        "cognito-identity:GetIdentityPoolRoles",
     }
 
 
@@ -140,7 +184,7 @@ def test_server_reads_the_policies_of_this_deployments_roles_only():
     rendered = policy_render(
         name="server", bucket="b-photos", deployment="demo", account="123456789012", identity_pool_id="us-east-1:p", region="us-east-1"
     )
-    [statement] = [s for s in rendered["Statement"] if s["Sid"].startswith("Inspector")]
+    [statement] = [s for s in rendered["Statement"] if any(a.startswith("iam:") for a in _actions(s))]
     assert statement["Resource"] == "arn:aws:iam::123456789012:role/demo-*"
     assert all(action.startswith(("iam:Get", "iam:List")) for action in statement["Action"])
 

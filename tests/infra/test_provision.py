@@ -201,17 +201,25 @@ def test_server_policy_written_beside_the_ids(provisioned):
     )
 
 
-def test_server_policy_allows_developer_identities_on_this_pool_only(provisioned):
-    """Sign-in links: the server may get developer-identity tokens and look them up, for this identity pool alone."""
+def test_server_policy_allows_developer_identities_and_the_role_mapping_on_this_pool_only(provisioned):
+    """Sign-in links: the server may get developer-identity tokens and look them up; the inspector: read the role
+    mapping (which rule chose an SSO user's role). Each for this identity pool alone, and no other cognito-identity action."""
     written = json.loads(server_policy_path().read_text())
-    [statement] = [s for s in written["Statement"] if any(a.startswith("cognito-identity:") for a in s["Action"])]
-    assert sorted(statement["Action"]) == [
+    cognito = {
+        action: statement
+        for statement in written["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        if action.startswith("cognito-identity:")
+    }
+    assert sorted(cognito) == [
+        "cognito-identity:GetIdentityPoolRoles",
         "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
         "cognito-identity:LookupDeveloperIdentity",
     ]
     region = provisioned.identity_pool_id.split(":")[0]
-    assert statement["Resource"] == f"arn:aws:cognito-identity:{region}:123456789012:identitypool/{provisioned.identity_pool_id}"
-    assert statement["Effect"] == "Allow" and "Condition" not in statement
+    for statement in cognito.values():
+        assert statement["Resource"] == f"arn:aws:cognito-identity:{region}:123456789012:identitypool/{provisioned.identity_pool_id}"
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
 
 
 def test_team_prefix_is_granted_to_the_team_role_only(provisioned, sandbox):
@@ -224,7 +232,9 @@ def test_team_prefix_is_granted_to_the_team_role_only(provisioned, sandbox):
         assert ("teams/" in text) is (kind == "team"), kind
     team = iam.get_role_policy(RoleName=_role(provisioned, "team"), PolicyName="team-access")["PolicyDocument"]
     assert {r for s in team["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])} == {
-        f"arn:aws:s3:::{provisioned.bucket}/teams/wintercorp/*", f"arn:aws:s3:::{provisioned.bucket}"
+        f"arn:aws:s3:::{provisioned.bucket}/teams/wintercorp/*",
+        f"arn:aws:s3:::{provisioned.bucket}/teams/wintercorp/${{cognito-identity.amazonaws.com:sub}}/*",
+        f"arn:aws:s3:::{provisioned.bucket}",
     }
 
 
@@ -679,8 +689,9 @@ def oidc_kit():
     "email, team", [("dana@wintercorp.com", True), ("frank@example.org", False)], ids=["winter-corp", "someone-else"]
 )
 def test_oidc_sign_in_gets_the_team_role_by_hd_only(sandbox, deployment_cleanup, settings, oidc_kit, email, team):
-    """Through the real sandbox: a Winter Corp person's ID token gets the team role and may write teams/wintercorp/;
-    anyone else from that provider gets the authenticated role, which may not."""
+    """Through the real sandbox: a Winter Corp person's ID token gets the team role and may write in their own
+    folder of teams/wintercorp/ (not at its root); anyone else from that provider gets the authenticated role,
+    which may write nowhere there."""
     issuer = f"{oidc_kit.endpoint}/_sandbox/oidc"
     settings.OIDC_ISSUER = issuer
     d, _ = _provision()
@@ -693,7 +704,9 @@ def test_oidc_sign_in_gets_the_team_role_by_hd_only(sandbox, deployment_cleanup,
     assumed = sts.get_caller_identity()["Arn"]
     assert (f"/{_role(d, 'team')}/" in assumed) is team, assumed
     s3 = boto3.client("s3", endpoint_url=oidc_kit.endpoint, region_name="us-east-1", **as_boto3(credentials))
-    put = lambda: s3.put_object(Bucket=d.bucket, Key="teams/wintercorp/plan.jpg", Body=b"x")  # noqa: E731
+    put = lambda: s3.put_object(Bucket=d.bucket, Key=f"teams/wintercorp/{identity_id}/plan.jpg", Body=b"x")  # noqa: E731
+    root = lambda: s3.put_object(Bucket=d.bucket, Key="teams/wintercorp/plan.jpg", Body=b"x")  # noqa: E731
+    assert _error_code(root) == "AccessDenied"
     if team:
         put()
         s3.put_object(Bucket=d.bucket, Key=f"private/{identity_id}/own.jpg", Body=b"x")  # still their own prefix too

@@ -78,13 +78,48 @@ def _denied(call) -> bool:
 
 
 def test_team_members_read_write_and_list_the_team_prefix(dana, erin):
-    """dana writes under teams/wintercorp/, erin reads and lists it: the role, not the user, allows it."""
+    """dana writes in her folder of teams/wintercorp/, erin reads it and lists her folder and the whole prefix:
+    the role, not the user, allows it."""
     key = f"teams/{TEAM}/{dana.identity_id}/{uuid.uuid4()}.png"
     dana.upload(key, PNG)
     assert erin.s3.get_object(Bucket=erin.bucket, Key=key)["Body"].read() == PNG
-    listed = erin.s3.list_objects_v2(Bucket=erin.bucket, Prefix=f"teams/{TEAM}/{dana.identity_id}/")
-    assert key in [item["Key"] for item in listed.get("Contents", [])]
+    for prefix in (f"teams/{TEAM}/{dana.identity_id}/", f"teams/{TEAM}/"):
+        listed = erin.s3.list_objects_v2(Bucket=erin.bucket, Prefix=prefix)
+        assert key in [item["Key"] for item in listed.get("Contents", [])], prefix
     assert _denied(lambda: erin.s3.delete_object(Bucket=erin.bucket, Key=key))  # no delete, even for the team
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(lambda erin, dana: f"teams/{TEAM}/{dana.identity_id}/{uuid.uuid4()}.png", id="another-members-folder"),
+        pytest.param(lambda erin, dana: f"teams/{TEAM}/{dana.identity_id}/thumbs/{uuid.uuid4()}.jpg", id="another-members-thumbs"),
+        pytest.param(lambda erin, dana: f"teams/{TEAM}/{uuid.uuid4()}.png", id="the-prefix-root"),
+        pytest.param(lambda erin, dana: f"teams/{TEAM}/{erin.identity_id}x/{uuid.uuid4()}.png", id="a-folder-named-like-her-own"),
+    ],
+)
+def test_a_team_member_writes_only_in_her_own_folder(dana, erin, where):
+    """erin's team credentials write under teams/wintercorp/<her identity ID>/ and nowhere else in the prefix:
+    S3 refuses a single PutObject and starting a multipart upload elsewhere (both s3:PutObject)."""
+    own = f"teams/{TEAM}/{erin.identity_id}/{uuid.uuid4()}.png"
+    erin.upload(own, PNG)
+    key = where(erin, dana)
+    assert _denied(lambda: erin.upload(key, PNG))
+    assert _denied(lambda: erin.s3.create_multipart_upload(Bucket=erin.bucket, Key=key, ContentType="image/png"))
+
+
+def test_a_team_member_cannot_overwrite_or_touch_the_uploads_of_another(dana, erin, bucket_admin):
+    """dana's photo stays hers: erin's overwrite is refused and the object keeps its one version; dana's open
+    multipart upload can be neither listed nor aborted by erin."""
+    key = f"teams/{TEAM}/{dana.identity_id}/{uuid.uuid4()}.png"
+    version = dana.upload(key, PNG)
+    assert _denied(lambda: erin.upload(key, b"not dana's photo"))
+    assert bucket_admin.versions(key) == [version]
+    assert bucket_admin.get(key) == PNG
+    upload_id = dana.s3.create_multipart_upload(Bucket=dana.bucket, Key=key, ContentType="image/png")["UploadId"]
+    assert _denied(lambda: erin.s3.list_parts(Bucket=erin.bucket, Key=key, UploadId=upload_id))
+    assert _denied(lambda: erin.s3.abort_multipart_upload(Bucket=erin.bucket, Key=key, UploadId=upload_id))
+    dana.s3.abort_multipart_upload(Bucket=dana.bucket, Key=key, UploadId=upload_id)  # hers to abort
 
 
 @pytest.mark.parametrize("who", ["frank", "pool_user"])
