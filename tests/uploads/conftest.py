@@ -120,19 +120,24 @@ class Member:
         return answer.get("VersionId")  # none while versioning is suspended
 
 
+def member_signed_in(client, *, email: str) -> Member:
+    """The Member behind a test client signed in as `email`, however it signed
+    in: its credentials from POST /api/credentials, for its own identity."""
+    response = client.post("/api/credentials")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    user = User.objects.get(email=email)
+    assert user.identity_id == answer["identityId"]
+    return Member(client=client, user=user, s3=s3_from_answer(answer), bucket=answer["bucket"])
+
+
 @pytest.fixture
 def member(shared_site, make_user, sign_in) -> Callable[[], Member]:
     """Make a new member: a fresh user signed in, with credentials fetched."""
 
     def make() -> Member:
         email = make_user()
-        client = sign_in(email)
-        response = client.post("/api/credentials")
-        assert response.status_code == 200, response.content
-        answer = response.json()
-        user = User.objects.get(email=email)
-        assert user.identity_id == answer["identityId"]
-        return Member(client=client, user=user, s3=s3_from_answer(answer), bucket=answer["bucket"])
+        return member_signed_in(sign_in(email), email=email)
 
     return make
 
@@ -216,13 +221,7 @@ def sso_member(email: str) -> Member:
     S3 client their browser builds from POST /api/credentials."""
     from tests.actors import sso_client_sign_in
 
-    client = sso_client_sign_in(email)
-    response = client.post("/api/credentials")
-    assert response.status_code == 200, response.content
-    answer = response.json()
-    user = User.objects.get(email=email)
-    assert user.identity_id == answer["identityId"]
-    return Member(client=client, user=user, s3=s3_from_answer(answer), bucket=answer["bucket"])
+    return member_signed_in(sso_client_sign_in(email), email=email)
 
 
 def team_key(member: Member, *, team: str = TEAM, name: str | None = None) -> str:
